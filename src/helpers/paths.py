@@ -1,0 +1,22 @@
+"""Every path the project uses, resolved from the repository root (one place, no '../data')."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+DATA = ROOT / "data"
+CODEBOOK = DATA / "codebook.yaml"
+PUBLISHED = DATA / "published"
+PAPER_FIGURES = PUBLISHED / "paper-2025-abstract.yaml"
+SURVEY_2023_FIGURES = PUBLISHED / "survey-2023.yaml"
+TARGETS = PUBLISHED / "targets.yaml"
+SYNTHETIC = DATA / "synthetic"
+SYNTHETIC_DATA = SYNTHETIC / "survey_2025_synthetic.csv"
+SYNTHETIC_MANIFEST = SYNTHETIC / "manifest.yaml"
+REAL = DATA / "real"
+
+NOTEBOOKS = ROOT / "notebooks"
+TESTS = ROOT / "tests"
+QUARTO_PROJECT = ROOT / "_quarto.yml"
+REFERENCES = ROOT / "references.bib"
+OUTPUT = ROOT / "_output"
