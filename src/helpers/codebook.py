@@ -1,0 +1,141 @@
+"""Read the codebook (data/codebook.yaml): the single description of every analysis variable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from helpers import paths
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    label: str
+    type: str  # id | binary | ordinal | nominal | multiple
+    role: str  # outcome | exposure | confounder | descriptive | id
+    definition: str  # published | assumed
+    question: str | None = None
+    levels: tuple[str, ...] = ()
+    codes: dict[int, str] = field(default_factory=dict)
+    group: str | None = None
+    set: str | None = None
+    exclusive: bool = False
+    asked_if: str | None = None
+    required: bool = True
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def is_categorical(self) -> bool:
+        return self.type in {"binary", "ordinal", "nominal", "multiple"}
+
+    @property
+    def ordered(self) -> bool:
+        return self.type == "ordinal"
+
+    def dtype(self) -> pd.CategoricalDtype | None:
+        """The pandas dtype of this column: a Categorical with the reference level first."""
+        if not self.is_categorical:
+            return None
+        return pd.CategoricalDtype(list(self.levels), ordered=self.ordered)
+
+
+@dataclass(frozen=True)
+class Derived:
+    name: str
+    label: str
+    source: str
+    events: tuple[str, ...]  # levels of `source` counted as "Yes"
+    definition: str
+
+
+@dataclass(frozen=True)
+class Codebook:
+    variables: dict[str, Variable]
+    derived: dict[str, Derived]
+    missing_labels: tuple[str, ...]
+    missing_codes: tuple[int, ...]
+    dataset: str = ""
+    population: str = ""
+
+    def __getitem__(self, name: str) -> Variable:
+        return self.variables[name]
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.variables)
+
+    def by_role(self, role: str) -> list[str]:
+        return [v.name for v in self.variables.values() if v.role == role]
+
+    def confounders(self, group: str) -> list[str]:
+        """Confounders of one adjustment group: 'demographics' (Model 2) or 'job' (Model 3)."""
+        return [v.name for v in self.variables.values() if v.role == "confounder" and v.group == group]
+
+    def option_set(self, set_name: str) -> list[str]:
+        """The Yes/No columns of one tick-all-that-apply question, in codebook order."""
+        return [v.name for v in self.variables.values() if v.type == "multiple" and v.set == set_name]
+
+    def label(self, name: str) -> str:
+        if name in self.variables:
+            return self.variables[name].label
+        if name in self.derived:
+            return self.derived[name].label
+        return name
+
+
+def _parse_rule(rule: str) -> tuple[str, ...]:
+    # Rules read "level in ['Often', 'Very often']": keep the listed levels.
+    listed = rule.split(" in ", 1)[1]
+    return tuple(yaml.safe_load(listed))
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path) -> Codebook:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    variables = {}
+    for entry in raw["variables"]:
+        variables[entry["name"]] = Variable(
+            name=entry["name"],
+            label=entry.get("label", entry["name"]),
+            type=entry["type"],
+            role=entry["role"],
+            definition=entry["definition"],
+            question=entry.get("question"),
+            levels=tuple(entry.get("levels", ())),
+            codes={int(k): v for k, v in (entry.get("codes") or {}).items()},
+            group=entry.get("group"),
+            set=entry.get("set"),
+            exclusive=bool(entry.get("exclusive", False)),
+            asked_if=entry.get("asked_if"),
+            required=bool(entry.get("required", True)),
+            aliases=tuple(entry.get("aliases", ())),
+        )
+    derived = {
+        d["name"]: Derived(
+            name=d["name"],
+            label=d["label"],
+            source=d["from"],
+            events=_parse_rule(d["rule"]),
+            definition=d["definition"],
+        )
+        for d in raw.get("derived", [])
+    }
+    missing = raw.get("missing", {})
+    return Codebook(
+        variables=variables,
+        derived=derived,
+        missing_labels=tuple(missing.get("labels", ())),
+        missing_codes=tuple(int(c) for c in missing.get("codes", ())),
+        dataset=raw.get("dataset", ""),
+        population=raw.get("population", ""),
+    )
+
+
+def load_codebook(path: str | Path | None = None) -> Codebook:
+    """The codebook at `path` (default: the project's data/codebook.yaml)."""
+    return _load(Path(path) if path is not None else paths.CODEBOOK)
