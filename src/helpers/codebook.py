@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -61,6 +62,7 @@ class Codebook:
     missing_codes: tuple[int, ...]
     dataset: str = ""
     population: str = ""
+    ignore_columns: tuple[str, ...] = ()  # raw columns dropped on load (shell-style patterns)
 
     def __getitem__(self, name: str) -> Variable:
         return self.variables[name]
@@ -79,6 +81,11 @@ class Codebook:
     def option_set(self, set_name: str) -> list[str]:
         """The Yes/No columns of one tick-all-that-apply question, in codebook order."""
         return [v.name for v in self.variables.values() if v.type == "multiple" and v.set == set_name]
+
+    def is_ignored(self, column: str) -> bool:
+        """True when a raw column matches an `ignore_columns` pattern (case-insensitive)."""
+        name = " ".join(str(column).split()).casefold()
+        return any(fnmatch.fnmatchcase(name, p.casefold()) for p in self.ignore_columns)
 
     def label(self, name: str) -> str:
         if name in self.variables:
@@ -133,6 +140,7 @@ def _load(path: Path) -> Codebook:
         missing_codes=tuple(int(c) for c in missing.get("codes", ())),
         dataset=raw.get("dataset", ""),
         population=raw.get("population", ""),
+        ignore_columns=tuple(str(p) for p in raw.get("ignore_columns") or ()),
     )
 
 

@@ -1,0 +1,84 @@
+# Build, test and edit the report. `make help` lists the targets.
+#
+#   make report                                   synthetic data -> notebooks/*.ipynb, _output/
+#   make report DATA=data/real/x.sav OUT=_output_real
+#   make test
+#
+# The first `make report` / `make test` creates .venv from requirements.txt (once; again only
+# when requirements.txt or pyproject.toml change).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+ENV_STAMP := $(VENV)/.installed
+LAB_STAMP := $(VENV)/.installed-lab
+
+DATA ?=
+OUT  ?=
+JOBS ?= 2
+export JOBS
+
+BUILD_ARGS = $(if $(DATA),--data "$(DATA)") $(if $(OUT),--out "$(OUT)") --jobs $(JOBS)
+
+.PHONY: help env report test test-slow nbval lab bench synth validate ci clean distclean
+
+help: ## list the targets
+	@echo "Usage: make TARGET [DATA=survey-file] [OUT=output-dir] [JOBS=n]"
+	@echo
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
+
+$(ENV_STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || { echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	$(PIP) install -q -r requirements.txt
+	$(PIP) install -q --no-deps -e .
+	@touch $@
+
+env: $(ENV_STAMP) ## create .venv with the pinned requirements (done by report/test on first use)
+
+report: $(ENV_STAMP) ## execute what changed and render _output/report.html + report.pdf [DATA=.. OUT=..]
+	$(PY) -m helpers build $(BUILD_ARGS)
+
+test: $(ENV_STAMP) ## fast tests, then nbval on the executed notebooks
+	$(PY) -m pytest -m "not slow" tests
+	$(PY) -m pytest --nbval notebooks/ --nbval-current-env --nbval-sanitize-with .ci/nbval-sanitize.cfg
+
+nbval: $(ENV_STAMP) ## only re-execute the notebooks and compare with their stored outputs
+	$(PY) -m pytest --nbval notebooks/ --nbval-current-env --nbval-sanitize-with .ci/nbval-sanitize.cfg
+
+test-slow: $(ENV_STAMP) ## the slow (simulation) tests
+	$(PY) -m pytest -m slow tests
+
+$(LAB_STAMP): $(ENV_STAMP) requirements-lab.txt
+	$(PIP) install -q -r requirements-lab.txt
+	@touch $@
+
+lab: $(LAB_STAMP) ## JupyterLab; notebooks/*.py open as notebooks (Jupytext)
+	@mkdir -p .build/lab/settings/@jupyterlab/docmanager-extension
+	@printf '{\n  "defaultViewers": {"python": "Jupytext Notebook"}\n}\n' \
+		> .build/lab/settings/@jupyterlab/docmanager-extension/plugin.jupyterlab-settings
+	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.build/lab/settings $(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) notebooks/
+
+bench: $(ENV_STAMP) ## time a clean build, a no-op build, make test and a serial nbconvert baseline
+	$(PY) scripts/bench.py
+
+synth: $(ENV_STAMP) ## regenerate data/synthetic/ from its seed
+	$(PY) -m helpers synth
+
+validate: $(ENV_STAMP) ## check a survey export against the codebook: make validate DATA=file
+	@test -n "$(DATA)" || { echo "usage: make validate DATA=path/to/export"; exit 2; }
+	$(PY) -m helpers validate "$(DATA)"
+
+ci: ## what CI runs (.ci/run): make test, make report, check the outputs
+	.ci/run
+
+clean: ## remove outputs and caches (_output, .build, __pycache__); keeps .venv
+	rm -rf _output _output_real .build .pytest_cache
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -print0 | xargs -0 rm -rf
+
+distclean: clean ## clean, and remove .venv
+	rm -rf $(VENV)

@@ -1,0 +1,69 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Data and sample
+#
+# This chapter says what data the report runs on, describes the analysed sample
+# (@tbl-sample) and lists every analysis variable with its coding (@tbl-dictionary).
+
+# %%
+# %% tags=["parameters"]
+data_file = None
+output_dir = None
+seed = 2025
+min_cell_count = 5
+
+# %%
+#| echo: false
+from IPython.display import Markdown, display
+
+from helpers import narrative, report, tables
+
+df = report.load(data_file)
+min_count = report.suppression_threshold(df, min_cell_count)
+
+# %%
+#| echo: false
+display(Markdown(narrative.data_statement(df, min_cell_count)))
+
+# %%
+#| echo: false
+display(Markdown(narrative.sample_summary(df)))
+
+# %%
+#| label: tbl-sample
+#| tbl-cap: "Characteristics of the analysed sample: n (%) of those who answered."
+#| echo: false
+tables.table_one(df, narrative.TABLE_ONE_COLUMNS, min_count=min_count)
+
+# %% [markdown]
+# ## Data dictionary
+#
+# The paper's exact survey items are not public. @tbl-dictionary gives each analysis variable
+# as this report codes it; *published* means the abstract names the item, *assumed* means its
+# wording, levels or existence are our reading of the survey. The first level listed is the
+# reference level in every model.
+
+# %%
+#| label: tbl-dictionary
+#| tbl-cap: "Analysis variables: role, type, levels (reference first) and whether the definition is published or assumed."
+#| echo: false
+tables.data_dictionary()
+
+# %% [markdown]
+# ## Recap
+#
+# - The report runs on the file named above; on the bundled file every respondent is synthetic.
+# - @tbl-sample describes the sample; @tbl-dictionary says how each variable is coded and which
+#   definitions are assumed.

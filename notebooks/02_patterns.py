@@ -1,0 +1,95 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Patterns of outcome monitoring
+#
+# How often link workers record patient-level and service-level outcomes (@fig-frequency),
+# whether they use quantitative measures or capture qualitative data, which measures they use
+# (@fig-measures) and when in their work with a patient they record outcomes (@fig-timing).
+
+# %%
+# %% tags=["parameters"]
+data_file = None
+output_dir = None
+seed = 2025
+min_cell_count = 5
+
+# %%
+#| echo: false
+from IPython.display import Markdown, display
+
+from helpers import describe, narrative, plots, report, tables
+
+df = report.load(data_file)
+min_count = report.suppression_threshold(df, min_cell_count)
+plots.use_report_style()
+
+# %%
+#| echo: false
+display(Markdown(narrative.data_statement(df, min_cell_count)))
+
+# %% [markdown]
+# ## How often outcomes are recorded
+
+# %%
+#| echo: false
+display(Markdown(narrative.frequency_summary(df)))
+
+# %%
+#| label: fig-frequency
+#| fig-cap: "How often link workers record patient-level and service-level outcomes (percent of respondents)."
+#| echo: false
+plots.diverging_likert(describe.likert_distribution(df, narrative.FREQUENCY_ITEMS));
+
+# %%
+#| label: tbl-frequency
+#| tbl-cap: "Frequency of recording outcomes: n, percent and Wilson 95% confidence interval."
+#| echo: false
+tables.frequency_table_gt(narrative.frequency_items_table(df), min_count=min_count)
+
+# %% [markdown]
+# ## Quantitative measures and qualitative data
+
+# %%
+#| echo: false
+measures = describe.multiple_response(df, narrative.MEASURE_COLUMNS)
+display(Markdown(narrative.measures_summary(df, measures)))
+
+# %%
+#| label: fig-measures
+#| fig-cap: "Outcome measures used, among link workers who use quantitative measures (percent with Wilson 95% CI)."
+#| echo: false
+plots.bar_with_ci(measures);
+
+# %% [markdown]
+# ## When outcomes are recorded
+
+# %%
+#| echo: false
+timing = describe.frequency_table(df, "recording_timing")
+display(Markdown(narrative.timing_summary(timing)))
+
+# %%
+#| label: fig-timing
+#| fig-cap: "When outcomes are recorded, among those asked (percent with Wilson 95% CI)."
+#| echo: false
+plots.bar_with_ci(timing);
+
+# %% [markdown]
+# ## Recap
+#
+# - @fig-frequency and @tbl-frequency give the frequency of recording at both levels.
+# - @fig-measures shows which measures are used; @fig-timing when outcomes are recorded.
+# - Each percentage carries its denominator: measures are asked of measure users only, timing of
+#   those who record patient outcomes at all.

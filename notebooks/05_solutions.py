@@ -1,0 +1,63 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # What would help link workers record outcomes
+#
+# Link workers were asked what would help them record outcomes more (tick all that apply).
+# @fig-helps shows the share choosing each option; @tbl-helps compares those who already record
+# patient-level outcomes often with those who do not.
+
+# %%
+# %% tags=["parameters"]
+data_file = None
+output_dir = None
+seed = 2025
+min_cell_count = 5
+
+# %%
+#| echo: false
+from IPython.display import Markdown, display
+
+from helpers import describe, narrative, plots, report, tables
+
+df = report.load(data_file)
+min_count = report.suppression_threshold(df, min_cell_count)
+plots.use_report_style()
+helps = describe.multiple_response(df, narrative.HELP_COLUMNS)
+
+# %%
+#| echo: false
+display(Markdown(narrative.data_statement(df, min_cell_count)))
+
+# %%
+#| echo: false
+display(Markdown(narrative.helps_summary(helps)))
+
+# %%
+#| label: fig-helps
+#| fig-cap: "What would help link workers record outcomes (percent of respondents with Wilson 95% CI)."
+#| echo: false
+plots.bar_with_ci(helps);
+
+# %%
+#| label: tbl-helps
+#| tbl-cap: "What would help, by whether the respondent records patient-level outcomes often or very often: n (%)."
+#| echo: false
+tables.multiple_response_by(df, narrative.HELP_COLUMNS, by="patient_outcomes_often", min_count=min_count)
+
+# %% [markdown]
+# ## Recap
+#
+# - @fig-helps ranks the options; @tbl-helps shows whether frequent recorders ask for different help.
+# - The options are this report's assumption: the abstract does not list the answer choices.

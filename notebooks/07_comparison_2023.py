@@ -1,0 +1,79 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Comparison with the 2023 survey
+#
+# The paper describes "modest improvements since 2023". The 2023 national link worker survey
+# [@nhse2023] is known only through its published headline percentages (777 responses). This
+# chapter sets each of them beside the comparable 2025 figure from the survey file, with
+# confidence intervals for both waves and for the difference. The 2023 counts are reconstructed
+# from whole-number percentages, so every count those rounded percentages allow is carried into
+# the intervals. The two waves are different samples asked differently worded questions:
+# these are descriptive contrasts, not measured change.
+
+# %% tags=["parameters"]
+data_file = None
+output_dir = None
+seed = 2025
+min_cell_count = 5
+
+# %%
+#| echo: false
+from IPython.display import Markdown, display
+
+from helpers import compare2023, data, prose, report
+
+df = data.load_survey(data_file)
+comparison = compare2023.compare(df)
+
+# %%
+#| echo: false
+display(Markdown(prose.data_statement(df, min_cell_count)))
+
+# %% [markdown]
+# ## 2023 and 2025 side by side
+#
+# @tbl-compare-2023 gives each 2023 headline figure, the comparable 2025 figure where one exists,
+# the difference in percentage points with Newcombe's hybrid score interval (also widened over
+# every 2023 count the rounded percentage allows), and a pooled two-proportion z test.
+# @fig-compare-2023 shows the same estimates.
+
+# %%
+#| label: tbl-compare-2023
+#| tbl-cap: "2023 headline figures and the comparable 2025 figures, with 95% CIs (2023 counts reconstructed from rounded percentages of 777 responses)."
+#| echo: false
+compare2023.comparison_table(comparison, report.suppression_threshold(df, min_cell_count))
+
+# %%
+#| echo: false
+display(Markdown(compare2023.summary(comparison, report.suppression_threshold(df, min_cell_count))))
+
+# %%
+#| label: fig-compare-2023
+#| fig-cap: "Comparable figures in 2023 and 2025 with 95% CIs; the 2023 intervals cover every count the rounded percentage allows. Different samples and wording: not a measure of change."
+#| echo: false
+compare2023.plot_comparison(comparison)
+
+# %%
+#| echo: false
+display(Markdown(compare2023.caveats_markdown(comparison)))
+
+# %% [markdown]
+# ## Recap
+#
+# - @tbl-compare-2023 and @fig-compare-2023 set the 2023 headline figures beside the 2025 ones.
+# - The 2023 values are rounded percentages of 777 responses; their rounding is carried into
+#   the intervals.
+# - Different samples and question wording make these descriptive contrasts, not a test of
+#   change.

@@ -1,0 +1,75 @@
+"""The paper's associations, fitted once per chapter: one stacked tidy frame feeds tables, plots and prose."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from helpers import brant, models
+from helpers.codebook import load_codebook
+from helpers.published import load_targets
+
+# The ordinal model of a binary "often" outcome uses the five-level item it was split from.
+ORDINAL_OUTCOME = {
+    "patient_outcomes_often": "patient_outcome_freq",
+    "service_outcomes_often": "service_outcome_freq",
+}
+
+
+def associations(kind: str = "logistic") -> list[dict]:
+    """The published associations (claim id, outcome, exposure) as targets.yaml defines them.
+
+    For `kind='ordinal'`, the outcome becomes the five-level item; associations whose outcome
+    has no ordinal form are left out.
+    """
+    found = []
+    for target in load_targets():
+        if target.get("kind") != "odds_ratio":
+            continue
+        outcome = target["outcome"]
+        if kind == "ordinal":
+            if outcome not in ORDINAL_OUTCOME:
+                continue
+            outcome = ORDINAL_OUTCOME[outcome]
+        found.append({"claim_id": target["claim_id"], "outcome": outcome, "exposure": target["exposure"]})
+    return found
+
+
+def fit_associations(df: pd.DataFrame, kind: str = "logistic") -> pd.DataFrame:
+    """Models 1-3 of every published association, stacked, tagged with claim id, outcome and exposure."""
+    frames = []
+    for assoc in associations(kind):
+        tidy = models.sequential(df, assoc["outcome"], assoc["exposure"], kind=kind)
+        frames.append(tidy.assign(**assoc))
+    return pd.concat(frames, ignore_index=True)
+
+
+def exposure_rows(fits: pd.DataFrame) -> pd.DataFrame:
+    """Only the rows of each fit's own exposure term(s)."""
+    is_exposure = [term.startswith(f"{exposure}[") or term == exposure
+                   for term, exposure in zip(fits["term"], fits["exposure"])]
+    return fits[is_exposure].reset_index(drop=True)
+
+
+def _model3_covariates(exposure: str) -> list[str]:
+    codebook = load_codebook()
+    return [c for c in codebook.confounders("demographics") + codebook.confounders("job") if c != exposure]
+
+
+def null_predictor_tests(df: pd.DataFrame) -> pd.DataFrame:
+    """Joint Wald test of each confounder in the Model 3 of every published logistic association."""
+    frames = []
+    for assoc in associations("logistic"):
+        covariates = _model3_covariates(assoc["exposure"])
+        frames.append(models.wald_test_terms(df, assoc["outcome"], assoc["exposure"], covariates,
+                                             kind="logistic", terms=covariates))
+    return pd.concat(frames, ignore_index=True)
+
+
+def brant_tests(df: pd.DataFrame) -> pd.DataFrame:
+    """The Brant test of proportional odds for the Model 3 of every ordinal association."""
+    frames = []
+    for assoc in associations("ordinal"):
+        covariates = _model3_covariates(assoc["exposure"])
+        test = brant.brant_test(df, assoc["outcome"], assoc["exposure"], covariates)
+        frames.append(test.assign(outcome=assoc["outcome"], exposure=assoc["exposure"]))
+    return pd.concat(frames, ignore_index=True)

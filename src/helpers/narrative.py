@@ -1,0 +1,171 @@
+"""The report's sentences: each function turns a computed result into Markdown for one chapter.
+
+Notebooks display these with `display(Markdown(...))`, so every number in the prose comes from
+the data at build time.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+import pandas as pd
+
+from helpers import describe, prose
+from helpers.codebook import load_codebook
+
+FREQUENCY_ITEMS = ["patient_outcome_freq", "service_outcome_freq"]
+OFTEN_LEVELS = ("Often", "Very often")
+MEASURE_COLUMNS = load_codebook().option_set("measures")
+HELP_COLUMNS = load_codebook().option_set("helps")
+TABLE_ONE_COLUMNS = (
+    load_codebook().confounders("demographics")
+    + load_codebook().confounders("job")
+    + load_codebook().by_role("exposure")
+)
+# Packages whose versions the preface lists (the ones that compute or render results).
+REPORTED_PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "firthmodels", "matplotlib", "seaborn",
+                     "great-tables", "papermill", "jupytext", "pypandoc-binary", "typst")
+
+data_statement = prose.data_statement
+
+
+def front_page_statement(df: pd.DataFrame) -> str:
+    if prose.is_synthetic(df):
+        return (
+            f"::: {{.callout-warning}}\n{prose.data_statement(df)} This edition of the report was built on "
+            f"the bundled synthetic file ({len(df)} invented respondents).\n:::"
+        )
+    return f"::: {{.callout-note}}\n{prose.data_statement(df)}\n:::"
+
+
+def software_versions() -> str:
+    rows = [f"| {name} | {importlib.metadata.version(name)} |" for name in REPORTED_PACKAGES]
+    return "Software used to build this edition:\n\n| package | version |\n|---|---|\n" + "\n".join(rows)
+
+
+def sample_summary(df: pd.DataFrame) -> str:
+    codebook = load_codebook()
+    return (
+        f"The analysed sample is {len(df):,} respondents: {codebook.population[0].lower()}{codebook.population[1:]}. "
+        f"Percentages in this report use as denominator those who answered the question, "
+        f"so a denominator below {len(df):,} means some did not answer or were not asked."
+    )
+
+
+def _often_share(df: pd.DataFrame, column: str) -> tuple[int, int]:
+    answered = df[column].dropna()
+    return int(answered.isin(OFTEN_LEVELS).sum()), len(answered)
+
+
+def frequency_summary(df: pd.DataFrame) -> str:
+    patient = _often_share(df, "patient_outcome_freq")
+    service = _often_share(df, "service_outcome_freq")
+    never = describe.frequency_table(df, "patient_outcome_freq").set_index("level").loc["Never"]
+    return (
+        f"{prose.count_of(*patient)} link workers record or monitor patient-level outcomes often or "
+        f"very often, and {prose.count_of(*service)} do so for service-level outcomes. "
+        f"{prose.count_of(int(never['n']), int(never['denominator']))} never record patient-level outcomes."
+    )
+
+
+def frequency_items_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Both frequency items as one long frequency table (item, level, n, denominator, percent, CI)."""
+    parts = []
+    for column in FREQUENCY_ITEMS:
+        table = describe.frequency_table(df, column)
+        table.insert(0, "item", load_codebook().label(column))
+        parts.append(table)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _yes(df: pd.DataFrame, column: str) -> tuple[int, int]:
+    answered = df[column].dropna()
+    return int((answered == "Yes").sum()), len(answered)
+
+
+def measures_summary(df: pd.DataFrame, measures: pd.DataFrame) -> str:
+    top = measures.iloc[0]
+    return (
+        f"{prose.count_of(*_yes(df, 'uses_outcome_measures'))} use quantitative outcome measures, and "
+        f"{prose.count_of(*_yes(df, 'captures_qualitative'))} capture qualitative data. Among the "
+        f"{int(top['denominator']):,} measure users, the most used measure is {top['label']}, "
+        f"used by {prose.count_of(int(top['n']), int(top['denominator']))}; @fig-measures shows the others."
+    )
+
+
+def timing_summary(timing: pd.DataFrame) -> str:
+    rows = timing.set_index("level")
+    denominator = int(rows["denominator"].iloc[0])
+    parts = [f"{prose.percent(rows.loc[level, 'percent'])} {level.lower()}" for level in rows.index]
+    return (
+        f"Of the {denominator:,} respondents asked when they record outcomes, "
+        f"{prose.listing(parts)} (@fig-timing)."
+    )
+
+
+def association_labels(fits: pd.DataFrame) -> dict[str, str]:
+    """Exposure column -> 'label -> outcome label' for tables and plots."""
+    codebook = load_codebook()
+    pairs = fits[["exposure", "outcome"]].drop_duplicates()
+    return {
+        row.exposure: f"{codebook.label(row.exposure)} → {codebook.label(row.outcome).lower()}"
+        for row in pairs.itertuples()
+    }
+
+
+def association_summary(fits: pd.DataFrame) -> str:
+    from helpers.analyses import exposure_rows
+
+    rows = exposure_rows(fits)
+    model3 = rows[rows["model"] == "Model 3"]
+    labels = association_labels(fits)
+    n = int(model3["n"].iloc[0]) if len(model3) else 0
+    sentences = [
+        f"- {labels[row.exposure]}: {prose.odds_ratio(row.odds_ratio, row.conf_low, row.conf_high, row.p_value)}"
+        + (f" (Firth-penalised fit)" if row.method == "firth" else "")
+        + (f". Note: {row.warning}" if row.warning else "")
+        for row in model3.itertuples()
+    ]
+    return (
+        f"Fully adjusted (Model 3) odds ratios, each on its complete-case sample (n = {n:,} for the first):\n\n"
+        + "\n".join(sentences)
+    )
+
+
+def null_summary(null_tests: pd.DataFrame) -> str:
+    significant = null_tests[null_tests["p_value"] < 0.05]
+    codebook = load_codebook()
+    if significant.empty:
+        return (
+            f"None of the {null_tests['term'].nunique()} confounders tested is jointly significant "
+            f"(all p ≥ 0.05) in any of the {null_tests['outcome'].nunique()} outcome models."
+        )
+    named = [f"{codebook.label(r.term).lower()} ({codebook.label(r.outcome).lower()}, {prose.p_text(r.p_value)})"
+             for r in significant.itertuples()]
+    return f"Jointly significant at the 5% level: {prose.listing(named)}."
+
+
+def brant_summary(brant: pd.DataFrame) -> str:
+    omnibus = brant[brant["term"] == "Omnibus"]
+    failing = omnibus[omnibus["p_value"] < 0.05]
+    codebook = load_codebook()
+    if failing.empty:
+        return (
+            f"The omnibus Brant test does not reject proportional odds in any of the "
+            f"{len(omnibus)} models (all p ≥ 0.05)."
+        )
+    named = [f"{codebook.label(r.exposure).lower()} ({prose.p_text(r.p_value)})" for r in failing.itertuples()]
+    return (
+        f"The omnibus Brant test rejects proportional odds for the models of {prose.listing(named)}: "
+        f"their ordinal odds ratios average over cut-points that differ (see the Robustness chapter)."
+    )
+
+
+def helps_summary(helps: pd.DataFrame) -> str:
+    ranked = helps[helps["option"] != "helps_none"]
+    first, second = ranked.iloc[0], ranked.iloc[1]
+    return (
+        f"The most chosen option is {first['label'].lower()} "
+        f"({prose.count_of(int(first['n']), int(first['denominator']))}), followed by "
+        f"{second['label'].lower()} ({prose.percent(second['percent'])})."
+    )

@@ -1,0 +1,457 @@
+"""Robustness chapter: simulation study, precision and power, sensitivity analyses.
+
+The computations live in three modules, re-exported here:
+
+- helpers.simulation   `simulate(df, replicates=500, seed=2025, n_jobs=2) -> (replicates, summary)`,
+                       `write_simulation_csv(summary, output_dir)`, `published_estimands()`
+- helpers.power        `minimum_detectable_or(...)`, `power_for_or(...)`, `power_table(df)`
+                       (Hsieh, Bloch & Larsen 1998)
+- helpers.sensitivity  `firth_vs_ml`, `imputation_analysis`, `cutpoint_analysis`,
+                       `dichotomisation_analysis`, `all_sensitivity`, `rubin_pool`
+
+This module adds what the notebook shows: display tables, the two figures (sampling
+distributions; a forest plot of every sensitivity analysis) and the sentences quoting their
+numbers. Nothing here refits anything.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from helpers import prose
+from helpers.tables import format_or, format_p
+from helpers.power import minimum_detectable_or, power_for_or, power_table, sample_size_logistic_binary
+from helpers.sensitivity import (
+    ANALYSES,
+    SENSITIVITY_COLUMNS,
+    all_sensitivity,
+    cutpoint_analysis,
+    dichotomisation_analysis,
+    firth_vs_ml,
+    imputation_analysis,
+    rubin_pool,
+)
+from helpers.simulation import (
+    SIMULATION_COLUMNS,
+    Estimand,
+    published_estimands,
+    simulate,
+    write_simulation_csv,
+)
+
+__all__ = [
+    "simulate", "run_simulation", "write_simulation_csv", "published_estimands", "Estimand",
+    "minimum_detectable_or", "power_for_or", "power_table", "sample_size_logistic_binary",
+    "firth_vs_ml", "imputation_analysis", "cutpoint_analysis", "dichotomisation_analysis",
+    "all_sensitivity", "rubin_pool", "SIMULATION_COLUMNS", "SENSITIVITY_COLUMNS", "ANALYSES",
+    "estimand_labels", "simulation_table", "simulation_table_frame", "power_display", "power_display_frame",
+    "sensitivity_table", "sensitivity_table_frame",
+    "plot_sampling_distributions", "plot_sensitivity", "simulation_statement", "power_statement",
+    "sensitivity_statement", "design_statement",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Running
+# --------------------------------------------------------------------------------------------
+
+
+def run_simulation(df: pd.DataFrame, replicates: int = 500, seed: int = 2025, output_dir=None, n_jobs: int = 2):
+    """simulate() then write output_dir/simulation.csv (None -> helpers.paths.OUTPUT).
+
+    Returns (replicate estimates, summary); the CSV's path is in summary.attrs['csv'] (name only).
+    """
+    reps, summary = simulate(df, replicates=replicates, seed=seed, n_jobs=n_jobs)
+    path = write_simulation_csv(summary, output_dir)
+    summary.attrs["csv"] = Path(path).name
+    return reps, summary
+
+
+# --------------------------------------------------------------------------------------------
+# Labels
+# --------------------------------------------------------------------------------------------
+
+
+def estimand_labels(estimands=None) -> dict[str, str]:
+    """Estimand name -> 'Exposure label → outcome label' (codebook labels)."""
+    from helpers.codebook import load_codebook
+
+    cb = load_codebook()
+    estimands = published_estimands() if estimands is None else estimands
+    return {e.name: f"{cb.label(e.exposure)} → {_lower_first(cb.label(e.outcome))}" for e in estimands}
+
+
+def _lower_first(text: str) -> str:
+    # 'Aware of the SP ...' -> 'aware of the SP ...'; acronyms ('ONS4 ...') stay as they are.
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def _exposure_phrase(label: str) -> str:
+    return _lower_first(label.split(" → ")[0])
+
+
+def _labels_for(frame: pd.DataFrame) -> dict[str, str]:
+    labels = estimand_labels()
+    return {name: labels.get(name, name) for name in frame["estimand"].unique()}
+
+
+# --------------------------------------------------------------------------------------------
+# Tables (display frames: formatted text, deterministic)
+# --------------------------------------------------------------------------------------------
+
+
+def simulation_table_frame(summary: pd.DataFrame) -> pd.DataFrame:
+    """The simulation summary for display: one row per published association."""
+    labels = _labels_for(summary)
+    rows = []
+    for r in summary.itertuples():
+        rows.append(
+            {
+                "Association": labels[r.estimand],
+                "Published OR": f"{r.published_or:.2f}",
+                "True OR (Model 3 projection)": f"{r.true_value:.2f}",
+                "Mean estimate (geometric mean OR)": f"{r.mean_estimate:.2f}",
+                "Bias (log OR)": f"{r.bias:+.3f}",
+                "Empirical SE": f"{r.empirical_se:.3f}",
+                "Mean model SE": f"{r.mean_model_se:.3f}",
+                "Coverage of 95% CI (MC SE)": f"{100 * r.coverage:.1f}% ({100 * r.mc_se:.1f})",
+                "Power (p < 0.05)": f"{100 * r.rejection_rate:.1f}%",
+                "Replicates used": f"{r.replicates:,}",
+                "Nuisance separation": f"{r.separated:,}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def power_display_frame(power: pd.DataFrame, simulation: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The precision and power table for display; with the simulation summary, its empirical
+    power (share of replicates with p < 0.05 at the true OR) as a check on the formula."""
+    labels = _labels_for(power)
+    simulated = {} if simulation is None else dict(zip(simulation["estimand"], simulation["rejection_rate"]))
+    rows = []
+    for r in power.itertuples():
+        row = {
+            "Association": labels[r.estimand],
+            "n": f"{r.n:,}",
+            "Exposed": f"{100 * r.exposure_prevalence:.1f}%",
+            "Outcome": f"{100 * r.outcome_prevalence:.1f}%",
+            "R² of exposure with covariates": f"{r.r2_exposure:.3f}",
+            "Published OR": f"{r.published_or:.2f}",
+            "Power at published OR": f"{100 * r.power_at_published:.1f}%",
+        }
+        if simulation is not None:
+            sim = simulated.get(r.estimand, float("nan"))
+            row["Simulated power at true OR"] = f"{100 * sim:.1f}%" if np.isfinite(sim) else "n/a"
+        row |= {
+            "CI bound nearest 1": f"{r.bound_nearest_null:.2f}",
+            "Power at that bound": f"{100 * r.power_at_bound:.1f}%",
+            "Minimum detectable OR (80% power)": f"{r.mdor:.2f}",
+        }
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _by_estimand(frame: pd.DataFrame) -> pd.DataFrame:
+    # Rows grouped by association (first-appearance order), analyses in their original order.
+    order = {name: i for i, name in enumerate(dict.fromkeys(frame["estimand"]))}
+    return frame.assign(_o=frame["estimand"].map(order)).sort_values("_o", kind="stable").drop(columns="_o")
+
+
+def sensitivity_table_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every sensitivity row for display, grouped by association and analysis."""
+    labels = _labels_for(frame)
+    rows = []
+    for r in _by_estimand(frame).itertuples():
+        rows.append(
+            {
+                "Association": labels[r.estimand],
+                "Analysis": ANALYSES.get(r.analysis, r.analysis).split(":")[0],
+                "Specification": r.variant + (" *" if r.primary else ""),
+                "OR (95% CI)": format_or(r.odds_ratio, r.conf_low, r.conf_high),
+                "p": format_p(r.p_value),
+                "n": f"{r.n:,}",
+                "Fit": r.method + ("" if r.ci_method == "Wald" else f"; {r.ci_method} CI"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _gt(frame: pd.DataFrame, prefix: str, **kwargs):
+    """A great_tables GT with a deterministic id (as helpers.tables: nbval compares HTML)."""
+    import hashlib
+
+    from great_tables import GT
+
+    digest = hashlib.sha1(frame.to_csv(index=False).encode("utf-8")).hexdigest()[:10]
+    return GT(frame, id=f"{prefix}-{digest}", **kwargs)
+
+
+def simulation_table(summary: pd.DataFrame):
+    """great_tables version of `simulation_table_frame`."""
+    return _gt(simulation_table_frame(summary), "simulation", rowname_col="Association")
+
+
+def power_display(power: pd.DataFrame, simulation: pd.DataFrame | None = None):
+    """great_tables version of `power_display_frame`."""
+    return _gt(power_display_frame(power, simulation), "power", rowname_col="Association")
+
+
+def sensitivity_table(frame: pd.DataFrame):
+    """great_tables version of `sensitivity_table_frame`, one row group per association."""
+    return _gt(sensitivity_table_frame(frame), "sensitivity", groupname_col="Association")
+
+
+# --------------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------------
+
+
+def _style() -> list[str]:
+    """Apply the report's style (helpers.plots) and return its colour cycle (helpers.style)."""
+    from helpers import plots, style
+
+    plots.use_report_style()
+    return list(style.CYCLE)
+
+
+def _finish(fig, rect=None) -> None:
+    # The report style uses constrained layout; tight_layout only for a figure without one.
+    if fig.get_layout_engine() is None:
+        fig.tight_layout(rect=rect)
+
+
+def _log_axis(ax) -> None:
+    # Log-scale x axis labelled 0.1, 0.2, 0.5, 1, 2, 5, 10, ...
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def plot_sampling_distributions(replicates: pd.DataFrame, summary: pd.DataFrame, published: bool = True):
+    """One panel per estimand: the estimated ORs over replicates (histogram and KDE on a log
+    axis), the true value (the generating model's Model 3 projection, solid) and the published
+    OR (dashed)."""
+    import matplotlib.pyplot as plt
+    from scipy.stats import gaussian_kde
+
+    palette = _style()
+    labels = _labels_for(summary)
+    k = len(summary)
+    ncols = 2 if k > 1 else 1
+    nrows = math.ceil(k / ncols)
+    from helpers import style
+
+    fig, axes = plt.subplots(nrows, ncols, figsize=(style.FIGURE_WIDTH, 2.9 * nrows), squeeze=False)
+    for ax, r in zip(axes.flat, summary.itertuples()):
+        use = replicates[(replicates["estimand"] == r.estimand) & replicates["usable"]]
+        lor = use["log_or"].to_numpy()
+        if lor.size:
+            edges = np.linspace(lor.min(), lor.max(), 31)
+            ax.hist(np.exp(lor), bins=np.exp(edges), density=False, weights=np.full(lor.size, 1 / (lor.size * (edges[1] - edges[0]))),
+                    color=palette[0], alpha=0.45, edgecolor="white", linewidth=0.5)
+            if lor.size > 2 and np.std(lor) > 0:
+                grid = np.linspace(lor.min() - 0.3, lor.max() + 0.3, 300)
+                ax.plot(np.exp(grid), gaussian_kde(lor)(grid), color=palette[0], linewidth=1.5)
+        ax.axvline(r.true_value, color=palette[1], linewidth=2, label="true OR (generating model)")
+        if published and np.isfinite(r.published_or):
+            ax.axvline(r.published_or, color=palette[2], linewidth=1.5, linestyle="--", label="published OR")
+        _log_axis(ax)
+        ax.set_title("\n".join(textwrap.wrap(labels[r.estimand], 42)), fontsize=8)
+        ax.set_xlabel("estimated odds ratio (log scale)")
+        ax.set_ylabel("density (per unit log OR)")
+    for ax in list(axes.flat)[k:]:
+        ax.set_visible(False)
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    constrained = fig.get_layout_engine() is not None
+    fig.legend(handles, names, loc="outside lower center" if constrained else "lower center", ncol=2, fontsize=8,
+               frameon=False)
+    _finish(fig, rect=(0, 0.05, 1, 1))
+    return fig
+
+
+def _forest_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    # The primary specification once per estimand, then each analysis's alternatives.
+    out = []
+    for name, block in frame.groupby("estimand", sort=False):
+        primary = block[block["primary"] & (block["analysis"] == "estimator")]
+        if primary.empty:
+            primary = block[block["primary"]].head(1)
+        first = primary.head(1).assign(variant="Published specification (Model 3, ML)", analysis="primary")
+        out.append(first)
+        out.append(block[~block["primary"]])
+    return pd.concat(out, ignore_index=True)
+
+
+def plot_sensitivity(frame: pd.DataFrame):
+    """Forest plot of every sensitivity analysis: one panel per association, the published
+    specification first (its OR as a dotted line), then each alternative coloured by analysis."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    palette = _style()
+    labels = _labels_for(frame)
+    rows = _forest_rows(frame)
+    groups = list(dict.fromkeys(rows["estimand"]))
+    sizes = [int((rows["estimand"] == g).sum()) for g in groups]
+    colours = {"primary": "black"}
+    for i, key in enumerate(ANALYSES):
+        colours[key] = palette[i % len(palette)]
+    from helpers import style
+
+    fig, axes = plt.subplots(len(groups), 1, figsize=(style.FIGURE_WIDTH, 0.27 * sum(sizes) + 0.9 * len(groups)),
+                             gridspec_kw={"height_ratios": sizes}, sharex=True, squeeze=False)
+    lo_all = max(min(rows["conf_low"].min(), 0.5) * 0.8, 0.01)
+    hi_all = min(max(rows["conf_high"].max(), 2) * 1.25, 1000)
+    for ax, g in zip(axes[:, 0], groups):
+        block = rows[rows["estimand"] == g].reset_index(drop=True)
+        y = np.arange(len(block))[::-1]
+        for yi, r in zip(y, block.itertuples()):
+            c = colours.get(r.analysis, "grey")
+            ax.plot([max(r.conf_low, lo_all), min(r.conf_high, hi_all)], [yi, yi], color=c, linewidth=1.6)
+            ax.plot(r.odds_ratio, yi, marker="D" if r.analysis == "primary" else "o", color=c, markersize=5)
+        ax.axvline(1, color=style.REFERENCE_LINE_COLOR, linewidth=0.8)
+        ax.axvline(block.loc[0, "odds_ratio"], color="black", linewidth=0.8, linestyle=":")
+        ax.set_yticks(y)
+        ax.set_yticklabels([textwrap.shorten(v, 46, placeholder="…") for v in block["variant"]], fontsize=8)
+        ax.set_title("\n".join(textwrap.wrap(labels[g], 70)), fontsize=8, loc="left")
+        ax.set_xscale("log")
+        ax.set_xlim(lo_all, hi_all)
+    ax = axes[-1, 0]
+    _log_axis(ax)
+    ax.set_xlim(lo_all, hi_all)
+    ax.set_xlabel("odds ratio (95% CI, log scale)")
+    handles = [Line2D([], [], color="black", marker="D", linestyle="", label="published specification")]
+    handles += [Line2D([], [], color=colours[k], marker="o", label=v.split(":")[0]) for k, v in ANALYSES.items()
+                if k in set(rows["analysis"])]
+    constrained = fig.get_layout_engine() is not None
+    fig.legend(handles=handles, loc="outside lower center" if constrained else "lower center",
+               ncol=3, fontsize=7, frameon=False)
+    _finish(fig, rect=(0, 0.03, 1, 1))
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Sentences
+# --------------------------------------------------------------------------------------------
+
+
+def design_statement(df: pd.DataFrame, replicates: int, seed: int) -> str:
+    """What the simulation is, and what it can and cannot show, for the data it runs on."""
+    n = len(df)
+    if df.attrs.get("source") == "real":
+        return (
+            f"**What the simulation tests.** The generating model is Model 3 as fitted to the survey file "
+            f"itself (one fit per association). Each of {replicates:,} replicates (seed {seed}) keeps the "
+            f"{n:,} respondents' covariates and redraws the outcome from the fitted probabilities, so the "
+            "simulation asks how well this design and these methods recover the fitted model if it were "
+            "true. It does not test whether the model is right."
+        )
+    return (
+        f"**What the simulation tests.** On synthetic data the simulation recovers the generator's own "
+        f"model: each of {replicates:,} replicates (seed {seed}) keeps the {n:,} synthetic respondents' "
+        "covariates, redraws the calibrated outcomes from the generator's probabilities and refits "
+        "Model 3. The true value of each odds ratio is the Model 3 coefficient the generator implies "
+        "(Model 3 fitted to the expected outcomes). It tests the methods (estimator, standard "
+        "errors, confidence intervals at this sample size), not the paper."
+    )
+
+
+def simulation_statement(summary: pd.DataFrame) -> str:
+    """Coverage, bias and SE calibration in words."""
+    labels = _labels_for(summary)
+    R = int(summary["replicates"].max())
+    cov_lo, cov_hi = summary["coverage"].min(), summary["coverage"].max()
+    mc = summary["mc_se"].max()
+    away = [labels[r.estimand] for r in summary.itertuples() if np.sign(r.bias) == np.sign(r.true_log_or) and r.bias != 0]
+    worst = summary.loc[summary["relative_bias_pct"].abs().idxmax()]
+    ratio_lo, ratio_hi = summary["se_ratio"].min(), summary["se_ratio"].max()
+    failed = int(summary["failed"].sum())
+    separated = int(summary["separated"].sum())
+    text = (
+        f"Across {R:,} replicates the 95% confidence intervals covered the true odds ratio in "
+        f"{prose.percent(100 * cov_lo)} to {prose.percent(100 * cov_hi)} of replicates (nominal 95%; "
+        f"Monte Carlo SE at most {100 * mc:.1f} percentage points). "
+        f"Maximum likelihood overestimated the size of the association in "
+        f"{len(away)} of {len(summary)} cases (bias away from the null), by at most "
+        f"{abs(worst['relative_bias_pct']):.1f}% on the odds-ratio scale "
+        f"({_exposure_phrase(labels[worst['estimand']])}): the small-sample bias of the "
+        "logistic MLE with many covariates, which Firth's correction addresses. "
+        f"Model-based standard errors were {ratio_lo:.2f} to {ratio_hi:.2f} times the empirical ones."
+    )
+    if failed:
+        text += f" {failed:,} replicate fits did not converge for the exposure and were left out."
+    if separated:
+        text += (
+            f" In {separated:,} replicate fits a sparse covariate level was perfectly predicted "
+            "(quasi-separation of a nuisance term); the exposure estimate converged and was kept."
+        )
+    return text
+
+
+def power_statement(power: pd.DataFrame, simulation: pd.DataFrame | None = None, alpha: float = 0.05,
+                    target: float = 0.8) -> str:
+    """Power at the published ORs and the minimum detectable ORs in words; with the simulation
+    summary, how far the formula's power is from the simulated rejection rate."""
+    labels = _labels_for(power)
+    parts = []
+    for r in power.itertuples():
+        parts.append(
+            f"{_exposure_phrase(labels[r.estimand])}: {prose.percent(100 * r.power_at_published, 0)} at "
+            f"the published OR {r.published_or:.2f}, {prose.percent(100 * r.power_at_bound, 0)} at its CI bound "
+            f"{r.bound_nearest_null:.2f}; minimum detectable OR {r.mdor:.2f}"
+        )
+    n = int(power["n"].max())
+    text = (
+        f"With n = {n:,} (effective n reduced by the exposure's correlation with the covariates, Hsieh "
+        f"et al. 1998), the design's power for a two-sided test at α = {alpha:g} was: "
+        + "; ".join(parts)
+        + f". Minimum detectable ORs are at {int(100 * target)}% power, in the direction of the published one, "
+        "with the exposure and outcome prevalences of these data."
+    )
+    if simulation is not None:
+        merged = power.merge(simulation[["estimand", "rejection_rate", "true_value"]], on="estimand")
+        formula = [
+            power_for_or(r.true_value, r.n, r.exposure_prevalence, r.outcome_prevalence, alpha, r.r2_exposure)
+            for r in merged.itertuples()
+        ]
+        gap = np.abs(np.asarray(formula) - merged["rejection_rate"].to_numpy())
+        text += (
+            f" At the true odds ratios the formula's power is within {100 * gap.max():.1f} percentage points of "
+            "the share of simulated replicates with p < 0.05."
+        )
+    return text
+
+
+def sensitivity_statement(frame: pd.DataFrame) -> str:
+    """Whether the alternatives agree with the published specification, association by association."""
+    labels = _labels_for(frame)
+    lines = []
+    for name, block in frame.groupby("estimand", sort=False):
+        primary = block[block["primary"] & (block["analysis"] == "estimator")]
+        primary = primary.iloc[0] if len(primary) else block[block["primary"]].iloc[0]
+        alt = block[~block["primary"]]
+        side = np.sign(np.log(primary["odds_ratio"]))
+        same_side = int((np.sign(np.log(alt["odds_ratio"])) == side).sum())
+        null_ci = alt[(alt["conf_low"] <= 1) & (alt["conf_high"] >= 1)]
+        text = (
+            f"- {labels[name]}: published specification OR {primary['odds_ratio']:.2f}; "
+            f"the {len(alt)} alternatives range from {alt['odds_ratio'].min():.2f} to {alt['odds_ratio'].max():.2f}, "
+            f"{same_side} of {len(alt)} on the same side of 1"
+        )
+        if len(null_ci):
+            text += "; CI includes 1 for " + prose.listing([f"{v.lower()} ({a.split(':')[0].lower()})" for v, a in
+                                                           zip(null_ci["variant"], null_ci["analysis"].map(ANALYSES))])
+        else:
+            text += "; every CI excludes 1"
+        lines.append(text + ".")
+    return "\n".join(lines)

@@ -1,0 +1,634 @@
+"""Publication tables (great_tables) built from the tidy frames, plus their plain-frame versions.
+
+Every ``xxx(...)`` table function returns a ``great_tables.GT`` (notebooks display it); the
+matching ``xxx_frame(...)`` returns the plain DataFrame behind it (tests, CSV export). The HTML
+is a single plain ``<table>`` (thead/tbody, spanners, row groups; no nested tables, no images)
+with a deterministic id, so pandoc can turn it into a Typst table for the PDF and nbval sees the
+same output on every run.
+
+``min_count`` (default 0 = off) suppresses small counts for real-data runs: counts in
+1..min_count-1 and every percentage computed from them are replaced by ``'<min_count'``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from great_tables import GT
+
+from helpers.design import levels_of, parse_term
+from helpers.describe import frequency_table, multiple_response, wilson_ci
+from helpers.models import MODEL_NAMES, term_label
+
+__all__ = [
+    "format_or",
+    "format_p",
+    "format_percent",
+    "format_count",
+    "suppress_small_cells",
+    "row_labels",
+    "table_one",
+    "table_one_frame",
+    "or_table",
+    "or_table_frame",
+    "frequency_table_gt",
+    "frequency_table_frame",
+    "wald_table",
+    "wald_table_frame",
+    "brant_table",
+    "brant_table_frame",
+    "multiple_response_by",
+    "multiple_response_by_frame",
+    "data_dictionary",
+    "data_dictionary_frame",
+]
+
+DASH = "\u2013"  # en dash in CIs: 1.53-3.42 reads as a range, never as a minus sign
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting
+# --------------------------------------------------------------------------------------------
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, (float, np.floating)) and math.isnan(value))
+
+
+def _num(value: float, digits: int) -> str:
+    if np.isinf(value):
+        return "\u221e" if value > 0 else "-\u221e"
+    if value >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+def format_or(odds_ratio, conf_low, conf_high, digits: int = 2) -> str:
+    """'2.29 (1.53–3.42)'; empty for missing values."""
+    if any(_missing(v) for v in (odds_ratio, conf_low, conf_high)):
+        return ""
+    return f"{_num(odds_ratio, digits)} ({_num(conf_low, digits)}{DASH}{_num(conf_high, digits)})"
+
+
+def format_p(p_value, digits: int = 3) -> str:
+    """'<0.001', '0.012', '0.340'; empty for missing values."""
+    if _missing(p_value):
+        return ""
+    threshold = 10 ** (-digits)
+    if p_value < threshold:
+        return f"<{threshold:.{digits}f}"
+    return f"{p_value:.{digits}f}"
+
+
+def format_percent(value, digits: int = 1) -> str:
+    return "" if _missing(value) else f"{value:.{digits}f}%"
+
+
+def format_count(n, percent, digits: int = 1) -> str:
+    """'235 (57.5%)'."""
+    if _missing(n):
+        return ""
+    if isinstance(n, str):
+        return n
+    return f"{int(n)} ({format_percent(percent, digits)})" if not _missing(percent) else f"{int(n)}"
+
+
+# --------------------------------------------------------------------------------------------
+# Small-cell suppression
+# --------------------------------------------------------------------------------------------
+
+_COUNT_PREFIX = re.compile(r"^\s*(\d+)(?:\s*/\s*\d+)?(\s*\(.*\))?\s*$")
+DEPENDENT_COLUMNS = ("percent", "ci_low", "ci_high")
+
+
+def suppress_small_cells(
+    table_frame: pd.DataFrame,
+    min_count: int,
+    count_columns: Sequence[str] | None = None,
+    dependent_columns: Sequence[str] | None = None,
+    marker: str | None = None,
+) -> pd.DataFrame:
+    """Replace counts in 1..min_count-1, and values computed from them, by a marker.
+
+    Numeric frames (describe's tidy frames): every count column (default: 'n') below the
+    threshold is replaced, and so are the `dependent_columns` of the same row (default:
+    percent, ci_low, ci_high). Formatted frames: any string cell of the form ``'3 (0.7%)'`` or
+    ``'3/409'`` whose count is below the threshold is replaced whole. Zero counts are kept (they
+    disclose nobody). ``min_count <= 1`` returns the frame unchanged. The marker defaults to
+    ``'<min_count'``. No secondary suppression is attempted.
+    """
+    frame = table_frame.copy()
+    if not min_count or min_count <= 1:
+        return frame
+    marker = marker if marker is not None else f"<{min_count}"
+    counts = list(count_columns) if count_columns is not None else [c for c in ("n",) if c in frame.columns]
+    dependents = [
+        c for c in (dependent_columns if dependent_columns is not None else DEPENDENT_COLUMNS) if c in frame.columns
+    ]
+    if counts:
+        small = np.zeros(len(frame), dtype=bool)
+        for column in counts:
+            values = pd.to_numeric(frame[column], errors="coerce")
+            hit = ((values > 0) & (values < min_count)).fillna(False).to_numpy()
+            small |= hit
+            frame[column] = frame[column].astype(object)
+            frame.loc[hit, column] = marker
+        for column in dependents:
+            frame[column] = frame[column].astype(object)
+            frame.loc[small, column] = marker
+    for column in frame.columns:
+        if column in counts or column in dependents:
+            continue
+        values = frame[column]
+        if not (pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype)):
+            continue
+
+        def _suppress(cell):
+            if isinstance(cell, str):
+                match = _COUNT_PREFIX.match(cell)
+                if match and 0 < int(match.group(1)) < min_count:
+                    return marker
+            return cell
+
+        frame[column] = values.astype(object).map(_suppress)
+    return frame
+
+
+# --------------------------------------------------------------------------------------------
+# Shared helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _table_id(prefix: str, frame: pd.DataFrame) -> str:
+    digest = hashlib.sha1(frame.to_csv(index=False).encode("utf-8")).hexdigest()[:10]
+    return f"{prefix}-{digest}"
+
+
+def _gt(frame: pd.DataFrame, prefix: str, **kwargs) -> GT:
+    """A GT with a deterministic id (nbval compares HTML outputs run to run)."""
+    return GT(frame, id=_table_id(prefix, frame), **kwargs)
+
+
+def _codebook():
+    try:
+        from helpers.codebook import load_codebook
+
+        return load_codebook()
+    except Exception:
+        return None
+
+
+def _label(column: str, labels: Mapping | None = None) -> str:
+    if labels and column in labels:
+        return labels[column]
+    book = _codebook()
+    return book.label(column) if book is not None else column
+
+
+def row_labels(rows: pd.DataFrame, labels: Mapping | None = None) -> list[str]:
+    """Display labels of tidy rows: `labels` looked up by (outcome, term), (outcome, exposure),
+    term, exposure, the term's column; default the codebook label of the term."""
+    out = []
+    for _, row in rows.iterrows():
+        term = row["term"]
+        column = parse_term(term)[0]
+        outcome = row.get("outcome")
+        exposure = row.get("exposure", column)
+        label = None
+        if labels:
+            for key in ((outcome, term), (outcome, exposure), term, exposure, column):
+                if key in labels:
+                    label = labels[key]
+                    break
+        if label is None:
+            label = term_label(term)
+        elif parse_term(term)[1] is not None and not _is_binary_yes(term):
+            level = parse_term(term)[1]
+            if level not in label:
+                label = f"{label}: {level}"
+        out.append(label)
+    return out
+
+
+def _is_binary_yes(term: str) -> bool:
+    column, level = parse_term(term)
+    book = _codebook()
+    if book is not None and column in book.variables:
+        return tuple(book.variables[column].levels) == ("No", "Yes") and level == "Yes"
+    return level in ("Yes", "True")
+
+
+def _outcome_label(outcome, labels: Mapping | None) -> str:
+    if outcome is None or _missing(outcome):
+        return ""
+    if labels and outcome in labels:
+        return labels[outcome]
+    return _label(str(outcome))
+
+
+# --------------------------------------------------------------------------------------------
+# Table 1: sample characteristics
+# --------------------------------------------------------------------------------------------
+
+
+def _table_one_long(df: pd.DataFrame, columns: Sequence[str], by: str | None, labels) -> pd.DataFrame:
+    groups: list[tuple[str, pd.DataFrame]] = [("Overall", df)]
+    if by is not None:
+        for level in levels_of(df[by]):
+            groups.append((f"{_label(by, labels)}: {level}", df.loc[df[by].astype(object) == level]))
+    rows = []
+    for column in columns:
+        for group, data in groups:
+            table = frequency_table(data, column) if len(data) else None
+            levels = levels_of(df[column])
+            for level in levels:
+                hit = table.loc[table["level"] == level] if table is not None else None
+                n = int(hit["n"].iloc[0]) if hit is not None and len(hit) else 0
+                denominator = int(table["denominator"].iloc[0]) if table is not None else 0
+                rows.append((column, _label(column, labels), str(level), group, n, denominator))
+            missing = int(data[column].isna().sum())
+            if df[column].isna().any():
+                rows.append((column, _label(column, labels), "Missing", group, missing, np.nan))
+    long = pd.DataFrame(rows, columns=["variable", "label", "level", "group", "n", "denominator"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        long["percent"] = np.where(long["denominator"] > 0, 100 * long["n"] / long["denominator"], np.nan)
+    return long
+
+
+def table_one_frame(
+    df: pd.DataFrame, columns: Sequence[str], by: str | None = None, labels: Mapping | None = None, min_count: int = 0
+) -> pd.DataFrame:
+    """Sample characteristics: one row per variable level, 'n (%)' per group ('Overall' first).
+
+    Percentages are of those who answered the item (missing answers are excluded from the
+    denominator and shown, as a count, on a 'Missing' row when there are any).
+    """
+    long = _table_one_long(df, list(columns), by, labels)
+    long["cell"] = [
+        format_count(n, p) if level != "Missing" else str(int(n))
+        for n, p, level in zip(long["n"], long["percent"], long["level"])
+    ]
+    wide = long.pivot_table(
+        index=["variable", "label", "level"], columns="group", values="cell", aggfunc="first", sort=False
+    )
+    group_order = list(dict.fromkeys(long["group"]))
+    wide = wide[group_order].reset_index()
+    order = {c: i for i, c in enumerate(columns)}
+    wide["_v"] = wide["variable"].map(order)
+    wide = wide.sort_values("_v", kind="stable").drop(columns="_v").reset_index(drop=True)
+    wide.columns.name = None
+    return suppress_small_cells(wide, min_count, count_columns=[])
+
+
+def table_one(
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    by: str | None = None,
+    labels: Mapping | None = None,
+    min_count: int = 0,
+    title: str | None = None,
+) -> GT:
+    """Table 1 as a GT: variables as row groups, levels as rows, 'n (%)' per group."""
+    frame = table_one_frame(df, columns, by, labels, min_count).drop(columns="variable")
+    totals = {"Overall": f"Overall (n = {len(df)})"}
+    if by is not None:
+        for level in levels_of(df[by]):
+            name = f"{_label(by, labels)}: {level}"
+            totals[name] = f"{name} (n = {int((df[by].astype(object) == level).sum())})"
+    gt = _gt(frame, "tbl-one", rowname_col="level", groupname_col="label")
+    gt = gt.cols_label(**{k: v for k, v in totals.items() if k in frame.columns})
+    gt = gt.tab_source_note("n (%) of respondents who answered each item; missing answers are excluded from the percentages.")
+    if title:
+        gt = gt.tab_header(title=title)
+    return gt
+
+
+# --------------------------------------------------------------------------------------------
+# Odds-ratio table (Models 1-3 side by side)
+# --------------------------------------------------------------------------------------------
+
+
+def _reference_level(column: str, reference_levels: Mapping | None):
+    if reference_levels and column in reference_levels:
+        return reference_levels[column]
+    book = _codebook()
+    if book is not None and column in book.variables and book.variables[column].levels:
+        return book.variables[column].levels[0]
+    return None
+
+
+def or_table_frame(
+    tidy: pd.DataFrame,
+    labels: Mapping | None = None,
+    reference_levels: Mapping | None = None,
+    digits: int = 2,
+) -> pd.DataFrame:
+    """Odds ratios (95% CI) and p-values of Models 1-3 side by side, one row per term.
+
+    `tidy`: a (stack of) :func:`helpers.models.sequential` frame(s) restricted to the terms to
+    show (usually :func:`helpers.models.exposure_rows`). Columns: outcome (label), label, then
+    'Model k OR (95% CI)' and 'Model k p' for each model present, and n. A categorical
+    exposure with several non-reference levels gets a reference row '1.00 (ref)' first; the
+    reference level comes from `reference_levels` or the codebook.
+    """
+    rows = tidy.reset_index(drop=True)
+    if "model" not in rows.columns:
+        rows["model"] = "Model 1"
+    if "outcome" not in rows.columns:
+        rows["outcome"] = None
+    rows = rows.loc[(rows["term"] != "(Intercept)") & ~rows["term"].str.contains(r"\|", regex=True)]
+    models = [m for m in MODEL_NAMES if m in set(rows["model"])] + sorted(set(rows["model"]) - set(MODEL_NAMES))
+    keys = list(dict.fromkeys(zip(rows["outcome"], rows["term"])))
+    first = rows.drop_duplicates(subset=["outcome", "term"]).set_index(["outcome", "term"])
+    label_of = dict(zip(first.index, row_labels(first.reset_index(), labels)))
+    out = []
+    done_reference = set()
+    for outcome, term in keys:
+        column, level = parse_term(term)
+        sub = rows.loc[(rows["outcome"].astype(object) == outcome) | (rows["outcome"].isna() & (outcome is None))]
+        sub = sub.loc[sub["term"] == term]
+        n_values = sorted(set(sub["n"]))
+        siblings = [t for (o, t) in keys if o == outcome and parse_term(t)[0] == column]
+        if level is not None and len(siblings) > 1 and (outcome, column) not in done_reference:
+            reference = _reference_level(column, reference_levels)
+            if reference is not None:
+                ref = {"outcome": _outcome_label(outcome, labels), "label": f"{_label(column, labels)}: {reference} (ref)"}
+                for model in models:
+                    ref[f"{model} OR (95% CI)"] = "1.00 (ref)"
+                    ref[f"{model} p"] = ""
+                ref["n"] = ", ".join(str(v) for v in n_values)
+                out.append(ref)
+            done_reference.add((outcome, column))
+        row = {"outcome": _outcome_label(outcome, labels), "label": label_of[(outcome, term)]}
+        for model in models:
+            hit = sub.loc[sub["model"] == model]
+            if len(hit):
+                r = hit.iloc[0]
+                text = format_or(r["odds_ratio"], r["conf_low"], r["conf_high"], digits)
+                if "method" in hit.columns and r["method"] == "firth":
+                    text += "\u2020"
+                row[f"{model} OR (95% CI)"] = text
+                row[f"{model} p"] = format_p(r["p_value"])
+            else:
+                row[f"{model} OR (95% CI)"] = ""
+                row[f"{model} p"] = ""
+        row["n"] = ", ".join(str(v) for v in n_values)
+        out.append(row)
+    frame = pd.DataFrame(out)
+    # Keep each outcome's rows together (row groups), outcomes in order of first appearance.
+    order = {o: i for i, o in enumerate(dict.fromkeys(frame["outcome"]))}
+    frame["_o"] = frame["outcome"].map(order)
+    return frame.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
+
+
+def or_table(
+    tidy: pd.DataFrame,
+    labels: Mapping | None = None,
+    reference_levels: Mapping | None = None,
+    title: str | None = None,
+    digits: int = 2,
+) -> GT:
+    """The odds-ratio table as a GT: a spanner per model over 'OR (95% CI)' and 'p'."""
+    frame = or_table_frame(tidy, labels, reference_levels, digits)
+    models = [c[: -len(" OR (95% CI)")] for c in frame.columns if c.endswith(" OR (95% CI)")]
+    several_outcomes = frame["outcome"].nunique() > 1 or (frame["outcome"] != "").all()
+    gt_frame = frame if several_outcomes else frame.drop(columns="outcome")
+    gt = _gt(gt_frame, "tbl-or", rowname_col="label", groupname_col="outcome" if several_outcomes else None)
+    for model in models:
+        gt = gt.tab_spanner(label=model, columns=[f"{model} OR (95% CI)", f"{model} p"])
+    gt = gt.cols_label(
+        **{f"{m} OR (95% CI)": "OR (95% CI)" for m in models},
+        **{f"{m} p": "p" for m in models},
+    )
+    note = (
+        "Model 1: unadjusted. Model 2: adjusted for demographics. Model 3: adjusted for "
+        "demographics, job and training. All models of a row share one complete-case sample (n)."
+    )
+    if "method" in tidy.columns and (tidy["method"] == "firth").any():
+        note += " \u2020 Firth penalised likelihood (separation); profile-likelihood CI."
+    gt = gt.tab_source_note(note)
+    if title:
+        gt = gt.tab_header(title=title)
+    return gt
+
+
+# --------------------------------------------------------------------------------------------
+# Frequencies
+# --------------------------------------------------------------------------------------------
+
+
+def frequency_table_frame(
+    freq: pd.DataFrame,
+    label_column: str | None = None,
+    group_column: str | None = None,
+    min_count: int = 0,
+    digits: int = 1,
+) -> pd.DataFrame:
+    """A tidy frequency frame formatted: [group], label, n, denominator, %, 95% CI.
+
+    `freq`: :func:`helpers.describe.frequency_table`, :func:`~helpers.describe.multiple_response`,
+    :func:`~helpers.describe.likert_distribution` output or a stack of them. Labels from
+    `label_column` (default 'label', else 'level'); rows grouped by `group_column` if given (or
+    'item' when present together with 'level').
+    """
+    frame = freq.copy()
+    if label_column is None:
+        label_column = "level" if ("item" in frame.columns and "level" in frame.columns) else (
+            "label" if "label" in frame.columns else "level"
+        )
+    if group_column is None and "item" in frame.columns and label_column == "level":
+        group_column = "label" if "label" in frame.columns else "item"
+    if "ci_low" not in frame.columns and {"n", "denominator"} <= set(frame.columns):
+        frame["ci_low"], frame["ci_high"] = wilson_ci(frame["n"].to_numpy(), frame["denominator"].to_numpy())
+    out = pd.DataFrame({"label": frame[label_column].astype(str).to_numpy()})
+    if group_column is not None:
+        out.insert(0, "group", frame[group_column].astype(str).to_numpy())
+    out["n"] = frame["n"].astype(int).to_numpy()
+    out["denominator"] = frame["denominator"].astype(int).to_numpy()
+    out["percent"] = [format_percent(v, digits) for v in frame["percent"]]
+    out["95% CI"] = [
+        "" if _missing(lo) or _missing(hi) else f"{lo:.{digits}f}{DASH}{hi:.{digits}f}"
+        for lo, hi in zip(frame["ci_low"], frame["ci_high"])
+    ]
+    return suppress_small_cells(out, min_count, count_columns=["n"], dependent_columns=["percent", "95% CI"])
+
+
+def frequency_table_gt(
+    freq: pd.DataFrame,
+    label_column: str | None = None,
+    group_column: str | None = None,
+    min_count: int = 0,
+    title: str | None = None,
+    label_header: str = "",
+) -> GT:
+    """A frequency table as a GT (n, denominator, % and Wilson 95% CI)."""
+    frame = frequency_table_frame(freq, label_column, group_column, min_count)
+    has_group = "group" in frame.columns
+    gt = _gt(frame, "tbl-freq", rowname_col="label", groupname_col="group" if has_group else None)
+    gt = gt.cols_label(n="n", denominator="Denominator", percent="%")
+    if label_header:
+        gt = gt.tab_stubhead(label=label_header)
+    gt = gt.tab_source_note("Percentages of respondents asked who answered; Wilson 95% confidence intervals.")
+    if title:
+        gt = gt.tab_header(title=title)
+    return gt
+
+
+def multiple_response_by_frame(
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    by: str,
+    labels=None,
+    population=None,
+    min_count: int = 0,
+) -> pd.DataFrame:
+    """Options of a tick-all question (rows) by the levels of `by` (columns): 'n (%)' of those
+    asked in each group, options in the overall order (most ticked first)."""
+    overall = multiple_response(df, columns, labels=labels, population=population)
+    out = overall[["option", "label"]].copy()
+    out["Overall"] = [format_count(n, p) for n, p in zip(overall["n"], overall["percent"])]
+    for level in levels_of(df[by]):
+        sub = df.loc[df[by].astype(object) == level]
+        if population is not None:
+            from helpers.describe import in_population
+
+            sub = in_population(df, population).loc[lambda d: d[by].astype(object) == level]
+        table = multiple_response(sub, columns, labels=labels, sort=False).set_index("option")
+        name = f"{_label(by)}: {level} (n = {int(table['denominator'].iloc[0])})"
+        out[name] = [format_count(table.loc[o, "n"], table.loc[o, "percent"]) for o in out["option"]]
+    out = out.rename(columns={"Overall": f"Overall (n = {int(overall['denominator'].iloc[0])})"})
+    return suppress_small_cells(out, min_count, count_columns=[])
+
+
+def multiple_response_by(
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    by: str,
+    labels=None,
+    population=None,
+    min_count: int = 0,
+    title: str | None = None,
+) -> GT:
+    frame = multiple_response_by_frame(df, columns, by, labels, population, min_count).drop(columns="option")
+    gt = _gt(frame, "tbl-mr", rowname_col="label")
+    gt = gt.tab_source_note("n (%) of respondents asked in each group; respondents could tick several options.")
+    if title:
+        gt = gt.tab_header(title=title)
+    return gt
+
+
+# --------------------------------------------------------------------------------------------
+# Test tables: Wald and Brant
+# --------------------------------------------------------------------------------------------
+
+
+def _analysis_label(outcome, exposure, labels: Mapping | None) -> str:
+    """'Exposure label → outcome label' for a group of test rows (`labels` keyed by exposure wins)."""
+    if labels and exposure in labels:
+        return labels[exposure]
+    if exposure is None or _missing(exposure):
+        return _outcome_label(outcome, labels)
+    return f"{_label(str(exposure), labels)} \u2192 {_outcome_label(outcome, labels).lower()}"
+
+
+def _test_frame(frame: pd.DataFrame, labels: Mapping | None) -> pd.DataFrame:
+    out = pd.DataFrame()
+    keys = [c for c in ("outcome", "exposure") if c in frame.columns]
+    if keys and len(frame[keys].drop_duplicates()) > 1:
+        out["group"] = [
+            _analysis_label(row.get("outcome"), row.get("exposure"), labels) for _, row in frame.iterrows()
+        ]
+    if "model" in frame.columns and frame["model"].nunique() > 1:
+        out["model"] = frame["model"].to_numpy()
+    out["term"] = [
+        t if t == "Omnibus" else (term_label(t) if "[" in t else _label(t))
+        for t in frame["term"]
+    ]
+    out["chi2"] = [f"{v:.2f}" for v in frame["chi2"]]
+    out["df"] = frame["df"].astype(int).to_numpy()
+    out["p"] = [format_p(p) for p in frame["p_value"]]
+    if "n" in frame.columns:
+        out["n"] = frame["n"].to_numpy()
+    return out.reset_index(drop=True)
+
+
+def wald_table_frame(frame: pd.DataFrame, labels: Mapping | None = None) -> pd.DataFrame:
+    """Joint Wald tests (:func:`helpers.models.wald_test_terms` output, possibly stacked)."""
+    return _test_frame(frame, labels)
+
+
+def wald_table(frame: pd.DataFrame, labels: Mapping | None = None, title: str | None = None) -> GT:
+    out = wald_table_frame(frame, labels)
+    group = "group" if "group" in out.columns else None
+    gt = _gt(out, "tbl-wald", rowname_col="term", groupname_col=group).cols_label(chi2="\u03c7\u00b2", p="p")
+    gt = gt.tab_source_note("Joint Wald test that all terms of the variable are zero.")
+    if title:
+        gt = gt.tab_header(title=title)
+    return gt
+
+
+def brant_table_frame(frame: pd.DataFrame, labels: Mapping | None = None) -> pd.DataFrame:
+    """Brant tests (:func:`helpers.brant.brant_test` output, possibly stacked)."""
+    return _test_frame(frame, labels)
+
+
+def brant_table(frame: pd.DataFrame, labels: Mapping | None = None, title: str | None = None) -> GT:
+    out = brant_table_frame(frame, labels)
+    group = "group" if "group" in out.columns else None
+    gt = _gt(out, "tbl-brant", rowname_col="term", groupname_col=group).cols_label(chi2="\u03c7\u00b2", p="p")
+    gt = gt.tab_source_note(
+        "Brant (1990) Wald test of equal slopes across the cumulative splits; "
+        "a small p-value means the proportional-odds assumption fails for that term."
+    )
+    if title:
+        gt = gt.tab_header(title=title)
+    return gt
+
+
+# --------------------------------------------------------------------------------------------
+# Data dictionary
+# --------------------------------------------------------------------------------------------
+
+
+def data_dictionary_frame(codebook=None) -> pd.DataFrame:
+    """Every codebook variable: name, label, role, type, levels (reference first), definition."""
+    book = codebook if codebook is not None else _codebook()
+    rows = []
+    for v in book.variables.values():
+        rows.append(
+            {
+                "name": v.name,
+                "label": v.label,
+                "role": v.role + (f" ({v.group})" if v.group else ""),
+                "type": v.type,
+                "levels": ", ".join(v.levels),
+                "asked if": v.asked_if or "",
+                "definition": v.definition,
+            }
+        )
+    for d in book.derived.values():
+        rows.append(
+            {
+                "name": d.name,
+                "label": d.label,
+                "role": "outcome (derived)",
+                "type": "binary",
+                "levels": "No, Yes",
+                "asked if": "",
+                "definition": d.definition,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def data_dictionary(codebook=None, title: str | None = None) -> GT:
+    frame = data_dictionary_frame(codebook)
+    gt = _gt(frame, "tbl-dict", rowname_col="name")
+    if title:
+        gt = gt.tab_header(title=title)
+    return gt

@@ -1,0 +1,39 @@
+"""Paired notebooks: every notebooks/*.py has an executed .ipynb with the same cells.
+
+The .py (Jupytext percent) is the source; the .ipynb is what the build executed from it (plus
+papermill's injected-parameters cell). If this fails, run `make report` (or open the .py in
+JupyterLab with Jupytext, which keeps the pair in sync)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+from helpers import paths
+from helpers.build.project import read_project
+
+SOURCES = sorted(paths.NOTEBOOKS.glob("*.py"))
+
+
+def _cells(nb):
+    return [(c.cell_type, c.source) for c in nb.cells
+            if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=[s.stem for s in SOURCES])
+def test_ipynb_matches_its_py(source: Path):
+    ipynb = source.with_suffix(".ipynb")
+    assert ipynb.exists(), f"{ipynb.name} missing: run `make report`"
+    executed = nbformat.read(ipynb, as_version=4)
+    assert _cells(executed) == _cells(jupytext.read(source)), f"{ipynb.name} is stale: run `make report`"
+    assert executed.metadata.get("kernelspec", {}).get("name") == "python3"
+
+
+def test_every_chapter_has_a_source():
+    project = read_project(paths.QUARTO_PROJECT)
+    for chapter in project.chapters:
+        assert chapter.source is not None, f"{chapter.listed}: no Jupytext .py next to it"
+    assert project.chapters[0].name == "index"
