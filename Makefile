@@ -16,6 +16,14 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 ENV_STAMP := $(VENV)/.installed
 LAB_STAMP := $(VENV)/.installed-lab
+# `make ... ENV=active`: use the active environment's python (e.g. the conda environment of
+# environment.yml, which has Quarto) instead of creating .venv.
+ifeq ($(ENV),active)
+PY        := python
+PIP       := $(PY) -m pip --disable-pip-version-check
+ENV_STAMP :=
+LAB_STAMP :=
+endif
 
 DATA ?=
 OUT  ?=
@@ -57,11 +65,15 @@ $(LAB_STAMP): $(ENV_STAMP) requirements-lab.txt
 	$(PIP) install -q -r requirements-lab.txt
 	@touch $@
 
-lab: $(LAB_STAMP) ## JupyterLab; notebooks/*.py open as notebooks (Jupytext)
-	@mkdir -p .build/lab/settings/@jupyterlab/docmanager-extension
+lab: $(LAB_STAMP) ## JupyterLab; notebooks/*.py open as notebooks (Jupytext), with their outputs
+	@mkdir -p .build/lab/settings/@jupyterlab/docmanager-extension .build/lab/config/jupytext
 	@printf '{\n  "defaultViewers": {"python": "Jupytext Notebook"}\n}\n' \
 		> .build/lab/settings/@jupyterlab/docmanager-extension/plugin.jupyterlab-settings
-	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.build/lab/settings $(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) notebooks/
+	@printf '# make lab: the .py is the source; its executed .ipynb is newer by design\noutdated_text_notebook_margin = inf\n' \
+		> .build/lab/config/jupytext/jupytext.toml
+	XDG_CONFIG_HOME=$(CURDIR)/.build/lab/config JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.build/lab/settings \
+		$(PY) -m jupyterlab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(ENV_STAMP) ## time a clean build, a no-op build, make test and a serial nbconvert baseline
 	$(PY) scripts/bench.py

@@ -50,7 +50,7 @@ display(Markdown(narrative.frequency_summary(df)))
 #| label: fig-frequency
 #| fig-cap: "How often link workers record patient-level and service-level outcomes (percent of respondents)."
 #| echo: false
-plots.diverging_likert(describe.likert_distribution(df, narrative.FREQUENCY_ITEMS));
+plots.diverging_likert(describe.likert_distribution(df, narrative.FREQUENCY_ITEMS))
 
 # %%
 #| label: tbl-frequency
@@ -70,7 +70,7 @@ display(Markdown(narrative.measures_summary(df, measures)))
 #| label: fig-measures
 #| fig-cap: "Outcome measures used, among link workers who use quantitative measures (percent with Wilson 95% CI)."
 #| echo: false
-plots.bar_with_ci(measures);
+plots.bar_with_ci(measures)
 
 # %% [markdown]
 # ## When outcomes are recorded
@@ -84,7 +84,7 @@ display(Markdown(narrative.timing_summary(timing)))
 #| label: fig-timing
 #| fig-cap: "When outcomes are recorded, among those asked (percent with Wilson 95% CI)."
 #| echo: false
-plots.bar_with_ci(timing);
+plots.bar_with_ci(timing)
 
 # %% [markdown]
 # ## Recap

@@ -56,7 +56,7 @@ tables.or_table(analyses.exposure_rows(fits), narrative.association_labels(fits)
 #| label: fig-forest
 #| fig-cap: "Odds ratios with 95% confidence intervals across Models 1-3 (log scale; the line marks no association)."
 #| echo: false
-plots.forest_plot(analyses.exposure_rows(fits), labels=narrative.association_labels(fits));
+plots.forest_plot(analyses.exposure_rows(fits), labels=narrative.association_labels(fits))
 
 # %% [markdown]
 # ## Null predictors

@@ -54,7 +54,7 @@ tables.or_table(analyses.exposure_rows(fits), narrative.association_labels(fits)
 #| label: fig-forest-ordinal
 #| fig-cap: "Proportional-odds odds ratios with 95% confidence intervals across Models 1-3 (log scale)."
 #| echo: false
-plots.forest_plot(analyses.exposure_rows(fits), labels=narrative.association_labels(fits));
+plots.forest_plot(analyses.exposure_rows(fits), labels=narrative.association_labels(fits))
 
 # %% [markdown]
 # ## Is the proportional-odds assumption reasonable?

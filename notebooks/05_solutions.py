@@ -48,7 +48,7 @@ display(Markdown(narrative.helps_summary(helps)))
 #| label: fig-helps
 #| fig-cap: "What would help link workers record outcomes (percent of respondents with Wilson 95% CI)."
 #| echo: false
-plots.bar_with_ci(helps);
+plots.bar_with_ci(helps)
 
 # %%
 #| label: tbl-helps

@@ -77,7 +77,7 @@ display(Markdown(robustness.simulation_statement(simulation)))
 #| label: fig-sampling
 #| fig-cap: "Sampling distributions of the estimated odds ratios over the simulation replicates (log scale), with the true value (solid) and the published odds ratio (dashed)."
 #| echo: false
-robustness.plot_sampling_distributions(replicate_estimates, simulation);
+robustness.plot_sampling_distributions(replicate_estimates, simulation)
 
 # %% [markdown]
 # ## Precision and power
@@ -138,7 +138,7 @@ robustness.sensitivity_table(sensitivity)
 #| label: fig-sensitivity
 #| fig-cap: "Odds ratios (95% CI, log scale) of each published association under every sensitivity analysis; the diamond and dotted line mark the published specification."
 #| echo: false
-robustness.plot_sensitivity(sensitivity);
+robustness.plot_sensitivity(sensitivity)
 
 # %%
 #| echo: false

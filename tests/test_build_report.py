@@ -186,3 +186,29 @@ def test_changed_source_reexecutes_only_that_notebook(book):
     outcome = build(Options(project=root / "_quarto.yml", validate=False), echo=_quiet)
     assert outcome.code == 0 and outcome.executed == ["02_more"] and outcome.rendered
     assert "Once more, back to" in (book["out"] / "report.html").read_text()
+
+
+def test_quarto_used_when_on_path(book, tmp_path, monkeypatch):
+    """With `quarto` on PATH the build calls `quarto render` on a copy of the project holding
+    the executed notebooks (a stand-in quarto records its arguments and writes outputs)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "quarto"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'echo "$@" > "$(dirname "$0")/args.txt"\n'
+        'while [ $# -gt 0 ]; do [ "$1" = --output-dir ] && out="$2"; shift; done\n'
+        'mkdir -p "$out" && echo "<html></html>" > "$out/index.html" && printf "%%PDF-1.7" > "$out/report.pdf"\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
+    project = read_project(book["root"] / "_quarto.yml")
+    executed = {c.name: c.path for c in project.notebooks}
+    assert render.renderer_name() == "quarto"
+    result = render.render(project, executed, tmp_path / "work", synthetic=True)
+    assert result.renderer == "quarto"
+    assert sorted(p.name for p in result.files) == ["index.html", "report.pdf"]
+    args = (bin_dir / "args.txt").read_text()
+    assert args.startswith("render ") and "--output-dir" in args
+    copied = tmp_path / "work" / "project"
+    assert (copied / "_quarto.yml").exists() and (copied / "01_demo.ipynb").exists()

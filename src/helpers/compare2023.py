@@ -258,23 +258,15 @@ def summary(table: pd.DataFrame, suppress_below: int = 0) -> str:
 
 
 def plot_comparison(table: pd.DataFrame):
-    """Dot plot: each comparable figure in 2023 and 2025 with 95% CIs (2023 widened for rounding).
-
-    The figure is closed in pyplot before it is returned, so a notebook shows it once, as the
-    cell's result (an open pyplot figure would be shown again when the cell ends).
-    """
-    import matplotlib.pyplot as plt
-
-    try:
-        from helpers import plots
-
-        if hasattr(plots, "use_report_style"):
-            plots.use_report_style()
-    except ImportError:
-        pass
-    rows = table[table["comparable"]].reset_index(drop=True)
+    """Dot plot: each comparable figure in 2023 and 2025 with 95% CIs (2023 widened for rounding)."""
     import textwrap
 
+    import matplotlib.pyplot as plt
+
+    from helpers import plots
+
+    plots.use_report_style()
+    rows = table[table["comparable"]].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(8, 1.4 + 0.8 * max(len(rows), 1)))
     y = np.arange(len(rows))[::-1]
     for offset, year, colour, marker in ((0.15, "2023", "#7f7f7f", "s"), (-0.15, "2025", "#1f4e79", "o")):
@@ -288,6 +280,4 @@ def plot_comparison(table: pd.DataFrame):
     ax.set_xlim(0, 100)
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return plots.finish(fig)

@@ -63,6 +63,13 @@ def _log_ticks(ax) -> None:
     ax.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
 
 
+def finish(fig):
+    """Close a finished figure and return it: the notebook's cell value then displays it exactly
+    once (an open figure would also be flushed by the inline backend, and nbval counts outputs)."""
+    plt.close(fig)
+    return fig
+
+
 def forest_plot(
     tidy: pd.DataFrame,
     terms: Sequence[str] | None = None,
@@ -128,7 +135,7 @@ def forest_plot(
         ax.legend(loc="best")
     if title:
         ax.set_title(title)
-    return fig
+    return finish(fig)
 
 
 def diverging_likert(dist: pd.DataFrame, labels: Mapping | None = None, ax=None, title: str | None = None):
@@ -189,7 +196,7 @@ def diverging_likert(dist: pd.DataFrame, labels: Mapping | None = None, ax=None,
               bbox_to_anchor=(0.5, -0.28), ncol=len(levels), frameon=False)
     if title:
         ax.set_title(title)
-    return fig
+    return finish(fig)
 
 
 def bar_with_ci(
@@ -228,4 +235,4 @@ def bar_with_ci(
                         va="center", fontsize=mpl.rcParams["font.size"] - 2, color="#333333")
     if title:
         ax.set_title(title)
-    return fig
+    return finish(fig)

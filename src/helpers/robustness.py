@@ -184,13 +184,9 @@ def sensitivity_table_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _gt(frame: pd.DataFrame, prefix: str, **kwargs):
-    """A great_tables GT with a deterministic id (as helpers.tables: nbval compares HTML)."""
-    import hashlib
+    from helpers.tables import report_table
 
-    from great_tables import GT
-
-    digest = hashlib.sha1(frame.to_csv(index=False).encode("utf-8")).hexdigest()[:10]
-    return GT(frame, id=f"{prefix}-{digest}", **kwargs)
+    return report_table(frame, prefix, **kwargs)
 
 
 def simulation_table(summary: pd.DataFrame):
@@ -276,7 +272,9 @@ def plot_sampling_distributions(replicates: pd.DataFrame, summary: pd.DataFrame,
     fig.legend(handles, names, loc="outside lower center" if constrained else "lower center", ncol=2, fontsize=8,
                frameon=False)
     _finish(fig, rect=(0, 0.05, 1, 1))
-    return fig
+    from helpers.plots import finish
+
+    return finish(fig)
 
 
 def _forest_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -337,7 +335,9 @@ def plot_sensitivity(frame: pd.DataFrame):
     fig.legend(handles=handles, loc="outside lower center" if constrained else "lower center",
                ncol=3, fontsize=7, frameon=False)
     _finish(fig, rect=(0, 0.03, 1, 1))
-    return fig
+    from helpers.plots import finish
+
+    return finish(fig)
 
 
 # --------------------------------------------------------------------------------------------

@@ -779,27 +779,13 @@ def display_frame(scored: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-class HtmlTable:
-    """A table shown as HTML (great_tables) in notebooks, with a deterministic plain-text form."""
+def html_table(frame: pd.DataFrame, table_id: str):
+    """A plain great_tables rendering of a string frame (deterministic id and text form)."""
+    from helpers.tables import ReportTable
 
-    def __init__(self, frame: pd.DataFrame, table_id: str, html: str):
-        self.frame, self.table_id, self.html = frame, table_id, html
-
-    def _repr_html_(self) -> str:
-        return self.html
-
-    def __repr__(self) -> str:
-        return self.frame.to_string(index=False)
+    return ReportTable(frame, id=table_id).opt_align_table_header("left").tab_options(table_font_size="13px")
 
 
-def html_table(frame: pd.DataFrame, table_id: str) -> HtmlTable:
-    """A plain great_tables rendering of a string frame (fixed id, so the HTML is deterministic)."""
-    from great_tables import GT
-
-    table = GT(frame, id=table_id).opt_align_table_header("left").tab_options(table_font_size="13px")
-    return HtmlTable(frame, table_id, table.as_raw_html())
-
-
-def scorecard_table(scored: pd.DataFrame) -> HtmlTable:
+def scorecard_table(scored: pd.DataFrame):
     """The scorecard for the report: one row per published figure."""
     return html_table(display_frame(scored), "tbl-scorecard-gt")

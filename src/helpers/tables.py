@@ -169,9 +169,23 @@ def _table_id(prefix: str, frame: pd.DataFrame) -> str:
     return f"{prefix}-{digest}"
 
 
-def _gt(frame: pd.DataFrame, prefix: str, **kwargs) -> GT:
-    """A GT with a deterministic id (nbval compares HTML outputs run to run)."""
-    return GT(frame, id=_table_id(prefix, frame), **kwargs)
+class ReportTable(GT):
+    """A great_tables table whose plain-text form is its data, not an object address.
+
+    Notebooks show the HTML; nbval also compares the text/plain output, so it must be
+    deterministic. great_tables' methods copy the object, so the subclass survives chaining.
+    """
+
+    def __repr__(self) -> str:
+        return self._tbl_data.to_string(index=False)
+
+
+def report_table(frame: pd.DataFrame, prefix: str, **kwargs) -> ReportTable:
+    """A table with a deterministic id and text form (nbval compares outputs run to run)."""
+    return ReportTable(frame, id=_table_id(prefix, frame), **kwargs)
+
+
+_gt = report_table
 
 
 def _codebook():

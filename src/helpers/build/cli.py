@@ -123,6 +123,8 @@ def validation_errors(data: Path | None) -> list[str] | None:
     except error_type as exc:
         msgs = getattr(exc, "messages", None) or getattr(exc, "errors", None) or str(exc).splitlines()
         return [str(m) for m in msgs if str(m).strip()] or [type(exc).__name__]
+    except (OSError, ValueError) as exc:  # unreadable file, unknown format
+        return [f"{Path(target).name}: {type(exc).__name__}: {' '.join(str(exc).split())}"]
     return None
 
 
