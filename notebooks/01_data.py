@@ -17,7 +17,6 @@
 # This chapter says what data the report runs on, describes the analysed sample
 # (@tbl-sample) and lists every analysis variable with its coding (@tbl-dictionary).
 
-# %%
 # %% tags=["parameters"]
 data_file = None
 output_dir = None

@@ -18,7 +18,6 @@
 # whether they use quantitative measures or capture qualitative data, which measures they use
 # (@fig-measures) and when in their work with a patient they record outcomes (@fig-timing).
 
-# %%
 # %% tags=["parameters"]
 data_file = None
 output_dir = None

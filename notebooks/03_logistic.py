@@ -21,7 +21,6 @@
 # (education, training, seniority, years in role, employer). @tbl-logistic and @fig-forest show
 # the odds ratios; @tbl-null tests the predictors the paper found unrelated to outcome reporting.
 
-# %%
 # %% tags=["parameters"]
 data_file = None
 output_dir = None

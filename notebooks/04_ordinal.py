@@ -19,7 +19,6 @@
 # frequency outcome, Models 1-3 as in the logistic chapter (@tbl-ordinal, @fig-forest-ordinal),
 # and checks the proportional-odds assumption with the Brant test (@tbl-brant).
 
-# %%
 # %% tags=["parameters"]
 data_file = None
 output_dir = None

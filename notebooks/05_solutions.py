@@ -18,7 +18,6 @@
 # @fig-helps shows the share choosing each option; @tbl-helps compares those who already record
 # patient-level outcomes often with those who do not.
 
-# %%
 # %% tags=["parameters"]
 data_file = None
 output_dir = None

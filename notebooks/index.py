@@ -21,7 +21,6 @@
 # predicts it, what link workers say would help, a figure-by-figure reproduction scorecard, a
 # comparison with the 2023 survey wave [@nhse2023], and robustness checks.
 
-# %%
 # %% tags=["parameters"]
 data_file = None
 output_dir = None

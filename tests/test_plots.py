@@ -79,7 +79,8 @@ def test_forest_plot_structure(exposure_rows):
     assert ax.get_xscale() == "log"
     verticals = [line for line in ax.lines if np.allclose(line.get_xdata(), 1.0)]
     assert len(verticals) == 1  # the reference line at OR = 1
-    labels = top_to_bottom(ax)
+    # Long labels are wrapped onto several lines; the words must be exactly the codebook's.
+    labels = [" ".join(label.split()) for label in top_to_bottom(ax)]
     assert labels == [
         "Aware of the SP Information Standard",
         "Job seniority: Senior or lead link worker",

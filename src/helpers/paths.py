@@ -20,3 +20,5 @@ TESTS = ROOT / "tests"
 QUARTO_PROJECT = ROOT / "_quarto.yml"
 REFERENCES = ROOT / "references.bib"
 OUTPUT = ROOT / "_output"
+# Default output folder of a build on any file other than the bundled synthetic one (git-ignored).
+REAL_OUTPUT = ROOT / "_output_real"

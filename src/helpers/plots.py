@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+import textwrap
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
@@ -61,6 +63,9 @@ def _log_ticks(ax) -> None:
     ax.xaxis.set_major_locator(mpl.ticker.FixedLocator(ticks))
     ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
+
+
+LABEL_WIDTH = 34  # characters per line of a y-axis label
 
 
 def finish(fig):
@@ -119,7 +124,8 @@ def forest_plot(
     first = rows.drop_duplicates(subset=["term"] + (["outcome"] if "outcome" in rows.columns else []))
     label_of = dict(zip(_row_keys(first), row_labels(first, labels)))
     ax.set_yticks([position[k] for k in keys])
-    ax.set_yticklabels([label_of[k] for k in keys])
+    # Long labels are wrapped: unwrapped they squeeze the axes to nothing.
+    ax.set_yticklabels([textwrap.fill(label_of[k], LABEL_WIDTH, break_on_hyphens=False) for k in keys])
     ax.set_ylim(-0.7, len(keys) - 0.3)
     lows = rows["conf_low"].to_numpy(dtype=float)
     highs = rows["conf_high"].to_numpy(dtype=float)

@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -128,6 +129,19 @@ def validation_errors(data: Path | None) -> list[str] | None:
     return None
 
 
+def ensure_private(out: Path, root: Path) -> None:
+    """Outputs of a run on real data may only go outside the repository or to a git-ignored folder."""
+    try:
+        relative = out.relative_to(root)
+    except ValueError:
+        return  # outside the repository: git never sees it
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(relative) + "/"], cwd=root,
+                             capture_output=True).returncode == 0
+    if not ignored and (root / ".git").exists():
+        raise ValueError(f"output folder '{relative}' is not git-ignored: outputs of a run on survey data "
+                         f"must not be committable; use OUT=_output_real or a folder outside the repository")
+
+
 class Build:
     def __init__(self, opts: Options, echo=print):
         self.opts = opts
@@ -136,7 +150,10 @@ class Build:
         self.root = self.project.root
         self.data = Path(opts.data).resolve() if opts.data else None
         self.synthetic = is_synthetic(self.data)
-        self.out = Path(opts.out).resolve() if opts.out else self.project.output_dir
+        default_out = self.project.output_dir if self.synthetic else paths.REAL_OUTPUT
+        self.out = Path(opts.out).resolve() if opts.out else default_out
+        if not self.synthetic:
+            ensure_private(self.out, self.root)
         self.committed = self.data is None and self.out == self.project.output_dir
         self.build_dir = self.out / ".build"
         self.staging = self.build_dir / "staging"

@@ -106,6 +106,53 @@ local function bold_cell(cell)
   return cell
 end
 
+-- Wide tables in print: relative column widths from the text each column holds (Typst's auto
+-- columns would squeeze the first, wordy column to a sliver). Narrow tables keep auto widths.
+local WIDE = 100 -- characters across a line of the table at its font size
+local function text_len(s)
+  return utf8.len(s) or #s
+end
+
+function set_widths(tbl)
+  local ncol = #tbl.colspecs
+  local body, head, word = {}, {}, {}
+  for j = 1, ncol do body[j], head[j], word[j] = 1, 1, 1 end
+  local function visit(rows, full)
+    for _, row in ipairs(rows) do
+      if #row.cells == ncol then
+        for j, cell in ipairs(row.cells) do
+          local t = stringify(cell.contents)
+          full[j] = math.max(full[j], text_len(t))
+          for w in t:gmatch("%S+") do word[j] = math.max(word[j], text_len(w)) end
+        end
+      end
+    end
+  end
+  visit(tbl.head.rows, head)
+  for _, b in ipairs(tbl.bodies) do visit(b.body, body) end
+  local total = 0
+  for j = 1, ncol do total = total + math.max(body[j], head[j]) + 2 end
+  if total <= WIDE then return end
+  -- header text may wrap (at word boundaries); body text wraps only in long text columns
+  -- A column never gets narrower than its longest word (short columns such as 'type' keep
+  -- their width); only the slack of the long text columns is shrunk to fit the line.
+  local want, floor, sum, floors = {}, {}, 0, 0
+  for j = 1, ncol do
+    floor[j] = math.max(word[j], 4) + 2
+    want[j] = math.max(math.min(body[j], 38) + 2, floor[j])
+    sum, floors = sum + want[j], floors + floor[j]
+  end
+  if sum > WIDE and floors < WIDE then
+    local scale = (WIDE - floors) / (sum - floors)
+    sum = 0
+    for j = 1, ncol do
+      want[j] = floor[j] + (want[j] - floor[j]) * scale
+      sum = sum + want[j]
+    end
+  end
+  for j = 1, ncol do tbl.colspecs[j] = { tbl.colspecs[j][1], want[j] / sum } end
+end
+
 -- Clean a table parsed from HTML: returns the table, its title (inlines) and notes (blocks).
 local function clean_table(tbl)
   local title = pandoc.List()
@@ -181,6 +228,7 @@ local function clean_table(tbl)
       end,
     })
   end
+  if is_typst then set_widths(tbl) end
   tbl.attr = pandoc.Attr("")
   return tbl, title, notes
 end
@@ -225,6 +273,15 @@ local function first_table(blocks)
     if b.t == "Table" then return i, b end
   end
   return nil
+end
+
+-- many columns: a smaller font for this table only (Typst)
+local function maybe_small(blocks, tbl)
+  if not is_typst or #tbl.colspecs < 8 then return blocks end
+  local out = pandoc.List({ pandoc.RawBlock("typst", "#[#show table: set text(size: 7.4pt)") })
+  out:extend(blocks)
+  out:insert(pandoc.RawBlock("typst", "]"))
+  return out
 end
 
 local function report_table(div)
@@ -279,7 +336,7 @@ local function report_table(div)
   t.caption = { long = { pandoc.Plain(caption) } }
   t.attr = pandoc.Attr(id)
   blocks[j] = t
-  return blocks
+  return maybe_small(blocks, t)
 end
 
 -- callouts and conditional content -------------------------------------------
