@@ -55,9 +55,9 @@ display(Markdown(narrative.front_page_statement(df)))
 # ## How to reproduce
 #
 # ```
-# make report                      # executes the notebooks, renders _output/report.html and .pdf
-# make test                        # unit tests, R reference checks and nbval on the notebooks
-# make report DATA=data/real/survey.sav OUT=_output_real   # the same report on the real file
+# make report        # execute the notebooks, render the HTML and PDF
+# make test          # unit tests, R reference checks, nbval
+# make report DATA=data/real/survey.sav   # the same report on the real file
 # ```
 #
 # The notebooks under `notebooks/` are paired Jupytext files: the `.py` is the source, the

@@ -102,7 +102,7 @@ def test_invalid_data_exits_2_before_executing(tmp_path, monkeypatch, capsys):
     data = tmp_path / "survey.csv"
     data.write_text("respondent_id\n1\n")
     code = cli.main(["--project", str(project), "--data", str(data), "--out", str(tmp_path / "out")])
-    captured = capsys.readouterr().out
+    captured = capsys.readouterr().err  # problems go to stderr
     assert code == 2
     assert "row 3: age_band 'ancient' is not a level of age_band" in captured
     assert "row 7: missing respondent_id" in captured

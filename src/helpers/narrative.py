@@ -114,22 +114,20 @@ def association_labels(fits: pd.DataFrame) -> dict[str, str]:
 
 
 def association_summary(fits: pd.DataFrame) -> str:
+    """One bullet per association: its fully adjusted (Model 3) odds ratio and sample size."""
     from helpers.analyses import exposure_rows
 
     rows = exposure_rows(fits)
     model3 = rows[rows["model"] == "Model 3"]
     labels = association_labels(fits)
-    n = int(model3["n"].iloc[0]) if len(model3) else 0
-    sentences = [
-        f"- {labels[row.exposure]}: {prose.odds_ratio(row.odds_ratio, row.conf_low, row.conf_high, row.p_value)}"
-        + (f" (Firth-penalised fit)" if row.method == "firth" else "")
+    bullets = [
+        f"- {labels[row.exposure]}: {prose.odds_ratio(row.odds_ratio, row.conf_low, row.conf_high, row.p_value)}, "
+        f"n = {int(row.n):,}"
+        + (" (Firth-penalised fit)" if row.method == "firth" else "")
         + (f". Note: {row.warning}" if row.warning else "")
         for row in model3.itertuples()
     ]
-    return (
-        f"Fully adjusted (Model 3) odds ratios, each on its complete-case sample (n = {n:,} for the first):\n\n"
-        + "\n".join(sentences)
-    )
+    return "Fully adjusted (Model 3) odds ratios, each on its complete-case sample:\n\n" + "\n".join(bullets)
 
 
 def null_summary(null_tests: pd.DataFrame) -> str:

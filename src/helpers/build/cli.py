@@ -256,9 +256,10 @@ class Build:
         if to_run and self.opts.validate:
             errors = validation_errors(self.data)
             if errors:
-                for e in errors:
-                    self.echo(e)
-                self.echo(f"build: {_show(self.data or paths.SYNTHETIC_DATA)} is not valid; nothing executed")
+                for e in errors:  # problems go to stderr, one line each, as `helpers validate` prints them
+                    print(e, file=sys.stderr, flush=True)
+                print(f"build: {_show(self.data or paths.SYNTHETIC_DATA)} is not valid; nothing executed",
+                      file=sys.stderr, flush=True)
                 return Outcome(EXIT_INVALID, messages=errors)
         if stale:
             shutil.rmtree(self.staging, ignore_errors=True)
