@@ -576,32 +576,33 @@ def wald_table_frame(frame: pd.DataFrame, labels: Mapping | None = None) -> pd.D
     return _test_frame(frame, labels)
 
 
-def wald_table(frame: pd.DataFrame, labels: Mapping | None = None, title: str | None = None) -> GT:
-    out = wald_table_frame(frame, labels)
-    group = "group" if "group" in out.columns else None
-    gt = _gt(out, "tbl-wald", rowname_col="term", groupname_col=group).cols_label(chi2="\u03c7\u00b2", p="p")
-    gt = gt.tab_source_note("Joint Wald test that all terms of the variable are zero.")
-    if title:
-        gt = gt.tab_header(title=title)
-    return gt
-
-
 def brant_table_frame(frame: pd.DataFrame, labels: Mapping | None = None) -> pd.DataFrame:
     """Brant tests (:func:`helpers.brant.brant_test` output, possibly stacked)."""
     return _test_frame(frame, labels)
 
 
-def brant_table(frame: pd.DataFrame, labels: Mapping | None = None, title: str | None = None) -> GT:
-    out = brant_table_frame(frame, labels)
+def _chi2_test_table(out: pd.DataFrame, prefix: str, note: str, title: str | None) -> GT:
+    """A table of chi-square tests (one row per term, grouped by analysis) with a note on the test."""
     group = "group" if "group" in out.columns else None
-    gt = _gt(out, "tbl-brant", rowname_col="term", groupname_col=group).cols_label(chi2="\u03c7\u00b2", p="p")
-    gt = gt.tab_source_note(
-        "Brant (1990) Wald test of equal slopes across the cumulative splits; "
-        "a small p-value means the proportional-odds assumption fails for that term."
-    )
+    gt = _gt(out, prefix, rowname_col="term", groupname_col=group).cols_label(chi2="\u03c7\u00b2", p="p")
+    gt = gt.tab_source_note(note)
     if title:
         gt = gt.tab_header(title=title)
     return gt
+
+
+def wald_table(frame: pd.DataFrame, labels: Mapping | None = None, title: str | None = None) -> GT:
+    return _chi2_test_table(wald_table_frame(frame, labels), "tbl-wald",
+                            "Joint Wald test that all terms of the variable are zero.", title)
+
+
+def brant_table(frame: pd.DataFrame, labels: Mapping | None = None, title: str | None = None) -> GT:
+    return _chi2_test_table(
+        brant_table_frame(frame, labels), "tbl-brant",
+        "Brant (1990) Wald test of equal slopes across the cumulative splits; "
+        "a small p-value means the proportional-odds assumption fails for that term.",
+        title,
+    )
 
 
 # --------------------------------------------------------------------------------------------
