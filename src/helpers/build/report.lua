@@ -142,8 +142,9 @@ function set_widths(tbl)
     want[j] = math.max(math.min(body[j], 38) + 2, floor[j])
     sum, floors = sum + want[j], floors + floor[j]
   end
-  if sum > WIDE and floors < WIDE then
-    local scale = (WIDE - floors) / (sum - floors)
+  if sum > WIDE then
+    -- shrink the slack above each floor to fit the line; with no room left, widths follow the floors
+    local scale = floors < WIDE and (WIDE - floors) / (sum - floors) or 0
     sum = 0
     for j = 1, ncol do
       want[j] = floor[j] + (want[j] - floor[j]) * scale
