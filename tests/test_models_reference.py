@@ -358,6 +358,10 @@ def test_endometrial_separation_falls_back_to_firth_matching_logistf(endometrial
     fit = rows(models.logistic(endometrial, "HG", "NV", ["PI", "EH"]))
     assert set(fit["method"]) == {"firth"}
     assert "separation detected" in fit.loc["NV", "warning"]
+    # logistf(HG ~ NV + PI + EH, data = endometrial) estimates and SEs as printed by logistf /
+    # brglm2 (type = "AS_mean"). Provenance caveat: these were recalled, not re-fetched from a
+    # page during this work; the SEs are also checked independently (inverse penalised
+    # information) and the 2x2 Haldane identity in tests/test_models.py is an exact textbook reference.
     expected = {
         "(Intercept)": (3.77456, 1.48869),
         "NV": (2.92927, 1.55076),
