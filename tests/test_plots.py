@@ -11,7 +11,8 @@ import pytest
 from helpers import describe, models, plots, style
 from helpers.codebook import load_codebook
 
-YES_NO = pd.CategoricalDtype(["No", "Yes"])
+from _random_survey import YES_NO, random_survey
+
 
 
 @pytest.fixture(autouse=True)
@@ -21,19 +22,7 @@ def close_figures():
 
 
 def make_survey(n: int = 300, seed: int = 9) -> pd.DataFrame:
-    book = load_codebook()
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(index=range(n))
-    for name, variable in book.variables.items():
-        if variable.type == "id":
-            continue
-        levels = list(variable.levels)
-        frame[name] = pd.Categorical(rng.choice(levels, size=n), categories=levels, ordered=variable.ordered)
-    for derived in book.derived.values():
-        frame[derived.name] = pd.Categorical(
-            np.where(frame[derived.source].isin(derived.events), "Yes", "No"), dtype=YES_NO
-        )
-    return frame
+    return random_survey(n, seed)
 
 
 def top_to_bottom(ax) -> list[str]:

@@ -13,22 +13,11 @@ import pytest
 from helpers import describe, models, tables
 from helpers.codebook import load_codebook
 
-YES_NO = pd.CategoricalDtype(["No", "Yes"])
+from _random_survey import YES_NO, random_survey
 
 
 def make_survey(n: int = 240, seed: int = 4) -> pd.DataFrame:
-    book = load_codebook()
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(index=range(n))
-    for name, variable in book.variables.items():
-        if variable.type == "id":
-            continue
-        levels = list(variable.levels)
-        frame[name] = pd.Categorical(rng.choice(levels, size=n), categories=levels, ordered=variable.ordered)
-    for derived in book.derived.values():
-        frame[derived.name] = pd.Categorical(
-            np.where(frame[derived.source].isin(derived.events), "Yes", "No"), dtype=YES_NO
-        )
+    frame = random_survey(n, seed)
     frame.loc[:3, "age_group"] = np.nan
     return frame
 
