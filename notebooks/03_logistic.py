@@ -31,7 +31,7 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import analyses, narrative, plots, report, tables
+from helpers import analyses, models, narrative, plots, report, tables
 
 df = report.load(data_file)
 plots.use_report_style()
@@ -49,13 +49,13 @@ display(Markdown(narrative.association_summary(fits)))
 #| label: tbl-logistic
 #| tbl-cap: "Odds ratios (95% CI) for each predictor of outcome monitoring, Models 1-3 (logistic regression)."
 #| echo: false
-tables.or_table(analyses.exposure_rows(fits), narrative.association_labels(fits))
+tables.or_table(models.exposure_rows(fits), narrative.association_labels(fits))
 
 # %%
 #| label: fig-forest
 #| fig-cap: "Odds ratios with 95% confidence intervals across Models 1-3 (log scale; the line marks no association)."
 #| echo: false
-plots.forest_plot(analyses.exposure_rows(fits), labels=narrative.association_labels(fits))
+plots.forest_plot(models.exposure_rows(fits), labels=narrative.association_labels(fits))
 
 # %% [markdown]
 # ## Null predictors

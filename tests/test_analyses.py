@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import analyses, narrative, report
+from helpers import analyses, models, narrative, report
 from helpers.codebook import load_codebook
 
 
@@ -29,7 +29,7 @@ def test_associations_follow_targets():
 
 
 def test_each_association_has_three_models_on_one_sample(logistic_fits):
-    rows = analyses.exposure_rows(logistic_fits)
+    rows = models.exposure_rows(logistic_fits)
     assert len(rows) == 4 * 3
     for _, per_claim in rows.groupby("claim_id"):
         assert list(per_claim["model"]) == ["Model 1", "Model 2", "Model 3"]
@@ -37,7 +37,7 @@ def test_each_association_has_three_models_on_one_sample(logistic_fits):
 
 
 def test_exposure_rows_keep_only_the_exposure_term(logistic_fits):
-    rows = analyses.exposure_rows(logistic_fits)
+    rows = models.exposure_rows(logistic_fits)
     assert all(term == f"{exposure}[Yes]" for term, exposure in zip(rows["term"], rows["exposure"]))
 
 
@@ -52,7 +52,7 @@ def test_null_predictor_tests_cover_every_confounder_but_not_the_exposure(survey
 
 def test_association_summary_quotes_model_3(logistic_fits):
     text = narrative.association_summary(logistic_fits)
-    model3 = analyses.exposure_rows(logistic_fits).query("model == 'Model 3'")
+    model3 = models.exposure_rows(logistic_fits).query("model == 'Model 3'")
     assert text.count("\n- ") == 4
     for row in model3.itertuples():
         assert f"OR {row.odds_ratio:.2f} (95% CI {row.conf_low:.2f} to {row.conf_high:.2f}" in text

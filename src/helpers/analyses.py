@@ -8,28 +8,22 @@ from helpers import brant, models
 from helpers.codebook import load_codebook
 from helpers.published import load_targets
 
-# The ordinal model of a binary "often" outcome uses the five-level item it was split from.
-ORDINAL_OUTCOME = {
-    "patient_outcomes_often": "patient_outcome_freq",
-    "service_outcomes_often": "service_outcome_freq",
-}
-
-
 def associations(kind: str = "logistic") -> list[dict]:
     """The published associations (claim id, outcome, exposure) as targets.yaml defines them.
 
-    For `kind='ordinal'`, the outcome becomes the five-level item; associations whose outcome
-    has no ordinal form are left out.
+    For `kind='ordinal'`, the outcome becomes the five-level item it was cut from (the codebook's
+    derived variables); associations whose outcome has no ordinal form are left out.
     """
+    derived = load_codebook().derived
     found = []
     for target in load_targets():
         if target.get("kind") != "odds_ratio":
             continue
         outcome = target["outcome"]
         if kind == "ordinal":
-            if outcome not in ORDINAL_OUTCOME:
+            if outcome not in derived:
                 continue
-            outcome = ORDINAL_OUTCOME[outcome]
+            outcome = derived[outcome].source
         found.append({"claim_id": target["claim_id"], "outcome": outcome, "exposure": target["exposure"]})
     return found
 
@@ -41,13 +35,6 @@ def fit_associations(df: pd.DataFrame, kind: str = "logistic") -> pd.DataFrame:
         tidy = models.sequential(df, assoc["outcome"], assoc["exposure"], kind=kind)
         frames.append(tidy.assign(**assoc))
     return pd.concat(frames, ignore_index=True)
-
-
-def exposure_rows(fits: pd.DataFrame) -> pd.DataFrame:
-    """Only the rows of each fit's own exposure term(s)."""
-    is_exposure = [term.startswith(f"{exposure}[") or term == exposure
-                   for term, exposure in zip(fits["term"], fits["exposure"])]
-    return fits[is_exposure].reset_index(drop=True)
 
 
 def _model3_covariates(exposure: str) -> list[str]:

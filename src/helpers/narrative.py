@@ -10,11 +10,10 @@ import importlib.metadata
 
 import pandas as pd
 
-from helpers import describe, prose
+from helpers import describe, models, prose
 from helpers.codebook import load_codebook
 
 FREQUENCY_ITEMS = ["patient_outcome_freq", "service_outcome_freq"]
-OFTEN_LEVELS = ("Often", "Very often")
 MEASURE_COLUMNS = load_codebook().option_set("measures")
 HELP_COLUMNS = load_codebook().option_set("helps")
 TABLE_ONE_COLUMNS = (
@@ -52,14 +51,9 @@ def sample_summary(df: pd.DataFrame) -> str:
     )
 
 
-def _often_share(df: pd.DataFrame, column: str) -> tuple[int, int]:
-    answered = df[column].dropna()
-    return int(answered.isin(OFTEN_LEVELS).sum()), len(answered)
-
-
 def frequency_summary(df: pd.DataFrame) -> str:
-    patient = _often_share(df, "patient_outcome_freq")
-    service = _often_share(df, "service_outcome_freq")
+    patient = _yes(df, "patient_outcomes_often")
+    service = _yes(df, "service_outcomes_often")
     never = describe.frequency_table(df, "patient_outcome_freq").set_index("level").loc["Never"]
     return (
         f"{prose.count_of(*patient)} link workers record or monitor patient-level outcomes often or "
@@ -115,9 +109,7 @@ def association_labels(fits: pd.DataFrame) -> dict[str, str]:
 
 def association_summary(fits: pd.DataFrame) -> str:
     """One bullet per association: its fully adjusted (Model 3) odds ratio and sample size."""
-    from helpers.analyses import exposure_rows
-
-    rows = exposure_rows(fits)
+    rows = models.exposure_rows(fits)
     model3 = rows[rows["model"] == "Model 3"]
     labels = association_labels(fits)
     bullets = [
