@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -101,13 +102,16 @@ def test_full_build_on_real_data_leaks_no_rows_and_leaves_committed_notebooks(re
 
 @pytest.mark.slow
 def test_two_clean_builds_give_identical_bytes(tmp_path):
-    """Same inputs, same bytes: executed notebooks, HTML, PDF, claims.csv and simulation.csv."""
+    """Same inputs, same bytes: executed notebooks (figures included), HTML, PDF, claims.csv and
+    simulation.csv. The first build forks its kernels from the preload process, the second starts
+    every kernel fresh (HELPERS_PRELOAD=0): preloading must not change a byte."""
     out = tmp_path / "out"
     command = [sys.executable, "-m", "helpers", "build", "--data", str(paths.SYNTHETIC_DATA), "--out", str(out)]
     runs = []
-    for _ in range(2):
+    for preload in ("1", "0"):
         shutil.rmtree(out, ignore_errors=True)
-        result = subprocess.run(command, cwd=paths.ROOT, capture_output=True, text=True)
+        result = subprocess.run(command, cwd=paths.ROOT, capture_output=True, text=True,
+                                env={**os.environ, "HELPERS_PRELOAD": preload})
         assert result.returncode == 0, result.stdout + result.stderr
         runs.append(_digests(out))
     assert {"report.html", "report.pdf", "claims.csv", "simulation.csv"} <= set(runs[0])

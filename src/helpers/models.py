@@ -41,7 +41,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import scipy.stats as st
-import statsmodels.api as sm
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 from statsmodels.tools.numdiff import approx_fprime
 
@@ -281,7 +282,7 @@ def fit_logistic(df, outcome, exposure, covariates=(), weights=None, firth="auto
         with _warnings.catch_warnings(record=True) as caught:
             _warnings.simplefilter("always")
             try:
-                result = sm.GLM(y, X, family=sm.families.Binomial(), freq_weights=w).fit(maxiter=100)
+                result = GLM(y, X, family=families.Binomial(), freq_weights=w).fit(maxiter=100)
                 params, cov = np.asarray(result.params), np.asarray(result.cov_params())
                 converged = bool(getattr(result, "converged", True))
             except Exception as exc:  # singular information, overflow, ...

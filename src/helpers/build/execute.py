@@ -1,8 +1,12 @@
 """Execute notebooks: Jupytext source -> papermill (with parameters) -> normalised .ipynb.
 
-Each notebook runs in its own worker process (``python -m helpers.build.execute JOB.json``), at
-most ``workers`` at a time; the parent prints one line when a notebook starts and one when it
-ends. A worker writes only into the staging folder it is given; the caller decides what to keep.
+Notebooks run in ``workers`` long-lived worker processes (``python -m helpers.build.execute
+--serve``), each taking one notebook at a time from the parent, so papermill and its imports load
+once per worker rather than once per notebook. Every notebook still gets a fresh kernel: nothing
+a notebook does can reach another. The parent prints one line when a notebook starts and one
+when it ends. A worker writes only into the staging folder it is given (and the notebook's log);
+the caller decides what to keep. ``python -m helpers.build.execute JOB.json RESULT.json`` runs a
+single notebook.
 
 Conventions (documented in README.md):
 - the kernel is ``python3`` resolved against this environment first (JUPYTER_PATH is prefixed
@@ -21,12 +25,16 @@ import hashlib
 import json
 import os
 import re
+import selectors
+import signal
 import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
+
+from . import preload
 
 KERNEL = "python3"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -210,6 +218,59 @@ def kernel_argv(kernel: str = KERNEL) -> list[str]:
     return argv
 
 
+class KernelPeak:
+    """Peak resident memory (VmHWM, KiB) of the kernel this process started, read while it runs.
+
+    Read after every cell (papermill's `on_cell_executed` hook), so the last reading is the
+    kernel's peak over the whole notebook. It measures that one kernel only, not earlier
+    notebooks run by the same worker (which getrusage(RUSAGE_CHILDREN) would mix in).
+    """
+
+    def __init__(self, preload_pid: int | None = None) -> None:
+        # the kernel is a child of this process, or of the preload process (preload.py)
+        self.parents = {os.getpid(), preload_pid} - {None}
+        self.preload_pid = preload_pid
+        self.pid: int | None = None
+        self.kib = 0
+
+    @staticmethod
+    def _status_kib(pid: int, key: str = "VmHWM:") -> int | None:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith(key):
+                        return int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            return None
+        return None
+
+    def _children(self) -> list[int]:
+        found = []
+        try:
+            entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+        except OSError:
+            return []
+        for name in entries:
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid in self.parents and int(name) != self.preload_pid:
+                found.append(int(name))
+        return found
+
+    def __call__(self, **_hook_arguments) -> None:
+        kib = self._status_kib(self.pid) if self.pid else None
+        if kib is None:  # first cell, or the kernel was restarted: find it among our children
+            readings = {pid: self._status_kib(pid) or 0 for pid in self._children()}
+            if not readings:
+                return
+            self.pid = max(readings, key=readings.get)
+            kib = readings[self.pid]
+        self.kib = max(self.kib, kib)
+
+
 def run(job: Job) -> Result:
     """Execute one notebook (in this process; the kernel is a child process)."""
     import resource
@@ -221,6 +282,12 @@ def run(job: Job) -> Result:
     output.parent.mkdir(parents=True, exist_ok=True)
     staged_input = output.with_name(output.stem + ".input.ipynb")
     result = Result(job.name, ok=False, log=job.log)
+    server = preload.SERVER
+    peak = KernelPeak(server.proc.pid if server else None)
+    engine_options = {}
+    if server is not None:
+        server.log = job.log or None
+        engine_options["kernel_manager_class"] = preload.kernel_manager_class()
     start = time.perf_counter()
     try:
         write(read_source(source), staged_input)
@@ -234,16 +301,19 @@ def run(job: Job) -> Result:
             log_output=False,
             request_save_on_cell_execute=False,
             execution_timeout=job.timeout,
+            on_cell_executed=peak,
+            **engine_options,
         )
         result.ok = True
     except PapermillExecutionError as exc:
         result.error = f"{exc.ename}: {exc.evalue}"
     except Exception as exc:  # kernel died, timeout, unreadable source, ...
-        result.error = f"{type(exc).__name__}: {exc}".strip().splitlines()[-1]
+        first = next((l.strip() for l in str(exc).splitlines() if l.strip()), "")  # the message, not a preview
+        result.error = f"{type(exc).__name__}: {first}".rstrip(": ")
     finally:
         result.seconds = round(time.perf_counter() - start, 2)
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        result.peak_mb = round(usage.ru_maxrss / 1024, 1)  # Linux: KiB
+        kib = peak.kib or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # no /proc: all children
+        result.peak_mb = round(kib / 1024, 1)
         staged_input.unlink(missing_ok=True)
     if output.exists():
         import nbformat
@@ -255,16 +325,130 @@ def run(job: Job) -> Result:
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Worker entry point: JOB.json -> RESULT.json."""
-    argv = sys.argv[1:] if argv is None else argv
-    job = Job(**json.loads(Path(argv[0]).read_text()))
+def _run_file(job_file: str, result_file: str) -> Result:
+    job = Job(**json.loads(Path(job_file).read_text()))
     result = run(job)
-    Path(argv[1]).write_text(json.dumps(asdict(result), indent=1))
-    return 0 if result.ok else 1
+    Path(result_file).write_text(json.dumps(asdict(result), indent=1))
+    return result
+
+
+def _point_output_at(path: str | None, stderr_fd: int) -> None:
+    """Send this process's fds 1 and 2 (and so its kernel's) to a notebook's log, or back."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if path:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+    else:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, 1)
+        os.close(fd)
+        os.dup2(stderr_fd, 2)
+
+
+def serve(preload_kernels: bool = False) -> int:
+    """Worker loop: read `JOB.json<TAB>RESULT.json` lines on stdin; after each notebook, write its
+    name on the control channel (the original stdout, which kernels never inherit). With
+    `preload_kernels`, kernels are forked from a preload process (preload.py) if it is enabled."""
+    control = os.fdopen(os.dup(1), "w", buffering=1)  # os.dup: not inheritable
+    worker_stderr = os.dup(2)
+    _point_output_at(None, worker_stderr)
+    if preload_kernels and preload.enabled():  # it imports the libraries while this process imports papermill
+        preload.SERVER = preload.ForkServer(kernel_environment())
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run cleanups (papermill stops its kernel)
+    try:
+        for line in sys.stdin:
+            job_file, result_file = line.rstrip("\n").split("\t")
+            log = json.loads(Path(job_file).read_text()).get("log") or None
+            _point_output_at(log, worker_stderr)
+            try:
+                _run_file(job_file, result_file)
+            finally:
+                _point_output_at(None, worker_stderr)
+            control.write(Path(job_file).name + "\n")
+    finally:
+        if preload.SERVER is not None:
+            preload.SERVER.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Worker entry point: `--serve [--preload]` (many notebooks), or JOB.json RESULT.json (one)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--serve"]:
+        return serve(preload_kernels="--preload" in argv)
+    return 0 if _run_file(argv[0], argv[1]).ok else 1
 
 
 # --------------------------------------------------------------------------- many notebooks (parent)
+
+
+class _Worker:
+    """One `--serve` worker process, and the job it is running (if any)."""
+
+    def __init__(self, env: dict, log: Path, preload_kernels: bool):
+        self.log_path = log
+        self.stderr = open(log, "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "helpers.build.execute", "--serve"] + (["--preload"] if preload_kernels else []),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, env=env, text=True, bufsize=1,
+        )
+        self.job: Job | None = None
+        self.result_file: Path | None = None
+
+    def give(self, job: Job, job_file: Path, result_file: Path) -> None:
+        self.job, self.result_file = job, result_file
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"{job_file}\t{result_file}\n")
+        self.proc.stdin.flush()
+
+    def collect(self) -> tuple[Result, bool]:
+        """The finished job's result (called when the control channel is readable); alive?"""
+        assert self.proc.stdout is not None and self.job is not None and self.result_file is not None
+        alive = bool(self.proc.stdout.readline())
+        job, result_file = self.job, self.result_file
+        self.job = self.result_file = None
+        try:
+            return Result(**json.loads(result_file.read_text())), alive
+        except (OSError, ValueError):
+            pass
+        if not alive:
+            self.proc.wait()
+        tail = _last_line(job.log) or _last_line(str(self.log_path))
+        status = self.proc.returncode if self.proc.returncode is not None else "unknown"
+        return Result(job.name, ok=False, error=f"worker exited with status {status}: {tail}", log=job.log), alive
+
+    def stop(self, now: bool = False) -> None:
+        if self.proc.poll() is None:
+            if now:
+                self.proc.terminate()
+            else:
+                assert self.proc.stdin is not None
+                try:
+                    self.proc.stdin.close()  # end of input: the worker returns
+                except OSError:
+                    pass
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                if stream:
+                    stream.close()
+            except OSError:
+                pass
+        self.stderr.close()
+
+
+def _last_line(path: str | None) -> str:
+    if not path or not Path(path).exists():
+        return ""
+    lines = [l for l in Path(path).read_text(errors="replace").splitlines() if l.strip()]
+    return lines[-1] if lines else ""
 
 
 def run_all(
@@ -274,69 +458,64 @@ def run_all(
     on_start: Callable[[Job], None] | None = None,
     on_end: Callable[[Job, Result], None] | None = None,
     keep_going: bool = False,
+    preload_kernels: bool | None = None,
 ) -> list[Result]:
-    """Run jobs in worker processes, `workers` at a time, in the order given.
+    """Run jobs on `workers` long-lived worker processes, in the order given.
 
-    After a failure no new notebook is started (unless keep_going); running ones finish.
+    After a failure no new notebook is started (unless keep_going); running ones finish. A
+    worker that dies is replaced for the jobs still to run. `preload_kernels` (default: when a
+    worker has more than one notebook to run, the only case where it pays) forks kernels from a
+    process that has imported the libraries already (preload.py; HELPERS_PRELOAD=0 turns it off).
     """
     if not jobs:
         return []
     workdir = Path(workdir) if workdir else Path(jobs[0].output).parent
     workdir.mkdir(parents=True, exist_ok=True)
     env = kernel_environment()
+    if preload_kernels is None:
+        preload_kernels = len(jobs) > max(1, workers)
     pending = list(jobs)
-    running: dict[str, tuple[Job, subprocess.Popen, Path, object]] = {}
+    pool: list[_Worker] = []
     results: list[Result] = []
     failed = False
+    selector = selectors.DefaultSelector()
     try:
         while True:
-            while pending and len(running) < max(1, workers) and (keep_going or not failed):
+            while pending and (keep_going or not failed):
+                idle = next((w for w in pool if w.job is None), None)
+                if idle is None and len(pool) < max(1, min(workers, len(jobs))):
+                    idle = _Worker(env, workdir / f"worker-{len(pool) + 1}.log", preload_kernels)
+                    pool.append(idle)
+                if idle is None:
+                    break
                 job = pending.pop(0)
                 job_file = workdir / f"{job.name}.job.json"
                 result_file = workdir / f"{job.name}.result.json"
-                log = open(job.log or os.devnull, "w")
                 job_file.write_text(json.dumps(asdict(job), indent=1))
                 result_file.unlink(missing_ok=True)
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "helpers.build.execute", str(job_file), str(result_file)],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    env=env,
-                )
-                running[job.name] = (job, proc, result_file, log)
+                idle.give(job, job_file, result_file)
+                selector.register(idle.proc.stdout, selectors.EVENT_READ, idle)
                 if on_start:
                     on_start(job)
-            if not running:
+            if not any(w.job for w in pool):
                 break
-            done = [n for n, (_, p, _, _) in running.items() if p.poll() is not None]
-            if not done:
-                time.sleep(0.05)
-                continue
-            for name in done:
-                job, proc, result_file, log = running.pop(name)
-                log.close()
-                try:
-                    result = Result(**json.loads(result_file.read_text()))
-                except (OSError, ValueError):
-                    tail = ""
-                    if job.log and Path(job.log).exists():
-                        lines = [l for l in Path(job.log).read_text(errors="replace").splitlines() if l.strip()]
-                        tail = lines[-1] if lines else ""
-                    result = Result(name, ok=False, error=f"worker exited with status {proc.returncode}: {tail}",
-                                    log=job.log)
+            for key, _ in selector.select():
+                worker: _Worker = key.data
+                selector.unregister(key.fileobj)
+                job = worker.job
+                result, alive = worker.collect()
+                if not alive:
+                    worker.stop(now=True)
+                    pool.remove(worker)
                 results.append(result)
                 failed = failed or not result.ok
                 if on_end:
                     on_end(job, result)
     finally:
-        for job, proc, _, log in running.values():  # interrupted: stop our own workers only
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            log.close()
+        busy = [w for w in pool if w.job is not None]  # interrupted: stop our own workers only
+        for w in pool:
+            w.stop(now=w in busy)
+        selector.close()
     return results
 
 

@@ -362,11 +362,20 @@ def quarto_path() -> str | None:
     return shutil.which("quarto")
 
 
-def _run(cmd: list[str], cwd: Path, what: str) -> list[str]:
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+def _start(cmd: list[str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(proc: subprocess.Popen, what: str) -> list[str]:
+    """Wait for a command started by `_start`; its warnings, or RenderError with its stderr."""
+    _, stderr = proc.communicate()
     if proc.returncode != 0:
-        raise RenderError(f"{what} failed:\n{proc.stderr.strip()}")
-    return [l for l in proc.stderr.splitlines() if l.strip()]
+        raise RenderError(f"{what} failed:\n{stderr.strip()}")
+    return [l for l in stderr.splitlines() if l.strip()]
+
+
+def _run(cmd: list[str], cwd: Path, what: str) -> list[str]:
+    return _finish(_start(cmd, cwd), what)
 
 
 def _lang(lang: str) -> tuple[str, str | None]:
@@ -456,20 +465,33 @@ def render_pandoc(project: Project, executed: dict[str, Path], workdir: Path, sy
     pandoc = pandoc_path()
     files: list[Path] = []
     out = project.output_file
-    if "html" in formats:
+    html = None
+    if "html" in formats:  # runs while the PDF is made: the two share only read-only inputs
         cmd = [pandoc, *common, "--to=html5", "--standalone", "--template=report.html", "--css=report.css",
                "--embed-resources", "--section-divs", f"--toc-depth={toc_depth}", f"--output={out}.html"]
         if toc:
             cmd.append("--toc")
-        warnings += _run(cmd, workdir, "pandoc (HTML)")
-        files.append(workdir / f"{out}.html")
-    if "pdf" in formats:
-        cmd = [pandoc, *common, "--to=typst", "--standalone", "--template=report.typ",
-               f"--toc-depth={project.typst.get('toc-depth', toc_depth)}", "--output=book.typ"]
-        if project.typst.get("toc", toc) is not False:
-            cmd.append("--toc")
-        warnings += _run(cmd, workdir, "pandoc (Typst)")
-        files.append(compile_typst(workdir / "book.typ", workdir / f"{out}.pdf", warnings))
+        html = _start(cmd, workdir)
+    try:
+        pdf_warnings: list[str] = []
+        if "pdf" in formats:
+            cmd = [pandoc, *common, "--to=typst", "--standalone", "--template=report.typ",
+                   f"--toc-depth={project.typst.get('toc-depth', toc_depth)}", "--output=book.typ"]
+            if project.typst.get("toc", toc) is not False:
+                cmd.append("--toc")
+            pdf_warnings += _run(cmd, workdir, "pandoc (Typst)")
+            pdf = compile_typst(workdir / "book.typ", workdir / f"{out}.pdf", pdf_warnings)
+        if html is not None:
+            warnings += _finish(html, "pandoc (HTML)")
+            files.append(workdir / f"{out}.html")
+            html = None
+        if "pdf" in formats:
+            warnings += pdf_warnings
+            files.append(pdf)
+    finally:
+        if html is not None:  # the PDF failed: do not leave pandoc running
+            html.kill()
+            html.communicate()
     return Rendered(files, _dedupe(warnings), "pandoc+typst")
 
 

@@ -1,0 +1,281 @@
+"""Preloaded kernels: each notebook's kernel is forked from a process that has already imported
+the libraries every chapter needs, instead of starting a new interpreter that imports them again.
+
+Why: before its first line runs, a fresh kernel spends about 2 s of CPU starting Python and
+importing ipykernel, numpy, pandas, scipy, statsmodels, matplotlib and great_tables. Over the
+report's nine notebooks that is a third of a build. A fork gives each notebook a process of its
+own (own memory, globals, rcParams, random state) in a few milliseconds, with those modules
+already in ``sys.modules``.
+
+What is shared, and what is not:
+- only third-party libraries are preloaded (``LIBRARIES``); the project's ``helpers`` are not,
+  so every notebook imports the current source of its helpers itself;
+- the preload process has the environment the kernel would get (``PYTHONHASHSEED`` included,
+  which Python reads once at start-up) and sets ``MPLBACKEND`` as ipykernel does before
+  matplotlib is imported; the child then takes the kernel's own environment, working directory,
+  ``sys.argv`` and ``sys.path[0]`` as ``python -m ipykernel_launcher`` would have them;
+- ``tests/test_build_preload.py`` checks that a notebook executed in a forked kernel is
+  byte-identical to one executed in a fresh kernel, figures included.
+
+How: the execution worker starts one ``python -m helpers.build.preload`` (``ForkServer``) and
+passes ``PreloadedKernelManager`` to papermill as its kernel manager. Its ``_async_launch_kernel``
+(the override point jupyter_client documents for launching kernels differently) asks the server
+for a kernel: one JSON line (argv, cwd, env, log) in, one JSON line (pid) out. jupyter_client's
+``LocalProvisioner`` then manages the child through ``ForkedProcess``, a ``Popen`` look-alike.
+Anything unexpected (another kernel command, no server, a failed fork) falls back to the usual
+launch. Fork without exec is only safe on Linux: elsewhere, or with ``HELPERS_PRELOAD=0``, kernels
+start the usual way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# What a chapter's kernel imports anyway (measured with `python -X importtime`), in import order.
+LIBRARIES = (
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "numpy",
+    "pandas",
+    "scipy.stats",
+    "scipy.optimize",
+    "statsmodels.genmod.generalized_linear_model",
+    "statsmodels.miscmodels.ordinal_model",
+    "statsmodels.stats.proportion",
+    "matplotlib",
+    "matplotlib.pyplot",
+    "great_tables",
+    "yaml",
+    "IPython.display",
+)
+LAUNCHER = ["-m", "ipykernel_launcher"]
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+def enabled() -> bool:
+    return sys.platform.startswith("linux") and os.environ.get("HELPERS_PRELOAD", "1") != "0"
+
+
+# --------------------------------------------------------------------------- the preload process
+
+
+def _reap() -> None:
+    """Collect exited kernels (they are this process's children)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _become_kernel(request: dict) -> int:
+    """In the forked child: turn into `python -m ipykernel_launcher ARGS` and run it."""
+    os.setsid()  # as jupyter_client's launcher does: interrupts go to the kernel's own group
+    cwd = request["cwd"]
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    if request.get("log"):
+        fd = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+    import ipykernel_launcher  # noqa: F401  (only for its path, as sys.argv[0])
+
+    sys.argv = [ipykernel_launcher.__file__, *request["argv"][3:]]
+    del sys.path[0]  # `python -m` puts the cwd first, and ipykernel_launcher takes it out again
+    for name in [m for m in sys.modules if m == "helpers" or m.startswith("helpers.")]:
+        del sys.modules[name]  # imported to run this server; a notebook imports its own
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    from ipykernel import kernelapp
+
+    kernelapp.launch_new_instance()
+    return 0
+
+
+def serve() -> int:
+    """Import LIBRARIES, then fork one kernel per request line on stdin until stdin closes."""
+    os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)  # what ipykernel sets before any import
+    import importlib
+
+    for name in LIBRARIES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass  # not installed: the kernel imports what it needs itself
+    answers = os.fdopen(os.dup(1), "w", buffering=1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.close(null)
+    answers.write(json.dumps({"ready": os.getpid()}) + "\n")
+    children: set[int] = set()
+    stdin = sys.stdin.buffer
+    try:
+        while True:
+            ready, _, _ = select.select([stdin], [], [], 1.0)
+            _reap()
+            if not ready:
+                continue
+            line = stdin.readline()
+            if not line:
+                break
+            request = json.loads(line)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:  # the kernel
+                code = 1
+                try:
+                    answers.close()
+                    code = _become_kernel(request)
+                except SystemExit as exc:
+                    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                except BaseException:
+                    import traceback
+
+                    traceback.print_exc()
+                finally:
+                    os._exit(code)
+            children.add(pid)
+            answers.write(json.dumps({"pid": pid}) + "\n")
+    finally:
+        for pid in children:  # the worker has gone: no kernel outlives it
+            try:
+                os.killpg(pid, signal.SIGTERM)
+            except OSError:
+                pass
+        _reap()
+    return 0
+
+
+# --------------------------------------------------------------------------- in the execution worker
+
+
+class ForkedProcess:
+    """The part of `subprocess.Popen` that jupyter_client's LocalProvisioner uses, for a kernel
+    forked by the preload process (a child of that process, not of this one)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def _state(self) -> str:
+        try:
+            with open(f"/proc/{self.pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return "X"
+
+    def poll(self) -> int | None:
+        if self.returncode is None and self._state() in ("Z", "X", "x"):
+            self.returncode = 0  # the exit status belongs to the preload process
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.02)
+        return self.returncode  # type: ignore[return-value]
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            try:
+                os.kill(self.pid, signum)
+            except ProcessLookupError:
+                pass
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class ForkServer:
+    """The preload process, seen from the execution worker."""
+
+    def __init__(self, env: dict | None = None):
+        self.proc = subprocess.Popen([sys.executable, "-m", "helpers.build.preload"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
+        self.hash_seed = (env or os.environ).get("PYTHONHASHSEED")
+        self.log: str | None = None  # where the next kernel writes its stdout and stderr
+        self._ready = False
+
+    def fork(self, argv: list[str], cwd: str, env: dict) -> int | None:
+        """A kernel for `argv` (pid), or None if this kernel cannot be forked."""
+        if argv[1:3] != LAUNCHER or env.get("PYTHONHASHSEED") != self.hash_seed or self.proc.poll() is not None:
+            return None
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            if not self._ready:
+                self._ready = "ready" in json.loads(self.proc.stdout.readline() or "{}")
+            self.proc.stdin.write(json.dumps({"argv": argv, "cwd": cwd, "env": env, "log": self.log}) + "\n")
+            self.proc.stdin.flush()
+            answer = json.loads(self.proc.stdout.readline() or "{}")
+        except (OSError, ValueError):
+            return None
+        return answer.get("pid")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()  # type: ignore[union-attr]
+                self.proc.wait(10)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+
+SERVER: ForkServer | None = None  # set by the execution worker
+
+
+def _kernel_manager_class():
+    from jupyter_client import AsyncKernelManager
+
+    class PreloadedKernelManager(AsyncKernelManager):
+        """An AsyncKernelManager whose python kernels are forked by the preload process."""
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+            server = SERVER
+            pid = None
+            if server is not None and self.provisioner is not None and hasattr(self.provisioner, "pgid"):
+                env = kw.get("env") or dict(os.environ)
+                env = {**env, "JPY_PARENT_PID": str(os.getpid())}  # as jupyter_client's launcher sets it
+                pid = server.fork([str(a) for a in kernel_cmd], str(kw.get("cwd") or os.getcwd()), env)
+            if pid is None:
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+                return
+            self.provisioner.process = ForkedProcess(pid)
+            self.provisioner.pid = self.provisioner.pgid = pid
+            self.provisioner.cwd = kw.get("cwd") or Path.cwd()
+            self._reconcile_connection_info(self.provisioner.connection_info)
+
+    return PreloadedKernelManager
+
+
+def kernel_manager_class():
+    """The kernel manager class for papermill/nbclient: preloaded kernels when a server runs."""
+    return _kernel_manager_class() if SERVER is not None else None
+
+
+if __name__ == "__main__":
+    sys.exit(serve())

@@ -1,0 +1,150 @@
+"""Preloaded kernels (helpers.build.preload): same bytes as a fresh kernel, nothing left running."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from helpers.build import execute, preload
+
+FIXTURE = Path(__file__).parent / "fixtures" / "notebooks"
+RECORD = {"data_file": None, "output_dir": None, "seed": 2025, "min_cell_count": 5}
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="preloading is Linux-only")
+
+# What a kernel sees of its process: every line must read the same in a forked and a fresh kernel.
+PROBE = '''# %%
+import os, sys
+import matplotlib
+print("cwd:", os.path.basename(os.getcwd()))
+print("sys.path:", ["<cwd>" if p == os.getcwd() else p for p in sys.path])
+print("argv[0]:", os.path.basename(sys.argv[0]), "| args:", sys.argv[1:2])
+print("hash seed fixed:", os.environ.get("PYTHONHASHSEED"), hash("link workers"))
+print("backend:", matplotlib.get_backend(), "| env:", os.environ.get("MPLBACKEND"))
+print("parent pid given:", "JPY_PARENT_PID" in os.environ)
+print("session leader:", os.getsid(0) == os.getpid())
+print("stdin:", sys.stdin is None or not sys.stdin.isatty())
+print("helpers preloaded:", sorted(m for m in sys.modules if m.startswith("helpers")))
+'''
+
+
+def _run(folder: Path, sources: list[Path], mode: str, timeout=None) -> list[tuple[execute.Result, Path]]:
+    """Execute `sources` on one worker, HELPERS_PRELOAD=mode (the caller sets the environment)."""
+    os.environ["HELPERS_PRELOAD"] = mode
+    out = folder / mode
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [execute.Job(name=s.stem, source=str(s), output=str(out / f"{s.stem}.ipynb"), cwd=str(s.parent),
+                        parameters={**RECORD, "output_dir": str(out / "files")}, record=RECORD, timeout=timeout,
+                        log=str(out / f"{s.stem}.log")) for s in sources]
+    results = {r.name: r for r in execute.run_all(jobs, workers=1, workdir=out / "jobs", preload_kernels=True)}
+    return [(results[j.name], Path(j.output)) for j in jobs]
+
+
+def _processes_marked(mark: str) -> list[int]:
+    """Processes whose initial environment carries `mark` (forked kernels inherit the preload's)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = Path(f"/proc/{entry.name}/environ").read_bytes()
+        except OSError:
+            continue
+        if mark.encode() in environ:
+            found.append(int(entry.name))
+    return found
+
+
+def _left_running(mark: str, grace: float = 10) -> list[int]:
+    deadline = time.monotonic() + grace
+    while _processes_marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return _processes_marked(mark)
+
+
+@pytest.fixture(scope="module")
+def both_ways(tmp_path_factory):
+    """The figure fixture and a probe of the kernel's process, executed forked and fresh."""
+    folder = tmp_path_factory.mktemp("preload")
+    probe = folder / "notebooks" / "probe.py"
+    probe.parent.mkdir()
+    probe.write_text(PROBE)
+    mark = f"preload-test-{uuid.uuid4().hex}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HELPERS_TEST_MARK", mark)
+        mp.setenv("HELPERS_PRELOAD", "1")
+        runs = {mode: _run(folder, [FIXTURE / "02_more.py", probe], mode) for mode in ("1", "0")}
+        left = _left_running(mark)
+    return runs, left
+
+
+def test_forked_kernel_gives_the_same_bytes_as_a_fresh_kernel(both_ways):
+    runs, _ = both_ways
+    for (forked, forked_nb), (fresh, fresh_nb) in zip(runs["1"], runs["0"]):
+        assert forked.ok and fresh.ok, (forked, fresh)
+        assert forked_nb.read_bytes() == fresh_nb.read_bytes(), forked_nb.name
+        assert forked.peak_mb > 50 and fresh.peak_mb > 50  # the kernel's own memory, found both ways
+    figure, probe = (nb.read_text() for _, nb in runs["1"])
+    assert '"image/png"' in figure  # drawn by the inline backend
+    assert "helpers preloaded: []" in probe  # the project's own code is never preloaded
+    assert "session leader: True" in probe and "backend: module://matplotlib_inline" in probe
+
+
+def test_nothing_outlives_the_build(both_ways):
+    _, left = both_ways
+    assert left == []
+
+
+def test_a_timeout_stops_a_forked_kernel(tmp_path, monkeypatch):
+    mark = f"preload-test-{uuid.uuid4().hex}"
+    monkeypatch.setenv("HELPERS_TEST_MARK", mark)
+    monkeypatch.setenv("HELPERS_PRELOAD", "1")
+    source = tmp_path / "nb" / "slow.py"
+    source.parent.mkdir()
+    source.write_text("# %%\nimport time\n\n# %%\ntime.sleep(120)\n")
+    start = time.monotonic()
+    [(result, _)] = _run(tmp_path, [source], "1", timeout=2)
+    assert not result.ok
+    assert result.error.startswith("CellTimeoutError: A cell timed out while it was being executed, after 2 seconds")
+    assert time.monotonic() - start < 60
+    assert _left_running(mark) == []
+
+
+def test_other_kernels_start_the_usual_way(monkeypatch):
+    server = preload.ForkServer(execute.kernel_environment())
+    try:
+        env = execute.kernel_environment()
+        assert server.fork(["/usr/bin/R", "--slave", "-e", "IRkernel::main()"], os.getcwd(), env) is None
+        assert server.fork([sys.executable, "-m", "ipykernel_launcher", "-f", "x.json"], os.getcwd(),
+                           {**env, "PYTHONHASHSEED": "12345"}) is None  # a hash seed fixed at start-up
+    finally:
+        server.close()
+    assert server.proc.returncode == 0
+
+
+def test_forked_process_reports_exit_and_takes_signals():
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        proc = preload.ForkedProcess(child.pid)
+        assert proc.poll() is None
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=0.1)
+        proc.kill()
+        assert proc.wait(timeout=5) == 0  # the exit status belongs to the real parent
+        proc.kill()  # no error once it has gone
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_preloading_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv("HELPERS_PRELOAD", "0")
+    assert not preload.enabled()
+    monkeypatch.setenv("HELPERS_PRELOAD", "1")
+    assert preload.enabled() == sys.platform.startswith("linux")
