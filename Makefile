@@ -15,13 +15,16 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 ENV_STAMP := $(VENV)/.installed
-LAB_STAMP := $(VENV)/.installed-lab
+LAB_VENV  := .venv-lab
+LAB_PY    := $(LAB_VENV)/bin/python
+LAB_STAMP := $(LAB_VENV)/.installed
 # `make ... ENV=active`: use the active environment's python (e.g. the conda environment of
 # environment.yml, which has Quarto) instead of creating .venv.
 ifeq ($(ENV),active)
 PY        := python
 PIP       := $(PY) -m pip --disable-pip-version-check
 ENV_STAMP :=
+LAB_PY    := python
 LAB_STAMP :=
 endif
 
@@ -61,18 +64,22 @@ nbval: $(ENV_STAMP) ## only re-execute the notebooks and compare with their stor
 test-slow: $(ENV_STAMP) ## the slow (simulation) tests
 	$(PY) -m pytest -m slow tests
 
-$(LAB_STAMP): $(ENV_STAMP) requirements-lab.txt
-	$(PIP) install -q -r requirements-lab.txt
+# JupyterLab lives in its own environment; its kernel (named python3, as in the notebooks) runs
+# .venv's interpreter, so notebooks see exactly the packages the build uses.
+$(LAB_STAMP): $(ENV_STAMP) requirements-lab.txt requirements.txt
+	@test -x $(LAB_PY) || { echo "creating $(LAB_VENV)"; $(PYTHON) -m venv $(LAB_VENV); }
+	$(LAB_PY) -m pip --disable-pip-version-check install -q -r requirements-lab.txt -c requirements.txt
+	$(PY) -m ipykernel install --prefix $(CURDIR)/$(LAB_VENV) --name python3 --display-name "Python 3 (report .venv)" >/dev/null
 	@touch $@
 
-lab: $(LAB_STAMP) ## JupyterLab; notebooks/*.py open as notebooks (Jupytext), with their outputs
+lab: $(LAB_STAMP) ## JupyterLab (in .venv-lab); notebooks/*.py open as notebooks (Jupytext), with their outputs
 	@mkdir -p .build/lab/settings/@jupyterlab/docmanager-extension .build/lab/config/jupytext
 	@printf '{\n  "defaultViewers": {"python": "Jupytext Notebook"}\n}\n' \
 		> .build/lab/settings/@jupyterlab/docmanager-extension/plugin.jupyterlab-settings
 	@printf '# make lab: the .py is the source; its executed .ipynb is newer by design\noutdated_text_notebook_margin = inf\n' \
 		> .build/lab/config/jupytext/jupytext.toml
 	XDG_CONFIG_HOME=$(CURDIR)/.build/lab/config JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.build/lab/settings \
-		$(PY) -m jupyterlab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks \
+		$(LAB_PY) -m jupyterlab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks \
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(ENV_STAMP) ## time a clean build, a no-op build, make test and a serial nbconvert baseline
@@ -90,7 +97,7 @@ ci: ## what CI runs (.ci/run): make test, make report, check the outputs
 
 clean: ## remove outputs and caches (_output, .build, __pycache__); keeps .venv
 	rm -rf _output _output_real .build .pytest_cache
-	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -print0 | xargs -0 rm -rf
+	find . \( -path ./$(VENV) -o -path ./$(LAB_VENV) \) -prune -o -type d -name __pycache__ -print0 | xargs -0 rm -rf
 
-distclean: clean ## clean, and remove .venv
-	rm -rf $(VENV)
+distclean: clean ## clean, and remove .venv and .venv-lab
+	rm -rf $(VENV) $(LAB_VENV)

@@ -1,6 +1,7 @@
 """Benchmark the build (`make bench`): one run, one table, written to _output/bench.txt.
 
 (a) clean build: `make report OUT=<fresh folder>` with the environment already installed
+    (a2) the same with HELPERS_PRELOAD=0: every kernel started cold, to show what preloading gives
 (b) no-op rebuild: the same command again (nothing changed)
 (c) `make test`
 (d) each notebook's execution time and peak memory (the kernel's maximum RSS), from (a)
@@ -117,6 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     timings = json.loads((out / ".build" / "timings.json").read_text())
     secs_b, code_b, _, text_b = timed(build_cmd(out, a.jobs))
     noop_ok = code_b == 0 and "nothing to do" in text_b
+    cold = work / "out-cold"
+    secs_a2, code_a2, _, text_a2 = timed(build_cmd(cold, a.jobs), env={**os.environ, "HELPERS_PRELOAD": "0"})
+    if code_a2 != 0:
+        print(text_a2)
+        raise SystemExit("bench: the clean build without preloaded kernels failed")
 
     secs_c = code_c = None
     if not a.skip_test and make_cmd("test"):
@@ -128,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"{'step':<46} {'seconds':>9}")
     say("-" * 56)
     say(f"{'(a) clean build (fresh OUT, env installed)':<46} {secs_a:9.1f}")
+    say(f"{'(a2) clean build, kernels not preloaded':<46} {secs_a2:9.1f}")
     say(f"{'(b) no-op rebuild' + ('' if noop_ok else ' (NOT a no-op!)'):<46} {secs_b:9.2f}")
     if secs_c is not None:
         say(f"{'(c) make test' + ('' if code_c == 0 else f' (exit {code_c})'):<46} {secs_c:9.1f}")
@@ -136,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"{'(e) baseline: serial nbconvert + render':<46} {total:9.1f}")
         say(f"{'    of which render':<46} {render_secs:9.1f}")
         say(f"{'ratio (a) / (e)':<46} {secs_a / total:9.2f}")
+        say(f"{'ratio (a2) / (e)':<46} {secs_a2 / total:9.2f}")
     say()
     say("(d) notebooks" + (" (build, parallel)" if a.jobs > 1 else " (build)") + (" | baseline (serial)" if base else ""))
     header = f"{'notebook':<22} {'seconds':>8} {'peak MB':>8}"

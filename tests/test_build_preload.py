@@ -116,16 +116,26 @@ def test_a_timeout_stops_a_forked_kernel(tmp_path, monkeypatch):
     assert _left_running(mark) == []
 
 
-def test_other_kernels_start_the_usual_way(monkeypatch):
-    server = preload.ForkServer(execute.kernel_environment())
+def test_other_kernels_start_the_usual_way():
+    python = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    env = execute.kernel_environment()
+    server = preload.ForkServer(env, python)
     try:
-        env = execute.kernel_environment()
         assert server.fork(["/usr/bin/R", "--slave", "-e", "IRkernel::main()"], os.getcwd(), env) is None
-        assert server.fork([sys.executable, "-m", "ipykernel_launcher", "-f", "x.json"], os.getcwd(),
-                           {**env, "PYTHONHASHSEED": "12345"}) is None  # a hash seed fixed at start-up
+        flagged = [sys.executable, "-Xfrozen_modules=off", *python[1:]]  # other interpreter flags
+        assert server.fork(flagged, os.getcwd(), env) is None
+        hashed = {**env, "PYTHONHASHSEED": "12345"}  # read once, when the interpreter starts
+        assert server.fork(python, os.getcwd(), hashed) is None
     finally:
         server.close()
     assert server.proc.returncode == 0
+    assert preload.ForkServer(env, ["/usr/bin/R", "--slave"]).proc is None  # nothing to preload for
+
+
+def test_launcher_prefix_keeps_the_interpreter_flags():
+    argv = ["/env/bin/python", "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    assert preload._launcher_prefix(argv) == argv[:4]
+    assert preload._launcher_prefix(["python", "-m", "other_kernel", "-f", "x"]) is None
 
 
 def test_forked_process_reports_exit_and_takes_signals():

@@ -283,7 +283,7 @@ def run(job: Job) -> Result:
     staged_input = output.with_name(output.stem + ".input.ipynb")
     result = Result(job.name, ok=False, log=job.log)
     server = preload.SERVER
-    peak = KernelPeak(server.proc.pid if server else None)
+    peak = KernelPeak(server.pid if server else None)
     engine_options = {}
     if server is not None:
         server.log = job.log or None
@@ -356,7 +356,7 @@ def serve(preload_kernels: bool = False) -> int:
     worker_stderr = os.dup(2)
     _point_output_at(None, worker_stderr)
     if preload_kernels and preload.enabled():  # it imports the libraries while this process imports papermill
-        preload.SERVER = preload.ForkServer(kernel_environment())
+        preload.SERVER = preload.ForkServer(kernel_environment(), kernel_argv())
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run cleanups (papermill stops its kernel)
     try:
         for line in sys.stdin:

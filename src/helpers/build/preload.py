@@ -55,12 +55,21 @@ LIBRARIES = (
     "yaml",
     "IPython.display",
 )
-LAUNCHER = ["-m", "ipykernel_launcher"]
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+SERVER_CWD = os.getcwd()  # what `python -m helpers.build.preload` put first on sys.path
 
 
 def enabled() -> bool:
     return sys.platform.startswith("linux") and os.environ.get("HELPERS_PRELOAD", "1") != "0"
+
+
+def _launcher_prefix(kernel_argv: list[str]) -> list[str] | None:
+    """`[python, *flags, "-m", "ipykernel_launcher"]` of a kernel command, if it is one."""
+    argv = [str(a) for a in kernel_argv]
+    for i in range(1, len(argv) - 1):
+        if argv[i] == "-m":
+            return argv[:i + 2] if argv[i + 1] == "ipykernel_launcher" else None
+    return None
 
 
 # --------------------------------------------------------------------------- the preload process
@@ -92,10 +101,11 @@ def _become_kernel(request: dict) -> int:
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         os.close(fd)
-    import ipykernel_launcher  # noqa: F401  (only for its path, as sys.argv[0])
+    from importlib.util import find_spec
 
-    sys.argv = [ipykernel_launcher.__file__, *request["argv"][3:]]
-    del sys.path[0]  # `python -m` puts the cwd first, and ipykernel_launcher takes it out again
+    sys.argv = [find_spec("ipykernel_launcher").origin, *request["args"]]
+    if sys.path and sys.path[0] in ("", SERVER_CWD):
+        del sys.path[0]  # `python -m` puts the cwd first, and ipykernel_launcher takes it out again
     for name in [m for m in sys.modules if m == "helpers" or m.startswith("helpers.")]:
         del sys.modules[name]  # imported to run this server; a notebook imports its own
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -209,24 +219,39 @@ class ForkedProcess:
 
 
 class ForkServer:
-    """The preload process, seen from the execution worker."""
+    """The preload process, seen from the execution worker.
 
-    def __init__(self, env: dict | None = None):
-        self.proc = subprocess.Popen([sys.executable, "-m", "helpers.build.preload"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
+    `kernel_argv` is the kernelspec's command (`python [-X...] -m ipykernel_launcher -f {file}`):
+    the preload process runs on the same interpreter with the same flags, and only kernels whose
+    command starts the same way are forked.
+    """
+
+    def __init__(self, env: dict | None, kernel_argv: list[str]):
+        self.prefix = _launcher_prefix(kernel_argv)
         self.hash_seed = (env or os.environ).get("PYTHONHASHSEED")
         self.log: str | None = None  # where the next kernel writes its stdout and stderr
         self._ready = False
+        self.proc = None
+        if self.prefix is not None:
+            interpreter = self.prefix[:-2]
+            self.proc = subprocess.Popen([*interpreter, "-m", "helpers.build.preload"], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
 
     def fork(self, argv: list[str], cwd: str, env: dict) -> int | None:
         """A kernel for `argv` (pid), or None if this kernel cannot be forked."""
-        if argv[1:3] != LAUNCHER or env.get("PYTHONHASHSEED") != self.hash_seed or self.proc.poll() is not None:
+        if (self.proc is None or argv[:len(self.prefix)] != self.prefix
+                or env.get("PYTHONHASHSEED") != self.hash_seed or self.proc.poll() is not None):
             return None
         assert self.proc.stdin is not None and self.proc.stdout is not None
+        request = {"args": argv[len(self.prefix):], "cwd": cwd, "env": env, "log": self.log}
         try:
             if not self._ready:
                 self._ready = "ready" in json.loads(self.proc.stdout.readline() or "{}")
-            self.proc.stdin.write(json.dumps({"argv": argv, "cwd": cwd, "env": env, "log": self.log}) + "\n")
+            self.proc.stdin.write(json.dumps(request) + "\n")
             self.proc.stdin.flush()
             answer = json.loads(self.proc.stdout.readline() or "{}")
         except (OSError, ValueError):
@@ -234,6 +259,8 @@ class ForkServer:
         return answer.get("pid")
 
     def close(self) -> None:
+        if self.proc is None:
+            return
         if self.proc.poll() is None:
             try:
                 self.proc.stdin.close()  # type: ignore[union-attr]
