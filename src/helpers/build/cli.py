@@ -5,9 +5,9 @@
 
 Order of work, and what each step may touch:
 1. read ``_quarto.yml`` (the chapter list) and the stamps in ``OUT/.build/stamps.json``;
-2. find the notebooks whose inputs changed (content hashes of the .py, ``src/helpers/**/*.py``,
-   the codebook, ``data/published/``, the data file, the parameters, requirements.txt) or whose
-   outputs are missing or edited;
+2. find the notebooks whose inputs changed (content hashes of the .py, the ``src/helpers``
+   modules it can import (imports.py), the codebook, ``data/published/``, the data file, the
+   parameters, requirements.txt) or whose outputs are missing or edited;
 3. if any: validate the data file (exit 2 on a validation error, nothing written), then execute
    them in parallel into ``OUT/.build/staging/``;
 4. render if any executed notebook, ``_quarto.yml``, the bibliography or the templates changed,
@@ -35,6 +35,7 @@ from pathlib import Path
 from .. import paths
 from . import ASSETS
 from .project import Project, read_project
+from .imports import helper_files
 from .stamps import Stamps, digest, expand, file_digest
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
@@ -94,8 +95,11 @@ def is_synthetic(data: Path | None) -> bool:
         return False
 
 
+HELPERS_ROOT = Path(__file__).resolve().parents[1]
+
+
 def helpers_sources() -> list[Path]:
-    return expand([Path(__file__).resolve().parents[1]], "**/*.py")
+    return expand([HELPERS_ROOT], "**/*.py")
 
 
 def data_dependencies(data: Path | None) -> list[Path]:
@@ -184,7 +188,8 @@ class Build:
 
     # ------------------------------------------------------------------ hashes
     def notebook_hash(self, chapter) -> str:
-        files = [chapter.source, *helpers_sources(), *data_dependencies(self.data), paths.ROOT / "requirements.txt"]
+        helpers = helper_files(chapter.source, HELPERS_ROOT) if chapter.source.suffix == ".py" else helpers_sources()
+        files = [chapter.source, *helpers, *data_dependencies(self.data), paths.ROOT / "requirements.txt"]
         return digest(files=files, values={"parameters": self.record, "kernel": "python3"}, base=paths.ROOT)
 
     def render_hash(self, executed: dict[str, Path], renderer: str) -> str:

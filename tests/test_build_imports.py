@@ -1,0 +1,98 @@
+"""A notebook's helper dependencies (helpers.build.imports): wide enough, never too narrow."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import paths
+from helpers.build.cli import HELPERS_ROOT
+from helpers.build.imports import helper_files
+
+CHAPTERS = sorted(paths.NOTEBOOKS.glob("*.py"))
+
+
+def _package(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / "pkg" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root / "pkg"
+
+
+def test_closure_follows_every_kind_of_import(tmp_path):
+    pkg = _package(tmp_path, {
+        "__init__.py": "",
+        "a.py": "from pkg import b\n",                       # a submodule named in a from-import
+        "b.py": "def f():\n    from .c import g\n",           # relative, inside a function
+        "c.py": "import pkg.sub.d\ng = 1\n",                 # dotted import of a subpackage module
+        "sub/__init__.py": "",
+        "sub/d.py": "from ..e import value\n",               # two levels up
+        "e.py": "value = 1\n",
+        "unused.py": "import pkg.a\n",                        # imports others, imported by nobody
+    })
+    notebook = tmp_path / "nb.py"
+    notebook.write_text("# %%\nimport os\nfrom pkg.a import b as alias\n")
+    names = {p.relative_to(pkg).as_posix() for p in helper_files(notebook, pkg, "pkg")}
+    assert names == {"__init__.py", "a.py", "b.py", "c.py", "sub/__init__.py", "sub/d.py", "e.py"}
+
+
+def test_unreadable_source_depends_on_everything(tmp_path):
+    pkg = _package(tmp_path, {"__init__.py": "", "a.py": "", "b.py": ""})
+    notebook = tmp_path / "nb.py"
+    notebook.write_text("# %%\nfrom pkg import a\n%timeit a\n")  # a magic: not Python
+    assert len(helper_files(notebook, pkg, "pkg")) == 3
+
+
+def test_a_helper_change_reaches_only_the_chapters_that_import_it():
+    deps = {c.stem: {p.name for p in helper_files(c, HELPERS_ROOT)} for c in CHAPTERS}
+    assert [c for c, files in deps.items() if "robustness.py" in files] == ["08_robustness"]
+    assert all("models.py" in files and "__init__.py" in files for files in deps.values())
+    assert not any("execute.py" in files for files in deps.values())  # the build is not an input
+
+
+# One interpreter imports the third-party libraries once, then forks a child per chapter that
+# runs the chapter's import statements and reports the helper modules Python loaded.
+PROBE = """
+import importlib, json, os, sys
+from helpers.build import preload
+for name in preload.LIBRARIES:
+    importlib.import_module(name)
+for name in [m for m in sys.modules if m.split(".")[0] == "helpers"]:
+    del sys.modules[name]
+for name, code in json.loads(sys.stdin.read()).items():
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        exec(code, {})
+        files = sorted(m.__file__ for n, m in sys.modules.items() if n.split(".")[0] == "helpers" and getattr(m, "__file__", None))
+        print(json.dumps([name, files]), flush=True)
+        os._exit(0)
+    os.waitpid(pid, 0)
+"""
+
+
+@pytest.fixture(scope="module")
+def loaded_at_run_time() -> dict[str, set[Path]]:
+    """Each chapter's import statements, run in a fresh process: the helper modules loaded."""
+    code = {}
+    for chapter in CHAPTERS:
+        tree = ast.parse(chapter.read_text(encoding="utf-8"))
+        code[chapter.stem] = "\n".join(ast.unparse(n) for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)))
+    out = subprocess.run([sys.executable, "-c", PROBE], input=json.dumps(code), capture_output=True, text=True,
+                         cwd=paths.NOTEBOOKS, check=True).stdout
+    rows = [json.loads(line) for line in out.splitlines() if line.startswith("[")]
+    return {name: {Path(f).resolve() for f in files} for name, files in rows}
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_what_a_chapter_imports_at_run_time_is_inside_its_closure(chapter, loaded_at_run_time):
+    loaded = loaded_at_run_time[chapter.stem]
+    assert loaded, "the chapter imports no helpers?"
+    assert not any(p.name == "preload.py" for p in loaded)  # the probe's own imports were dropped
+    assert loaded <= {p.resolve() for p in helper_files(chapter, HELPERS_ROOT)}
