@@ -10,7 +10,9 @@ source that is not Python, a syntax error) falls back to every helper module, ne
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 
 def _module_file(root: Path, package: str, dotted: str) -> Path | None:
@@ -25,10 +27,20 @@ def _module_file(root: Path, package: str, dotted: str) -> Path | None:
     return None
 
 
-def _referenced(tree: ast.AST, here: str, is_package: bool) -> set[str]:
+def _statements(body: list) -> Iterator[ast.stmt]:
+    """Every statement, at any depth (imports are statements: expressions need no visit)."""
+    for node in body:
+        yield node
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(node, name, None)
+            if isinstance(inner, list):
+                yield from _statements(inner)
+
+
+def _referenced(tree: ast.Module, here: str, is_package: bool) -> set[str]:
     """Dotted names of every module an `import` in `tree` may load (`here` = the module's name)."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -41,6 +53,16 @@ def _referenced(tree: ast.AST, here: str, is_package: bool) -> set[str]:
             names.add(base)
             names.update(f"{base}.{alias.name}" for alias in node.names)  # submodules, if they are ones
     return names
+
+
+@lru_cache(maxsize=None)
+def _module_imports(path: str, here: str, is_package: bool, stamp: tuple[int, int]) -> frozenset[str] | None:
+    """`_referenced` of one file, parsed once per build whatever the number of chapters."""
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+    return frozenset(_referenced(tree, here, is_package))
 
 
 def _with_parents(dotted: str) -> list[str]:
@@ -65,9 +87,9 @@ def helper_files(source: Path, root: Path, package: str = "helpers") -> list[Pat
             if path is None:
                 continue
             found[name] = path
-            try:
-                module_tree = ast.parse(path.read_text(encoding="utf-8"))
-            except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+            info = path.stat()
+            names = _module_imports(str(path), name, path.name == "__init__.py", (info.st_mtime_ns, info.st_size))
+            if names is None:
                 return everything
-            pending.extend(_referenced(module_tree, name, path.name == "__init__.py"))
+            pending.extend(names)
     return sorted(set(found.values()))

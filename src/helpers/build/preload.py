@@ -261,6 +261,8 @@ class ForkServer:
     def close(self) -> None:
         if self.proc is None:
             return
+        if self.proc.poll() is None and not self._ready:
+            self.proc.terminate()  # still importing, and no kernel forked yet: nothing to wait for
         if self.proc.poll() is None:
             try:
                 self.proc.stdin.close()  # type: ignore[union-attr]
