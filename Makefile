@@ -35,7 +35,7 @@ export JOBS
 
 BUILD_ARGS = $(if $(DATA),--data "$(DATA)") $(if $(OUT),--out "$(OUT)") --jobs $(JOBS)
 
-.PHONY: help env report test test-slow nbval lab bench synth validate ci clean distclean
+.PHONY: help env lock numerics report test test-slow nbval lab bench synth validate ci clean distclean
 
 help: ## list the targets
 	@echo "Usage: make TARGET [DATA=survey-file] [OUT=output-dir] [JOBS=n]"
@@ -43,11 +43,19 @@ help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
 
-$(ENV_STAMP): requirements.txt pyproject.toml
+# .venv holds exactly requirements.lock (every distribution pinned, with hashes). uv installs it
+# in seconds; pip bootstraps uv from .ci/uv.lock (hash-checked) on a machine without it.
+$(ENV_STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || { echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
-	$(PIP) install -q -r requirements.txt
-	$(PIP) install -q --no-deps -e .
+	@test -x $(VENV)/bin/uv || $(PIP) install -q --require-hashes --no-deps -r .ci/uv.lock
+	$(VENV)/bin/uv pip sync -q --python $(PY) --require-hashes requirements.lock
+	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps --no-build-isolation -e .
 	@touch $@
+
+UV ?= $(shell command -v uv || echo $(VENV)/bin/uv)
+lock: ## regenerate requirements.lock (and .ci/uv.lock) from requirements.txt
+	$(UV) pip compile -q requirements.txt --universal --python-version 3.11 --generate-hashes -o requirements.lock
+	echo "uv==$$(sed -n 's/^uv==//p' requirements.txt)" | $(UV) pip compile -q - --universal --python-version 3.11 --generate-hashes -o .ci/uv.lock
 
 env: $(ENV_STAMP) ## create .venv with the pinned requirements (done by report/test on first use)
 
@@ -69,7 +77,7 @@ test-slow: $(ENV_STAMP) ## the slow (simulation) tests
 $(LAB_STAMP): $(ENV_STAMP) requirements-lab.txt requirements.txt
 	@test -x $(LAB_PY) || { echo "creating $(LAB_VENV)"; $(PYTHON) -m venv $(LAB_VENV); }
 	$(LAB_PY) -m pip --disable-pip-version-check install -q -r requirements-lab.txt -c requirements.txt
-	$(PY) -m ipykernel install --prefix $(CURDIR)/$(LAB_VENV) --name python3 --display-name "Python 3 (report .venv)" >/dev/null
+	$(PY) -m ipykernel install --prefix $(CURDIR)/$(LAB_VENV) --name python3 --display-name "Python 3" >/dev/null
 	@touch $@
 
 lab: $(LAB_STAMP) ## JupyterLab (in .venv-lab); notebooks/*.py open as notebooks (Jupytext), with their outputs
@@ -81,6 +89,9 @@ lab: $(LAB_STAMP) ## JupyterLab (in .venv-lab); notebooks/*.py open as notebooks
 	XDG_CONFIG_HOME=$(CURDIR)/.build/lab/config JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.build/lab/settings \
 		$(LAB_PY) -m jupyterlab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks \
 		$(if $(filter 0,$(shell id -u)),--allow-root)
+
+numerics: $(ENV_STAMP) ## build under perturbed numerics (SIMD levels off, 1 BLAS thread); must equal the committed notebooks
+	$(PY) scripts/check_numerics.py
 
 bench: $(ENV_STAMP) ## time a clean build, a no-op build, make test and a serial nbconvert baseline
 	$(PY) scripts/bench.py

@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -67,6 +68,10 @@ display(Markdown(narrative.front_page_statement(df)))
 # ## How to cite
 #
 # Cite the study itself [@fancourt2026]; cite this report through its `CITATION.cff`.
+
+# %%
+#| echo: false
+display(Markdown(narrative.provenance(df, seed)))
 
 # %%
 #| echo: false

@@ -132,3 +132,55 @@ def test_size_at_the_survey_sample_size():
     out = sim.run(replicates=2000, n=409, seed=2025, workers=2)
     assert out["replicates"] == 2000
     assert abs(out["rate"] - 0.05) <= 0.03, out
+
+
+def _sparse_level_data(seed: int = 5, n: int = 400) -> pd.DataFrame:
+    """Proportional odds holds, but a level of 8 respondents never answers the top category."""
+    rng = np.random.default_rng(seed)
+    x = rng.random(n) < 0.5
+    group = np.where(np.arange(n) < 8, "Rare", np.where(rng.random(n) < 0.5, "A", "B"))
+    latent = 0.8 * x + rng.logistic(size=n)
+    y = np.digitize(latent, [-1.0, 0.0, 1.0])
+    y[:8] = np.minimum(y[:8], 2)  # the rare level: empty top cell
+    return pd.DataFrame(
+        {
+            "y": pd.Categorical.from_codes(y, categories=["Never", "Rarely", "Often", "Very often"], ordered=True),
+            "x": pd.Categorical(np.where(x, "Yes", "No"), dtype=YES_NO),
+            "g": pd.Categorical(group, categories=["A", "B", "Rare"]),
+        }
+    )
+
+
+def test_a_level_with_an_empty_outcome_cell_is_not_computable():
+    result = brant_test(_sparse_level_data(), "y", "x", ["g"]).set_index("term")
+    rare = result.loc["g[Rare]"]
+    assert not rare["computable"] and np.isnan(rare["chi2"]) and np.isnan(rare["p_value"])
+    assert rare["reason"].startswith("not computable: ")
+    assert not result.loc["Omnibus", "computable"]
+    # The other terms are tested, and jointly without the sparse level.
+    without = result.loc["Omnibus without g[Rare]"]
+    assert without["computable"] and without["df"] == 2 * 2 and 0 <= without["p_value"] <= 1
+    assert result.loc["x[Yes]", "computable"] and result.loc["x[Yes]", "chi2"] >= 0
+
+
+def test_no_statistic_is_ever_negative_or_printed_when_invalid():
+    # Quasi-separation: the rare level is all 'Never' (diverging binary logits).
+    data = _sparse_level_data()
+    data.loc[:7, "y"] = "Never"
+    result = brant_test(data, "y", "x", ["g"])
+    valid = result[result["computable"]]
+    assert (valid["chi2"] >= 0).all() and valid["p_value"].between(0, 1).all()
+    assert result[~result["computable"]]["chi2"].isna().all()
+    assert "g[Rare]" in set(result.loc[~result["computable"], "term"])
+
+
+def test_table_and_narrative_speak_only_from_valid_tests():
+    from helpers import narrative, tables
+
+    result = brant_test(_sparse_level_data(), "y", "x", ["g"])
+    shown = tables.brant_table_frame(result).set_index("term")
+    assert shown.loc["Omnibus", "p"] == "not computable" and shown.loc["Omnibus", "chi2"] == "\u2014"
+    # A valid test still shows its number.
+    assert shown.loc["Omnibus without g: Rare", "p"] != "not computable"
+    text = narrative.brant_summary(result.assign(exposure="x", outcome="y"))
+    assert "not computable" in text

@@ -37,3 +37,20 @@ def test_every_chapter_has_a_source():
     for chapter in project.chapters:
         assert chapter.source is not None, f"{chapter.listed}: no Jupytext .py next to it"
     assert project.chapters[0].name == "index"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=[s.stem for s in SOURCES])
+def test_saving_from_jupyterlab_changes_nothing(source: Path):
+    # JupyterLab (Jupytext) saves the .py from the notebook it opened: the text must come back
+    # byte for byte, with no jupytext version written into the header, and the kernelspec
+    # must be the one `make lab` registers (display name "Python 3"), or Lab marks it modified.
+    text = source.read_text(encoding="utf-8")
+    notebook = jupytext.reads(text, fmt="py:percent")
+    assert jupytext.writes(notebook, fmt="py:percent") == text
+    assert notebook.metadata["kernelspec"]["display_name"] == "Python 3"
+    assert "jupytext_version:" not in jupytext.writes(notebook, fmt="py:percent")
+
+
+def test_the_lab_kernelspec_has_the_notebooks_display_name():
+    makefile = (paths.ROOT / "Makefile").read_text(encoding="utf-8")
+    assert '--name python3 --display-name "Python 3"' in makefile

@@ -39,24 +39,37 @@ __all__ = ["brant_test", "brant_from_arrays"]
 
 
 def _logit_irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, max_iter: int = 100, tol: float = 1e-10):
-    """Weighted binary logistic ML by iteratively reweighted least squares: (beta, pi, converged)."""
+    """Weighted binary logistic ML by iteratively reweighted least squares: (beta, pi, last step).
+
+    Converged when every coefficient's last step is below `tol`; under quasi-separation the
+    diverging coefficients keep stepping while the others settle (see brant_from_arrays)."""
     beta = np.zeros(X.shape[1])
     ybar = np.clip(np.sum(w * y) / np.sum(w), 1e-6, 1 - 1e-6)
     beta[0] = np.log(ybar / (1 - ybar))
-    converged = False
+    step = np.full(X.shape[1], np.inf)
     for _ in range(max_iter):
         eta = np.clip(X @ beta, -30, 30)
         pi = 1.0 / (1.0 + np.exp(-eta))
         v = w * pi * (1 - pi)
         info = X.T @ (X * v[:, None])
         score = X.T @ (w * (y - pi))
-        step = np.linalg.solve(info, score)
+        step = np.linalg.lstsq(info, score, rcond=None)[0]
         beta = beta + step
         if np.max(np.abs(step)) < tol:
-            converged = True
             break
     eta = np.clip(X @ beta, -30, 30)
-    return beta, 1.0 / (1.0 + np.exp(-eta)), converged
+    return beta, 1.0 / (1.0 + np.exp(-eta)), np.abs(step)
+
+
+# A slope whose standard error exceeds this (log-odds scale) in a binary logit is not
+# estimable (quasi-separation, e.g. a sparse level with an empty outcome cell); tests that
+# involve it are not computable. A Wald quadratic form needs a positive definite matrix: an
+# eigenvalue below RANK_TOL x the largest counts as zero.
+HUGE_STD_ERROR = 10.0
+RANK_TOL = 1e-10
+CONVERGED_STEP = 1e-8
+
+NOT_COMPUTABLE = "not computable"
 
 
 def brant_from_arrays(
@@ -64,12 +77,18 @@ def brant_from_arrays(
     codes: np.ndarray,
     w: np.ndarray | None = None,
     groups: dict[str, list[int]] | None = None,
+    sparse: Sequence[int] = (),
 ):
     """The Brant statistics from a model matrix (intercept in column 0, K slopes after it).
 
     `codes`: outcome as integers 0..J-1. `groups`: name -> slope indices (0-based among the K
-    slopes) to test jointly; default one group per slope. Returns (omnibus (chi2, df), per-group
-    list of (name, chi2, df), problems).
+    slopes) to test jointly; default one group per slope. `sparse`: slopes of levels with an
+    empty outcome cell, whose tests are not computable (the Wald test's asymptotics need every
+    cell; one empty cell of 8 respondents gave a chi-square of 70 on this survey). Returns (omnibus (chi2, df, reason),
+    per-group list of (name, chi2, df, reason), problems). A statistic that cannot be computed
+    validly - a binary logit that did not converge, a slope that is not estimable in some binary
+    logit, a variance matrix that is not positive definite - is NaN, with `reason` saying why
+    (`reason` is empty for a valid statistic).
     """
     n, p = X.shape
     K = p - 1
@@ -77,15 +96,25 @@ def brant_from_arrays(
     w = np.ones(n) if w is None else np.asarray(w, dtype=float)
     problems: list[str] = []
     betas, pis, infos_inv = [], [], []
+    unstable: dict[int, list[int]] = {}  # slope index -> cut-points where it is not estimable
+    not_converged: list[int] = []
     for j in range(J - 1):
         z = (codes > j).astype(float)
-        beta, pi, converged = _logit_irls(X, z, w)
-        if not converged:
-            problems.append(f"binary logit at cut {j + 1} did not converge")
+        beta, pi, last_step = _logit_irls(X, z, w)
         info = X.T @ (X * (w * pi * (1 - pi))[:, None])
-        inv = np.linalg.inv(info)
-        if np.any(np.sqrt(np.clip(np.diag(inv), 0, None)) > 10):
+        inv = np.linalg.pinv(info)
+        se = np.sqrt(np.clip(np.diag(inv), 0, None))
+        huge = [s for s in range(K) if not np.isfinite(se[s + 1]) or se[s + 1] > HUGE_STD_ERROR]
+        if huge:
             problems.append(f"huge standard errors in the binary logit at cut {j + 1}")
+        # Converged where it matters: every estimable coefficient has settled (diverging,
+        # non-estimable ones are excluded from the tests below anyway).
+        settled = np.delete(last_step, [s + 1 for s in huge])
+        if not np.all(settled < CONVERGED_STEP):
+            not_converged.append(j + 1)
+            problems.append(f"binary logit at cut {j + 1} did not converge")
+        for s in huge:
+            unstable.setdefault(s, []).append(j + 1)
         betas.append(beta)
         pis.append(pi)
         infos_inv.append(inv)
@@ -105,17 +134,35 @@ def brant_from_arrays(
         D[i * K:(i + 1) * K, 0:K] = np.eye(K)
         D[i * K:(i + 1) * K, (i + 1) * K:(i + 2) * K] = -np.eye(K)
 
-    def wald(slopes: Sequence[int]) -> float:
+    def wald(slopes: Sequence[int]) -> tuple[float, str]:
+        if not_converged:
+            cuts = ", ".join(map(str, not_converged))
+            return float("nan"), f"binary logit at cut {cuts} did not converge"
+        if any(s in sparse for s in slopes):
+            return float("nan"), "a level with an empty outcome cell"
+        bad = sorted({cut for s in slopes for cut in unstable.get(s, [])})
+        if bad:
+            return float("nan"), f"term not estimable at cut {', '.join(map(str, bad))} (sparse cells)"
         cols = [m * K + s for m in range(M) for s in slopes]
         rows = [i * K + s for i in range(M - 1) for s in slopes]
         Ds = D[np.ix_(rows, cols)]
         d = Ds @ b_star[cols]
-        return float(d @ np.linalg.solve(Ds @ V[np.ix_(cols, cols)] @ Ds.T, d))
+        S = Ds @ V[np.ix_(cols, cols)] @ Ds.T
+        S = (S + S.T) / 2
+        eig = np.linalg.eigvalsh(S)
+        if not np.all(np.isfinite(eig)) or eig[0] <= RANK_TOL * max(eig[-1], 0.0):
+            return float("nan"), "variance matrix not positive definite"
+        chi2 = float(d @ np.linalg.solve(S, d))
+        return chi2, ""
 
-    omnibus = (wald(range(K)), (M - 1) * K)
+    omnibus = (*wald(range(K)), (M - 1) * K)
+    omnibus = (omnibus[0], omnibus[2], omnibus[1])
     groups = groups or {str(s): [s] for s in range(K)}
-    per_group = [(name, wald(slopes), (M - 1) * len(slopes)) for name, slopes in groups.items()]
-    return omnibus, per_group, problems
+    per_group = []
+    for name, slopes in groups.items():
+        chi2, reason = wald(slopes)
+        per_group.append((name, chi2, (M - 1) * len(slopes), reason))
+    return omnibus, per_group, problems, sorted(set(unstable) | set(sparse))
 
 
 def brant_test(
@@ -128,10 +175,14 @@ def brant_test(
 ) -> pd.DataFrame:
     """Brant test of the proportional-odds assumption for ``ordinal(df, outcome, exposure, covariates)``.
 
-    Returns a tidy frame with columns term, chi2, df, p_value (first row ``'Omnibus'``), plus n,
-    warning, outcome and exposure. Complete cases only. ``warning`` reports combinations of the
-    outcome with categorical predictors that do not occur (as the R package warns) and binary
-    logits that fail to converge.
+    Returns a tidy frame with columns term, chi2, df, p_value (first row ``'Omnibus'``),
+    computable, reason, n, warning, outcome and exposure. Complete cases only. A test that cannot
+    be computed validly has NaN chi2 and p_value, ``computable`` False and ``reason`` saying why
+    (never a number: a negative or huge "chi-square" from an indefinite matrix or a term with
+    an empty outcome cell is not a test). When the omnibus test is not computable because some
+    terms are not estimable, a row "Omnibus without <terms>" tests the other terms jointly.
+    ``warning`` reports combinations of the outcome with categorical predictors that do not
+    occur (as the R package warns) and binary logits that fail to converge.
     """
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     covariates = [c for c in dict.fromkeys(covariates) if c not in (exposure, outcome)]
@@ -145,28 +196,43 @@ def brant_test(
         groups = {col: [i - 1 for i in idx] for col, idx in design.columns.items()}
     else:
         groups = {name: [i - 1] for i, name in enumerate(design.names) if i > 0}
-    with np.errstate(all="ignore"), _warnings.catch_warnings():
-        _warnings.simplefilter("ignore")
-        (chi2, dof), per_group, problems = brant_from_arrays(design.X, codes, w, groups)
     # Empty cells of the outcome by each categorical predictor. (R's brant counts empty cells of
     # the full crossing of the outcome with all factors, which is nearly always non-zero with
     # several covariates at this sample size; the two-way tables say where the problem is.)
+    sparse = []
     for column in [exposure, *covariates]:
         if not is_categorical(data[column]):
             continue
-        lookup = {level: i for i, level in enumerate(observed_levels(data[column]))}
-        rows = np.array([lookup[v] for v in data[column].to_numpy(dtype=object)])
+        observed = observed_levels(data[column])
+        lookup = {level: i for i, level in enumerate(observed)}
+        idx = np.array([lookup[v] for v in data[column].to_numpy(dtype=object)])
         table = np.zeros((len(lookup), len(levels)))
-        np.add.at(table, (rows, codes), w)
+        np.add.at(table, (idx, codes), w)
         empty = int((table == 0).sum())
         if empty:
-            notes.append(f"{empty} empty cell(s) in {outcome} x {column}; the test may be invalid")
+            notes.append(f"{empty} empty cell(s) in {outcome} x {column}")
+        for level, row in zip(observed, table):
+            name = f"{column}[{level}]"
+            if (row == 0).any() and name in design.names:
+                sparse.append(design.names.index(name) - 1)
+    with np.errstate(all="ignore"), _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        (chi2, dof, reason), per_group, problems, excluded = brant_from_arrays(design.X, codes, w, groups, sparse)
+        rows = [("Omnibus", chi2, dof, reason)]
+        if reason and excluded and len(excluded) < design.X.shape[1] - 1:
+            # The omnibus test over the estimable terms only, named for what it leaves out.
+            left_out = [design.names[s + 1] for s in excluded]
+            keep = [s for s in range(design.X.shape[1] - 1) if s not in excluded]
+            _, [(_, sub, sub_df, sub_reason)], _, _ = brant_from_arrays(design.X, codes, w, {"all": keep}, sparse)
+            rows.append((f"Omnibus without {', '.join(left_out)}", sub, sub_df, sub_reason))
+    rows += per_group
     notes += problems
-    rows = [("Omnibus", chi2, dof)] + per_group
-    frame = pd.DataFrame(rows, columns=["term", "chi2", "df"])
-    frame["p_value"] = st.chi2.sf(frame["chi2"], frame["df"])
+    frame = pd.DataFrame(rows, columns=["term", "chi2", "df", "reason"])
+    frame["computable"] = frame["reason"] == ""
+    frame["reason"] = [r if r == "" else f"{NOT_COMPUTABLE}: {r}" for r in frame["reason"]]
+    frame["p_value"] = np.where(frame["computable"], st.chi2.sf(frame["chi2"], frame["df"]), np.nan)
     frame["n"] = total_n(w)
     frame["warning"] = "; ".join(dict.fromkeys(notes))
     frame["outcome"] = outcome
     frame["exposure"] = exposure
-    return frame
+    return frame[["term", "chi2", "df", "p_value", "computable", "reason", "n", "warning", "outcome", "exposure"]]

@@ -6,11 +6,12 @@ the data at build time.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 
 import pandas as pd
 
-from helpers import describe, models, prose
+from helpers import describe, models, paths, prose
 from helpers.codebook import load_codebook
 
 FREQUENCY_ITEMS = ["patient_outcome_freq", "service_outcome_freq"]
@@ -35,6 +36,18 @@ def front_page_statement(df: pd.DataFrame) -> str:
             f"the bundled synthetic file ({len(df)} invented respondents).\n:::"
         )
     return f"::: {{.callout-note}}\n{prose.data_statement(df)}\n:::"
+
+
+def provenance(df: pd.DataFrame, seed: int) -> str:
+    """What this edition was built from: the data file's sha256, the seed and the lock's digest
+    (no dates, no paths: the same inputs give the same text on any machine)."""
+    lock = hashlib.sha256(paths.LOCK.read_bytes()).hexdigest() if paths.LOCK.exists() else "absent"
+    return (
+        "Built from:\n\n"
+        f"- data file `{df.attrs.get('file', '?')}`, sha256 `{df.attrs.get('sha256', '?')}`\n"
+        f"- random seed {seed} (synthetic generation, simulations, imputation)\n"
+        f"- environment `requirements.lock`, sha256 `{lock}` (every installed distribution, pinned with hashes)"
+    )
 
 
 def software_versions() -> str:
@@ -136,19 +149,33 @@ def null_summary(null_tests: pd.DataFrame) -> str:
 
 
 def brant_summary(brant: pd.DataFrame) -> str:
-    omnibus = brant[brant["term"] == "Omnibus"]
-    failing = omnibus[omnibus["p_value"] < 0.05]
+    """What the valid Brant tests say: the omnibus test of each model where it is computable,
+    else the omnibus test without the terms that are not (never a number that is not a test)."""
     codebook = load_codebook()
-    if failing.empty:
-        return (
-            f"The omnibus Brant test does not reject proportional odds in any of the "
-            f"{len(omnibus)} models (all p ≥ 0.05)."
+    omnibus = brant[brant["term"].str.startswith("Omnibus") & brant["computable"]]
+    omnibus = omnibus.groupby("exposure", sort=False).head(1)
+    not_computable = brant[~brant["computable"] & (brant["term"] != "Omnibus") & ~brant["term"].str.startswith("Omnibus")]
+    sentences = []
+    if not not_computable.empty:
+        terms = [models.term_label(t) if "[" in t else codebook.label(t) for t in dict.fromkeys(not_computable["term"])]
+        sentences.append(
+            f"The test is not computable for {prose.listing(terms)} "
+            f"({not_computable['reason'].iloc[0].removeprefix('not computable: ')}); "
+            f"the 'Omnibus without' rows leave such terms out."
         )
-    named = [f"{codebook.label(r.exposure).lower()} ({prose.p_text(r.p_value)})" for r in failing.itertuples()]
-    return (
-        f"The omnibus Brant test rejects proportional odds for the models of {prose.listing(named)}: "
-        f"their ordinal odds ratios average over cut-points that differ (see the Robustness chapter)."
-    )
+    failing = omnibus[omnibus["p_value"] < 0.05]
+    if failing.empty:
+        sentences.append(
+            f"Of the computable omnibus tests, none rejects proportional odds "
+            f"({len(omnibus)} model{'s' if len(omnibus) != 1 else ''}, every p ≥ 0.05)."
+        )
+    else:
+        named = [f"{codebook.label(r.exposure).lower()} ({prose.p_text(r.p_value)})" for r in failing.itertuples()]
+        sentences.append(
+            f"The omnibus Brant test rejects proportional odds for the models of {prose.listing(named)}: "
+            f"their ordinal odds ratios average over cut-points that differ (see the Robustness chapter)."
+        )
+    return " ".join(sentences)
 
 
 def helps_summary(helps: pd.DataFrame) -> str:

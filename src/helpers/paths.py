@@ -19,6 +19,8 @@ NOTEBOOKS = ROOT / "notebooks"
 TESTS = ROOT / "tests"
 QUARTO_PROJECT = ROOT / "_quarto.yml"
 REFERENCES = ROOT / "references.bib"
+# Every installed distribution, pinned with hashes (generated from requirements.txt by `make lock`).
+LOCK = ROOT / "requirements.lock"
 OUTPUT = ROOT / "_output"
 # Default output folder of a build on any file other than the bundled synthetic one (git-ignored).
 REAL_OUTPUT = ROOT / "_output_real"

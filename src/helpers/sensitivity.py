@@ -270,6 +270,9 @@ def _dummies(codes: np.ndarray, k: int) -> np.ndarray:
     return (codes[:, None] == np.arange(1, k)[None, :]).astype(float)
 
 
+MATCH_DECIMALS = 8
+
+
 def pmm_draw(
     rng: np.random.Generator, X: np.ndarray, y: np.ndarray, observed: np.ndarray, donors: int = 5, ridge: float = 1e-5
 ) -> np.ndarray:
@@ -290,11 +293,15 @@ def pmm_draw(
     sigma = math.sqrt(float(resid @ resid) / rng.chisquare(dof))
     L = np.linalg.cholesky((V + V.T) / 2)
     beta_dot = beta + sigma * (L @ rng.standard_normal(X.shape[1]))
-    yhat_obs = Xo @ beta
-    yhat_mis = Xm @ beta_dot
-    dist = np.abs(yhat_mis[:, None] - yhat_obs[None, :])
+    # Donor choice is discrete: last-bit differences between CPUs' SIMD kernels must not
+    # reorder donors. Predictions are rounded to MATCH_DECIMALS before matching (far below any
+    # real difference between predictive means, far above floating-point noise) and ties go to
+    # the observed row that comes first (a stable sort, not argpartition's arbitrary order).
+    yhat_obs = np.round(Xo @ beta, MATCH_DECIMALS)
+    yhat_mis = np.round(Xm @ beta_dot, MATCH_DECIMALS)
+    dist = np.round(np.abs(yhat_mis[:, None] - yhat_obs[None, :]), MATCH_DECIMALS)
     d = min(donors, len(yo))
-    nearest = np.argpartition(dist, d - 1, axis=1)[:, :d]
+    nearest = np.argsort(dist, axis=1, kind="stable")[:, :d]
     pick = nearest[np.arange(len(Xm)), rng.integers(0, d, size=len(Xm))]
     return yo[pick]
 

@@ -165,7 +165,9 @@ def suppress_small_cells(
 
 
 def _table_id(prefix: str, frame: pd.DataFrame) -> str:
-    digest = hashlib.sha1(frame.to_csv(index=False).encode("utf-8")).hexdigest()[:10]
+    # From the text the table shows (its text/plain form), never from full-precision floats:
+    # last-bit differences between machines must not change the id.
+    digest = hashlib.sha1(frame.to_string(index=False).encode("utf-8")).hexdigest()[:10]
     return f"{prefix}-{digest}"
 
 
@@ -550,6 +552,16 @@ def _analysis_label(outcome, exposure, labels: Mapping | None) -> str:
     return f"{_label(str(exposure), labels)} \u2192 {_outcome_label(outcome, labels).lower()}"
 
 
+def _test_term_label(term: str) -> str:
+    """'Omnibus', 'Omnibus without Gender: Another gender', or the term's label."""
+    if term.startswith("Omnibus without "):
+        left_out = term.removeprefix("Omnibus without ").split(", ")
+        return "Omnibus without " + ", ".join(_test_term_label(t) for t in left_out)
+    if term == "Omnibus":
+        return term
+    return term_label(term) if "[" in term else _label(term)
+
+
 def _test_frame(frame: pd.DataFrame, labels: Mapping | None) -> pd.DataFrame:
     out = pd.DataFrame()
     keys = [c for c in ("outcome", "exposure") if c in frame.columns]
@@ -559,13 +571,12 @@ def _test_frame(frame: pd.DataFrame, labels: Mapping | None) -> pd.DataFrame:
         ]
     if "model" in frame.columns and frame["model"].nunique() > 1:
         out["model"] = frame["model"].to_numpy()
-    out["term"] = [
-        t if t == "Omnibus" else (term_label(t) if "[" in t else _label(t))
-        for t in frame["term"]
-    ]
-    out["chi2"] = [f"{v:.2f}" for v in frame["chi2"]]
+    out["term"] = [_test_term_label(t) for t in frame["term"]]
+    # A test that cannot be computed validly shows no number (helpers.brant: `computable`).
+    computable = frame["computable"].to_numpy() if "computable" in frame.columns else np.ones(len(frame), bool)
+    out["chi2"] = [f"{v:.2f}" if ok else "\u2014" for v, ok in zip(frame["chi2"], computable)]
     out["df"] = frame["df"].astype(int).to_numpy()
-    out["p"] = [format_p(p) for p in frame["p_value"]]
+    out["p"] = [format_p(p) if ok else "not computable" for p, ok in zip(frame["p_value"], computable)]
     if "n" in frame.columns:
         out["n"] = frame["n"].to_numpy()
     return out.reset_index(drop=True)
@@ -597,12 +608,13 @@ def wald_table(frame: pd.DataFrame, labels: Mapping | None = None, title: str | 
 
 
 def brant_table(frame: pd.DataFrame, labels: Mapping | None = None, title: str | None = None) -> GT:
-    return _chi2_test_table(
-        brant_table_frame(frame, labels), "tbl-brant",
-        "Brant (1990) Wald test of equal slopes across the cumulative splits; "
-        "a small p-value means the proportional-odds assumption fails for that term.",
-        title,
-    )
+    note = ("Brant (1990) Wald test of equal slopes across the cumulative splits; "
+            "a small p-value means the proportional-odds assumption fails for that term.")
+    reasons = sorted({r.removeprefix("not computable: ") for r in frame.get("reason", pd.Series(dtype=str)) if r})
+    if reasons:
+        note += (" Not computable (no number shown): " + "; ".join(reasons) +
+                 "; such a term is left out of the 'Omnibus without' row.")
+    return _chi2_test_table(brant_table_frame(frame, labels), "tbl-brant", note, title)
 
 
 # --------------------------------------------------------------------------------------------

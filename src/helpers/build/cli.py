@@ -7,7 +7,7 @@ Order of work, and what each step may touch:
 1. read ``_quarto.yml`` (the chapter list) and the stamps in ``OUT/.build/stamps.json``;
 2. find the notebooks whose inputs changed (content hashes of the .py, the ``src/helpers``
    modules it can import (imports.py), the codebook, ``data/published/``, the data file, the
-   parameters, requirements.txt) or whose outputs are missing or edited;
+   parameters, requirements.txt and .lock) or whose outputs are missing or edited;
 3. if any: validate the data file (exit 2 on a validation error, nothing written), then execute
    them in parallel into ``OUT/.build/staging/``;
 4. render if any executed notebook, ``_quarto.yml``, the bibliography or the templates changed,
@@ -189,7 +189,7 @@ class Build:
     # ------------------------------------------------------------------ hashes
     def notebook_hash(self, chapter) -> str:
         helpers = helper_files(chapter.source, HELPERS_ROOT) if chapter.source.suffix == ".py" else helpers_sources()
-        files = [chapter.source, *helpers, *data_dependencies(self.data), paths.ROOT / "requirements.txt"]
+        files = [chapter.source, *helpers, *data_dependencies(self.data), paths.ROOT / "requirements.txt", paths.LOCK]
         return digest(files=files, values={"parameters": self.record, "kernel": "python3"}, base=paths.ROOT)
 
     def render_hash(self, executed: dict[str, Path], renderer: str) -> str:
