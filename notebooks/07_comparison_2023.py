@@ -47,7 +47,8 @@ display(Markdown(prose.data_statement(df, min_cell_count)))
 #
 # @tbl-compare-2023 gives each 2023 headline figure, the comparable 2025 figure where one exists,
 # the difference in percentage points with Newcombe's hybrid score interval (also widened over
-# every 2023 count the rounded percentage allows), and a pooled two-proportion z test.
+# every 2023 count the rounded percentage allows), and a pooled two-proportion z test whose
+# p-value is nominal (the caveats below say why).
 # @fig-compare-2023 shows the same estimates.
 
 # %%
@@ -68,6 +69,10 @@ compare2023.plot_comparison(comparison)
 
 # %%
 #| echo: false
+display(Markdown(compare2023.improvement_statement(comparison, report.suppression_threshold(df, min_cell_count))))
+
+# %%
+#| echo: false
 display(Markdown(compare2023.caveats_markdown(comparison)))
 
 # %% [markdown]
@@ -77,4 +82,6 @@ display(Markdown(compare2023.caveats_markdown(comparison)))
 # - The 2023 values are rounded percentages of 777 responses; their rounding is carried into
 #   the intervals.
 # - Different samples and question wording make these descriptive contrasts, not a test of
-#   change.
+#   change: the p-values are nominal.
+# - The abstract's "modest improvements" is set against the differences in points and
+#   relative to 2023.

@@ -130,3 +130,23 @@ def test_compare_on_the_synthetic_data():
     assert often["published_2025"] == 57.5
     assert not table.loc["pct_familiar_snomed_2023", "comparable"]
     assert "code path" in compare2023.summary(table.reset_index()) or df.attrs.get("source") != "synthetic"
+
+
+def test_p_values_are_labelled_nominal_with_the_reasons(valid_frame):
+    table = compare2023.compare(valid_frame)
+    shown = compare2023.display_frame(table)
+    assert "Nominal z test" in shown.columns and "z test" not in shown.columns
+    assert all("nominal p" in v for v in shown["Nominal z test"] if v)
+    caveats = compare2023.caveats_markdown(table)
+    assert "nominal" in caveats and "independent random samples" in caveats
+
+
+def test_modest_improvements_is_judged_on_the_published_figure():
+    def table(value_2025):
+        row = {"what": "record outcomes frequently", "comparable": True, "value_2023": 42.0,
+               "value_2025": value_2025, "published_2025": value_2025, "difference": value_2025 - 42.0,
+               "count_2025": 200, "n_2025": 409}
+        return pd.DataFrame([row])
+
+    assert "larger than \"modest\" suggests" in compare2023.improvement_statement(table(57.5))
+    assert "consistent with \"modest\"" in compare2023.improvement_statement(table(46.0))

@@ -229,17 +229,51 @@ def test_published_odds_ratio_reproduced(fits, claims, target):
     assert (row["p_value"] < 0.05) == significant_pub
 
 
-def test_null_predictors_not_significant(fits):
+def test_named_null_predictors_not_significant_jointly(fits):
+    # The one calibration condition on nulls: each named null variable's joint Wald test.
     target = published.target("null_predictors")
     by_pair = {(t["outcome"], t["exposure"]): t["claim_id"] for t in OR_TARGETS}
-    alpha = target["alpha"]
     for spec in target["models"]:
-        tidy, joint = fits[by_pair[(spec["outcome"], spec["exposure"])]]
+        _, joint = fits[by_pair[(spec["outcome"], spec["exposure"])]]
+        for var in synth.NAMED_NULLS:
+            assert joint[var] >= synth.NULL_JOINT_P_MIN, (spec, var, joint[var])
+
+
+def test_null_terms_vary_as_true_nulls_do(fits):
+    # Not forced term by term: under no effect about one single term in six has p < 0.16 and
+    # about one in twenty p < 0.05. Across the Model 3 fits the null and demographic terms must
+    # look like that (a generator pushing every term away from significance fails this).
+    target = published.target("null_predictors")
+    by_pair = {(t["outcome"], t["exposure"]): t["claim_id"] for t in OR_TARGETS}
+    p_values = []
+    for spec in target["models"]:
+        tidy, _ = fits[by_pair[(spec["outcome"], spec["exposure"])]]
         for var in target["variables"]:
-            terms = tidy[tidy["term"].str.startswith(var + "[")]
-            assert len(terms) >= 1, var
-            assert (terms["p_value"] >= alpha).all(), (spec, var, terms["p_value"].min())
-            assert joint[var] >= alpha, (spec, var, joint[var])
+            p_values += list(tidy.loc[tidy["term"].str.startswith(var + "["), "p_value"])
+    p_values = np.array(p_values)
+    assert len(p_values) >= 30
+    assert 0.05 <= np.mean(p_values < 0.16) <= 0.40, np.sort(p_values)[:10]
+
+
+def test_never_recorders_do_not_share_or_use_outcomes():
+    df = synth.generate(synth.DEFAULT_SEED)
+    never = (df["patient_outcome_freq"] == "Never") & (df["service_outcome_freq"] == "Never")
+    assert never.sum() >= 1
+    assert (df.loc[never, "shares_outcomes"] == "No").all()
+    assert (df.loc[never, "outcomes_inform_investment"] == "No").all()
+
+
+def test_routing_trades_codes_and_keeps_margins():
+    c = {
+        "patient_outcome_freq": np.array([0, 0, 0, 1, 3]),
+        "service_outcome_freq": np.array([0, 0, 1, 2, 4]),
+        "shares_outcomes": np.array([1, 0, 0, 0, 1]),
+        "outcomes_inform_investment": np.array([0, 0, 0, 0, 0]),
+    }
+    before = np.sort(c["service_outcome_freq"])
+    assert synth._route_never_recorders(c) == 1
+    assert list(c["service_outcome_freq"]) == [1, 0, 0, 2, 4]
+    assert (np.sort(c["service_outcome_freq"]) == before).all()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -52,11 +52,30 @@ def null_predictor_tests(df: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+SPARSE_EXCLUDED = "Omnibus, respondents of sparse levels excluded (sensitivity)"
+
+
 def brant_tests(df: pd.DataFrame) -> pd.DataFrame:
-    """The Brant test of proportional odds for the Model 3 of every ordinal association."""
+    """The Brant test of proportional odds for the Model 3 of every ordinal association.
+
+    Stated rule for sparse levels (a level with an empty outcome cell): its term is not tested
+    and the omnibus test is taken over the other terms ("Omnibus without ..."). The other
+    choice, dropping those respondents and refitting, is added as a sensitivity row."""
     frames = []
     for assoc in associations("ordinal"):
         covariates = _model3_covariates(assoc["exposure"])
         test = brant.brant_test(df, assoc["outcome"], assoc["exposure"], covariates)
         frames.append(test.assign(outcome=assoc["outcome"], exposure=assoc["exposure"]))
+        sparse = [t for t in test.loc[~test["computable"], "term"] if "[" in t and not t.startswith("Omnibus")]
+        if sparse:
+            keep = pd.Series(True, index=df.index)
+            for term in sparse:
+                column, level = term[:-1].split("[", 1)
+                keep &= df[column].astype(object) != level
+            subset = df[keep].copy()
+            for column in {t.split("[", 1)[0] for t in sparse}:
+                subset[column] = subset[column].cat.remove_unused_categories()
+            refit = brant.brant_test(subset, assoc["outcome"], assoc["exposure"], covariates)
+            omnibus = refit[refit["term"] == "Omnibus"].assign(term=SPARSE_EXCLUDED)
+            frames.append(omnibus.assign(outcome=assoc["outcome"], exposure=assoc["exposure"]))
     return pd.concat(frames, ignore_index=True)

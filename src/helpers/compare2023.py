@@ -29,6 +29,16 @@ from helpers import paths
 from helpers.audit import attainable_counts
 
 CONFIDENCE = 0.95
+MODEST_RELATIVE = 0.25  # a relative change above this is not "modest" (a stated reading of the word)
+# Why every p-value of this chapter is nominal: the test's model (two independent random samples
+# of one population) does not hold for these two waves.
+NOMINAL_REASONS = (
+    "The p-values are nominal: the z test treats the two figures as independent random samples of "
+    "one population, and they are not. 2023 is an open national survey ({n23} responses, item "
+    "denominators unpublished); 2025 is a filtered sample ({n25} link workers who hold a caseload "
+    "and are based in England); some people may have answered both; question wording may differ. "
+    "Read them as a scale for the size of a difference, not as a test of change."
+)
 GENERAL_CAVEATS = (
     "Different samples (2023: {n23} responses to the national survey; 2025: {n25} respondents in this "
     "file); question wording may differ; the 2023 count is reconstructed from a percentage rounded "
@@ -192,7 +202,7 @@ def display_frame(table: pd.DataFrame, suppress_below: int = 0) -> pd.DataFrame:
             "2025 % (95% CI)": "not comparable",
             "2025 n": "",
             "Difference, points (95% CI)": "",
-            "z test": "",
+            "Nominal z test": "",
         }
         if r["comparable"]:
             small = min(r["count_2025"], r["n_2025"] - r["count_2025"]) < suppress_below
@@ -204,7 +214,7 @@ def display_frame(table: pd.DataFrame, suppress_below: int = 0) -> pd.DataFrame:
                     "Difference, points (95% CI)": "" if small else
                     f"{r['difference']:+.1f} ({r['diff_low']:+.1f} to {r['diff_high']:+.1f}; "
                     f"with 2023 rounding {r['diff_low_rounding']:+.1f} to {r['diff_high_rounding']:+.1f})",
-                    "z test": "" if small else f"z = {r['z']:.2f}, {_p_text(r['p_value'])} (largest over 2023 rounding: {_p_text(r['p_value_max'])})",
+                    "Nominal z test": "" if small else f"z = {r['z']:.2f}, nominal {_p_text(r['p_value'])} (largest over 2023 rounding: {_p_text(r['p_value_max'])})",
                 }
             )  # fmt: skip
         rows.append(row)
@@ -219,10 +229,36 @@ def comparison_table(table: pd.DataFrame, suppress_below: int = 0):
 
 
 def caveats_markdown(table: pd.DataFrame) -> str:
-    """The caveats: those of every comparison, then each figure's own, as Markdown."""
+    """The caveats: why the p-values are nominal, those of every comparison, then each figure's own."""
     general = table.attrs.get("general_caveat") or next((g for g in table["general_caveat"] if g), "")
     lines = [f"- **{r.what}**: {r.caveat}" for r in table.itertuples() if r.caveat]
-    return f"**Caveats.** {general}\n\n" + "\n".join(lines)
+    n23 = int(table["n_2023"].iloc[0]) if len(table) else 777
+    n25 = int(table["n_2025"].max()) if table["comparable"].any() else 0
+    nominal = NOMINAL_REASONS.format(n23=n23, n25=n25)
+    return f"**Caveats.** {nominal} {general}\n\n" + "\n".join(lines)
+
+
+def improvement_statement(table: pd.DataFrame, suppress_below: int = 0) -> str:
+    """The abstract's "modest improvements since 2023" set against the figures it can be read
+    against: each comparable difference in points and relative to 2023."""
+    rows = [r for r in table[table["comparable"]].itertuples()
+            if min(r.count_2025, r.n_2025 - r.count_2025) >= suppress_below]
+    if not rows:
+        return "No 2025 figure here is comparable with 2023, so the abstract's \"modest improvements\" cannot be checked."
+    parts = [f"{r.what} {r.value_2023:.0f}% → {r.value_2025:.1f}% ({r.difference:+.1f} points, "
+             f"{100 * r.difference / r.value_2023:+.0f}% relative to 2023)" for r in rows]
+    text = f"The abstract calls the change since 2023 \"modest improvements\". Against the figures: {'; '.join(parts)}."
+    # Judge the word on the figures the abstract itself prints for 2025 (published_2025).
+    printed = [r for r in rows if isinstance(r.published_2025, (int, float)) and not pd.isna(r.published_2025)]
+    for r in printed:
+        relative = r.difference / r.value_2023
+        size = "larger than \"modest\" suggests" if abs(relative) > MODEST_RELATIVE else "consistent with \"modest\""
+        text += (f" For the abstract's own figure ({r.what}, {r.published_2025:g}% in 2025) the change is "
+                 f"{r.difference:+.1f} points, {100 * relative:+.0f}% relative to 2023: {size} "
+                 f"(taken here as a relative change within {100 * MODEST_RELATIVE:.0f}%).")
+    if table.attrs.get("source") == "synthetic":
+        text += " (On the synthetic data the 2025 values are the published or assumed figures by construction.)"
+    return text
 
 
 def summary(table: pd.DataFrame, suppress_below: int = 0) -> str:
@@ -241,7 +277,7 @@ def summary(table: pd.DataFrame, suppress_below: int = 0) -> str:
             f"({int(r.count_2025)} of {int(r.n_2025)}; 95% CI {r.ci_2025_low:.1f}-{r.ci_2025_high:.1f}%) here, a difference of "
             f"{r.difference:+.1f} points (Newcombe 95% CI {r.diff_low:+.1f} to {r.diff_high:+.1f}; "
             f"{r.diff_low_rounding:+.1f} to {r.diff_high_rounding:+.1f} over every 2023 count the rounded "
-            f"percentage allows; z = {r.z:.2f}, {_p_text(r.p_value)}; largest over that range {_p_text(r.p_value_max)})."
+            f"percentage allows; z = {r.z:.2f}, nominal {_p_text(r.p_value)}; largest over that range {_p_text(r.p_value_max)})."
         )
     others = table[~table["comparable"]]
     text = " ".join(parts)

@@ -68,10 +68,11 @@ RULE_ODDS_RATIO = (
 RULE_COUNT = f"count: equal -> reproduced; within {COUNT_MINOR_RELATIVE:.0%} -> minor; else major"
 RULE_LIST_MEASURES = "list: every named measure is used by at least one measure user -> reproduced; else major"
 RULE_LIST_NULL = (
-    f"list: every term, and the joint Wald test, of each named predictor has p >= {ALPHA} in the stated "
-    "model(s), and so do most "
+    f"list: a variable is a predictor when its joint Wald test (all its terms) has p < {ALPHA} in a "
+    "stated model; each named predictor is not one in any stated model, and neither are most "
     "demographic variables -> reproduced; only the demographic majority fails -> minor; a named "
-    "predictor significant -> major"
+    "predictor significant -> major (single terms are shown, not judged: with several levels one "
+    "of them falls below 0.05 by chance often)"
 )
 RULE_NONE = "not computable: the data or model needed are missing"
 
@@ -459,14 +460,11 @@ def _terms_of(fits: pd.DataFrame, variable: str) -> pd.DataFrame:
 
 
 def _joint_p(df: pd.DataFrame, spec: dict, model: str, kind: str, columns: list[str], cache: dict) -> dict[str, float]:
-    """Joint Wald p of each variable in the stated model (helpers.models.wald_test_terms); {} if unavailable."""
+    """Joint Wald p of each variable in the stated model (helpers.models.wald_test_terms)."""
+    from helpers.models import adjustment_sets, wald_test_terms
+
     key = ("wald", spec["outcome"], spec["exposure"], model, kind)
     if key not in cache:
-        try:
-            from helpers.models import adjustment_sets, wald_test_terms
-        except ImportError:
-            cache[key] = {}
-            return cache[key]
         covariates = adjustment_sets(spec["exposure"], spec["outcome"])[model]
         terms = [c for c in columns if c in covariates]
         tests = wald_test_terms(df, spec["outcome"], spec["exposure"], covariates, kind=kind, terms=terms)
@@ -502,13 +500,12 @@ def _reproduce_null(df: pd.DataFrame, target: dict, names: list[str], cache: dic
     missing = _missing(df, sorted(needed))
     if missing:
         return _not_computable(row, f"column(s) missing from the data: {', '.join(missing)}")
-    p_min: dict[str, float] = {}
+    p_joint: dict[str, float] = {}
+    p_term: dict[str, float] = {}
     n = 0
     for spec in specs:
         try:
             fits = _fit(df, spec["outcome"], spec["exposure"], kind, cache)
-        except ImportError:
-            return _not_computable(row, "helpers.models is not available")
         except Exception as exc:
             return _not_computable(row, f"model could not be fitted: {exc}")
         fits = fits[fits["model"] == model]
@@ -519,23 +516,30 @@ def _reproduce_null(df: pd.DataFrame, target: dict, names: list[str], cache: dic
             terms = _terms_of(fits, column)
             if terms.empty:
                 return _not_computable(row, f"{column} not in {model} of {spec['outcome']} ~ {spec['exposure']}")
-            p_min[column] = min(p_min.get(column, 1.0), float(terms["p_value"].min()))
-        for column, p_joint in _joint_p(df, spec, model, kind, [*named, *demographics], cache).items():
-            p_min[column] = min(p_min[column], p_joint)
+            p_term[column] = min(p_term.get(column, 1.0), float(terms["p_value"].min()))
+        for column, p in _joint_p(df, spec, model, kind, [*named, *demographics], cache).items():
+            p_joint[column] = min(p_joint.get(column, 1.0), p)
     parts, named_ok, demo_ok = [], True, True
     for item, columns in items.items():
         if columns == "demographics":
-            ns = [v for v in demographics if p_min[v] >= alpha]
+            ns = [v for v in demographics if p_joint[v] >= alpha]
             demo_ok = len(ns) > len(demographics) / 2
-            parts.append(f"demographics: {len(ns)} of {len(demographics)} not significant")
+            significant = [v for v in demographics if v not in ns]
+            parts.append(f"demographics: {len(ns)} of {len(demographics)} not significant"
+                         + (f" ({', '.join(significant)} significant)" if significant else ""))
             continue
         for column in columns:
-            named_ok &= p_min[column] >= alpha
-            parts.append(f"{column}: min p = {p_min[column]:.2f}")
+            named_ok &= p_joint[column] >= alpha
+            parts.append(f"{column}: joint p ≥ {_floor2(p_joint[column])} (single terms ≥ {_floor2(p_term[column])})")
     status = "major" if not named_ok else ("reproduced" if demo_ok else "minor")
-    fits_text = f"{len(specs)} {model} fit{'s' if len(specs) != 1 else ''}"
+    fits_text = f"smallest over {len(specs)} {model} fit{'s' if len(specs) != 1 else ''}"
     row.update(text=f"{'; '.join(parts)} ({fits_text})", list_status=status, denominator=n, model=model)
     return row
+
+
+def _floor2(p: float) -> str:
+    """A p-value floored to 2 decimals for 'p ≥ x' (never rounded up across a threshold)."""
+    return f"{math.floor(p * 100) / 100:.2f}"
 
 
 def _default_targets(claims: list[dict]) -> list[dict]:
