@@ -47,7 +47,8 @@ help: ## list the targets
 # in seconds; pip bootstraps uv from .ci/uv.lock (hash-checked) on a machine without it.
 $(ENV_STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || { echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
-	@test -x $(VENV)/bin/uv || $(PIP) install -q --require-hashes --no-deps -r .ci/uv.lock
+	@test -x $(VENV)/bin/uv || { $(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip >/dev/null; \
+		$(PIP) install -q --require-hashes --no-deps -r .ci/uv.lock; }
 	$(VENV)/bin/uv pip sync -q --python $(PY) --require-hashes requirements.lock
 	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps --no-build-isolation -e .
 	@touch $@
@@ -80,6 +81,8 @@ $(LAB_STAMP): $(ENV_STAMP) requirements-lab.txt requirements.txt
 	$(PY) -m ipykernel install --prefix $(CURDIR)/$(LAB_VENV) --name python3 --display-name "Python 3" >/dev/null
 	@touch $@
 
+# Notebooks open without a kernel: a kernel start writes the interpreter's version into the
+# notebook's metadata, which would mark every notebook modified on opening.
 lab: $(LAB_STAMP) ## JupyterLab (in .venv-lab); notebooks/*.py open as notebooks (Jupytext), with their outputs
 	@mkdir -p .build/lab/settings/@jupyterlab/docmanager-extension .build/lab/config/jupytext
 	@printf '{\n  "defaultViewers": {"python": "Jupytext Notebook"}\n}\n' \
@@ -88,6 +91,7 @@ lab: $(LAB_STAMP) ## JupyterLab (in .venv-lab); notebooks/*.py open as notebooks
 		> .build/lab/config/jupytext/jupytext.toml
 	XDG_CONFIG_HOME=$(CURDIR)/.build/lab/config JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.build/lab/settings \
 		$(LAB_PY) -m jupyterlab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks \
+		--LabApp.notebook_starts_kernel=False \
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 numerics: $(ENV_STAMP) ## build under perturbed numerics (SIMD levels off, 1 BLAS thread); must equal the committed notebooks

@@ -54,3 +54,5 @@ def test_saving_from_jupyterlab_changes_nothing(source: Path):
 def test_the_lab_kernelspec_has_the_notebooks_display_name():
     makefile = (paths.ROOT / "Makefile").read_text(encoding="utf-8")
     assert '--name python3 --display-name "Python 3"' in makefile
+    # A kernel started on opening writes language_info.version: the notebook turns modified.
+    assert "--LabApp.notebook_starts_kernel=False" in makefile
