@@ -23,7 +23,8 @@ TABLE_ONE_COLUMNS = (
     + load_codebook().by_role("exposure")
 )
 # Packages whose versions the preface lists (the ones that compute or render results).
-REPORTED_PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "firthmodels", "matplotlib", "seaborn",
+# The libraries that compute or render this edition (each imported by the project's code).
+REPORTED_PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "firthmodels", "pandera", "matplotlib",
                      "great-tables", "papermill", "jupytext", "pypandoc-binary", "typst")
 
 data_statement = prose.data_statement

@@ -3,6 +3,13 @@
 Every function returns its matplotlib Figure and is deterministic (no jitter, no randomness).
 Call :func:`use_report_style` once per notebook; nothing is set at import time and the
 backend is never chosen here.
+
+Why matplotlib and not seaborn: every figure draws estimates and intervals that the statistics
+helpers have already computed (Wald intervals of odds ratios, Wilson intervals of proportions),
+straight from the tidy result frame. seaborn's statistical plots compute their own intervals
+from raw observations (bootstrap or normal theory), so they would draw different intervals
+from those in the tables beside them; used only for styling, it would add a dependency for no
+gain. The project therefore does not depend on seaborn.
 """
 
 from __future__ import annotations
