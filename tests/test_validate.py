@@ -32,7 +32,7 @@ def test_corpus_has_the_required_kinds_of_breakage():
     required = {"empty.csv", "header_only.csv", "semicolon.csv", "latin1.csv", "missing_column.csv",
                 "unexpected_column.csv", "unknown_label.csv", "bad_code.csv", "duplicate_ids.csv",
                 "outcome_all_missing.csv", "mixed_types.csv", "title_row.xlsx", "unlabelled_codes.sav",
-                "too_few_rows.csv", "none_with_others.csv", "skip_logic.csv"}
+                "too_few_rows.csv", "none_with_others.csv", "skip_logic.csv", "unconfirmed_codes.csv"}
     assert required <= set(CASES)
     assert all((CORPUS / name).is_file() for name in CASES)
 
@@ -85,6 +85,10 @@ def test_corpus_is_what_make_corpus_writes(tmp_path):
     cases = make_corpus.make(tmp_path)
     assert cases == CASES
     for name in cases:
+        assert (tmp_path / name).read_bytes() == (CORPUS / name).read_bytes(), name
+    written = sorted(p.name for p in tmp_path.glob("*.codes.yaml"))
+    assert written and written == sorted(p.name for p in CORPUS.glob("*.codes.yaml"))
+    for name in written:
         assert (tmp_path / name).read_bytes() == (CORPUS / name).read_bytes(), name
 
 
