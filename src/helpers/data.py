@@ -214,10 +214,14 @@ def read_cell(value, spec: _Spec, labels: dict[float, str] | None):
         code = _number(value)
         if code is None:  # a date or other object in a spreadsheet cell
             return str(value), "label", "unmatched"
+        label = labels.get(float(code)) if labels else None
         if code in spec.missing_codes:
+            # A missing code labelled as a non-substantive answer is coded as the variable says.
+            if label is not None and _fold(label) in spec.non_substantive:
+                return _read_text(label, spec, labels=None)
             return None, None, "missing code"
-        if labels and float(code) in labels:
-            level, kind, how = _read_text(labels[float(code)], spec, labels=None)
+        if label is not None:
+            level, kind, how = _read_text(label, spec, labels=None)
             return level, kind, "value label" if how in ("label", "synonym") else how
         text = spec.codes.get(code)
         if text is None:
