@@ -381,8 +381,13 @@ def test_mapping_report_of_an_invalid_file_is_the_refusal(tmp_path, valid_frame)
 
 def test_written_mapping_suppresses_small_counts(tmp_path, valid_frame, codebook):
     path, _ = _real_shaped_csv(tmp_path, valid_frame, codebook)
-    written = mapping.write(mapping.mapping_frame(path), tmp_path / "out", min_count=5)
+    frame = mapping.mapping_frame(path)
+    written = mapping.write(frame, tmp_path / "out", min_count=5)
     back = pd.read_csv(written, dtype=str, keep_default_na=False)
+    # only the counts change: codes such as '3' are not counts
+    pd.testing.assert_frame_equal(back.drop(columns="n"), frame.drop(columns="n").astype(str))
+    big = frame["n"].fillna(0) >= 5
+    assert back.loc[big.to_numpy(), "n"].tolist() == [str(x) for x in frame.loc[big, "n"]]
     age = back[(back["variable"] == "age_group") & (back["raw_value"] == "-99")]
     assert age["n"].tolist() == ["<5"]
     assert (back["n"] == "<5").sum() > 0 and "2" not in set(back["n"]) and "3" not in set(back["n"])

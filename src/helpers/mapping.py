@@ -186,10 +186,15 @@ def mapping_frame(path: str | os.PathLike | None = None, codebook: Codebook | No
 
 
 def suppressed(frame: pd.DataFrame, min_count: int) -> pd.DataFrame:
-    """The frame with counts 1..min_count-1 shown as '<min_count' (for files and the report)."""
-    from helpers.tables import suppress_small_cells
-
-    return suppress_small_cells(frame, min_count, count_columns=["n"], dependent_columns=[])
+    """The frame with counts 1..min_count-1 shown as '<min_count' (for files and the report).
+    Only `n` is touched: raw values such as '3' look like counts but are codes."""
+    out = frame.copy()
+    n = out["n"]
+    small = (n.notna() & (n > 0) & (n < min_count)).fillna(False).to_numpy(dtype=bool)
+    out["n"] = n.astype(object).where(n.notna(), "")
+    if min_count and min_count > 1:
+        out.loc[small, "n"] = f"<{min_count}"
+    return out
 
 
 def mapping_text(frame: pd.DataFrame, file: str, codes: str | None = None,
@@ -253,66 +258,24 @@ def show(df: pd.DataFrame, data_file: str | None, output_dir: str | None, min_ce
     frame = mapping_frame(data_file)
     written = write(frame, output_folder(output_dir), min_cell_count)
     codes = codes_note(data_file)
+    default = non_substantive_text(load_codebook().non_substantive)
     display(Markdown(
-        f"How each column and value of `{df.attrs.get('file', 'the file')}` was read "
-        + (f"(codes confirmed in `{codes}`)" if codes else "")
-        + f"; counts below {min_cell_count} are suppressed. Also written to `{written.name}`."))
-    shown = suppressed(frame, min_cell_count).drop(columns=["non_substantive"])
-    shown["column"] = [f"{r} -> {v or 'dropped'}" if r else f"{v} (not in the file)"
-                       for r, v in zip(shown["raw_column"], shown["variable"])]
-    shown = shown.drop(columns=["raw_column", "variable"])
+        f"How each column and value of `{df.attrs.get('file', 'the file')}` was read"
+        + (f" (codes confirmed in `{codes}`)" if codes else "")
+        + f". Non-substantive answers, unless stated for a variable: {default}. Counts below "
+        f"{min_cell_count} are suppressed. Also written to `{written.name}`."))
+    shown = suppressed(frame, min_cell_count)
+    groups = []
+    for raw, variable, match, own in zip(shown["raw_column"], shown["variable"], shown["column_match"],
+                                         shown["non_substantive"]):
+        if not variable:
+            groups.append(f"{raw}: {match}")
+            continue
+        label = f"{raw} -> {variable} ({match})" if raw else f"{variable}: {match}"
+        groups.append(label + (f"; non-substantive: {own}" if own and own != default else ""))
+    shown = shown.assign(column=groups)[["column", "raw_value", "value_label", "read_as", "reason", "n"]]
+    if not shown["value_label"].astype(bool).any():
+        shown = shown.drop(columns="value_label")
+    shown = shown.rename(columns={"raw_value": "raw value", "value_label": "value label", "read_as": "read as",
+                                  "reason": "how, or why missing"})
     return report_table(shown, "tbl-mapping", groupname_col="column")
-
-
-# --------------------------------------------------------------------------------------------
-# The command line (python -m helpers validate)
-# --------------------------------------------------------------------------------------------
-
-
-def cli_options(args: list[str]) -> tuple[list[str], bool, str | None]:
-    """(files, --summary, --out DIR) from validate's arguments."""
-    files, summary, out = [], False, None
-    it = iter(args)
-    for arg in it:
-        if arg == "--summary":
-            summary = True
-        elif arg == "--out":
-            out = next(it, "")
-        elif arg.startswith("--out="):
-            out = arg.split("=", 1)[1]
-        else:
-            files.append(arg)
-    return files, summary, out
-
-
-def print_report(data_file: str, df: pd.DataFrame, out: str | None, show: bool = True) -> int:
-    """Print a valid file's mapping report; with `out`, also write OUT/mapping.csv (small counts
-    suppressed for real data). Returns the exit status (2 if `out` may not hold real outputs)."""
-    import sys
-
-    from helpers.prose import is_synthetic
-
-    try:
-        frame = mapping_frame(data_file)
-    except Exception as err:  # the file passed validation: any failure here is ours, in one line
-        if os.environ.get("HELPERS_DEBUG"):
-            raise
-        print(f"{Path(data_file).name}: valid, but the mapping report failed: {type(err).__name__}: "
-              f"{' '.join(str(err).split())}", file=sys.stderr)
-        return 2
-    if show:
-        print(mapping_text(frame, Path(data_file).name, codes_note(data_file)))
-    if out is None:
-        return 0
-    folder = Path(out).resolve()
-    if not is_synthetic(df):
-        from helpers.build.cli import ensure_private
-
-        try:
-            ensure_private(folder, paths.ROOT)
-        except ValueError as err:
-            print(f"validate: {err}", file=sys.stderr)
-            return 2
-    written = write(frame, folder, 0 if is_synthetic(df) else DEFAULT_MIN_COUNT)
-    print(f"{Path(data_file).name}: mapping report written to {os.path.relpath(written)}")
-    return 0
