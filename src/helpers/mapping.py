@@ -279,3 +279,57 @@ def show(df: pd.DataFrame, data_file: str | None, output_dir: str | None, min_ce
     shown = shown.rename(columns={"raw_value": "raw value", "value_label": "value label", "read_as": "read as",
                                   "reason": "how, or why missing"})
     return report_table(shown, "tbl-mapping", groupname_col="column")
+
+
+# --------------------------------------------------------------------------------------------
+# The command line (python -m helpers validate)
+# --------------------------------------------------------------------------------------------
+
+
+def cli_options(args: list[str]) -> tuple[list[str], bool, str | None]:
+    """(files, --summary, --out DIR) from validate's arguments."""
+    files, summary, out = [], False, None
+    it = iter(args)
+    for arg in it:
+        if arg == "--summary":
+            summary = True
+        elif arg == "--out":
+            out = next(it, "")
+        elif arg.startswith("--out="):
+            out = arg.split("=", 1)[1]
+        else:
+            files.append(arg)
+    return files, summary, out
+
+
+def print_report(data_file: str, df: pd.DataFrame, out: str | None, show: bool = True) -> int:
+    """Print a valid file's mapping report; with `out`, also write OUT/mapping.csv (small counts
+    suppressed for real data). Returns the exit status (2 if `out` may not hold real outputs)."""
+    import sys
+
+    from helpers.prose import is_synthetic
+
+    try:
+        frame = mapping_frame(data_file)
+    except Exception as err:  # the file passed validation: any failure here is ours, in one line
+        if os.environ.get("HELPERS_DEBUG"):
+            raise
+        print(f"{Path(data_file).name}: valid, but the mapping report failed: {type(err).__name__}: "
+              f"{' '.join(str(err).split())}", file=sys.stderr)
+        return 2
+    if show:
+        print(mapping_text(frame, Path(data_file).name, codes_note(data_file)))
+    if out is None:
+        return 0
+    folder = Path(out).resolve()
+    if not is_synthetic(df):
+        from helpers.build.cli import ensure_private
+
+        try:
+            ensure_private(folder, paths.ROOT)
+        except ValueError as err:
+            print(f"validate: {err}", file=sys.stderr)
+            return 2
+    written = write(frame, folder, 0 if is_synthetic(df) else DEFAULT_MIN_COUNT)
+    print(f"{Path(data_file).name}: mapping report written to {os.path.relpath(written)}")
+    return 0
