@@ -106,6 +106,19 @@ def test_same_data_as_labelled_spss_load_without_confirmation(tmp_path, valid_fr
         ("1", "No", "No", "value label"), ("2", "Yes", "Yes", "value label")}
 
 
+def test_a_codes_file_contradicting_the_value_labels_is_refused(tmp_path, valid_frame):
+    df = labels_only(valid_frame)
+    df["aware_info_standard"] = df["aware_info_standard"].map({"No": 1.0, "Yes": 2.0})
+    path = write_sav(df, tmp_path / "export.sav", {"aware_info_standard": {1.0: "No", 2.0: "Yes"}})
+    confirm_codes(path, "aware_info_standard: codebook\n")  # the codebook's 1=Yes, 2=No: wrong here
+    assert refusal(path) == [
+        "export.sav: column 'aware_info_standard': export.sav.codes.yaml contradicts the file's value labels "
+        "(1=Yes but its value label is 'No'; 2=No but its value label is 'Yes'): correct export.sav.codes.yaml "
+        "(value labels are read as they are)"]
+    confirm_codes(path, 'aware_info_standard: {1: "No", 2: "Yes"}\n')  # consistent: read as labelled
+    same(load(path), valid_frame)
+
+
 def test_spss_column_without_value_labels_is_refused_like_a_csv(tmp_path, valid_frame):
     df = labels_only(valid_frame)
     df["aware_info_standard"] = df["aware_info_standard"].map({"No": 1.0, "Yes": 2.0})

@@ -277,6 +277,26 @@ def codes_read(series: pd.Series, hows: pd.Series) -> dict[int, int]:
     return counts
 
 
+def _label_conflict(v, labels: dict[float, str], spec: _Spec) -> Problem | None:
+    """A confirmed code map that contradicts the file's own value labels (labels are read, so
+    the confirmation is wrong somewhere: say so rather than pick one silently)."""
+    bad = []
+    for code, label in sorted(labels.items()):
+        if not float(code).is_integer() or int(code) not in v.codes:
+            continue
+        by_label = _read_text(label, spec, labels=None)
+        if by_label[2] == "unmatched":
+            continue  # reported as an unknown label when it occurs
+        mapped = v.codes[int(code)]
+        by_map = (None,) if mapped == MISSING else _read_text(mapped, spec, labels=None)
+        if by_label[0] != by_map[0]:
+            bad.append(f"{int(code)}={mapped} but its value label is {label!r}")
+    if not bad:
+        return None
+    return Problem(f"{v.codes_confirmed} contradicts the file's value labels ({'; '.join(bad)}): "
+                   f"correct {v.codes_confirmed} (value labels are read as they are)", (v.name,))
+
+
 def _text_id(value):
     if _is_missing(value):
         return None
@@ -381,6 +401,10 @@ def read_canonical(path: Path, codebook: Codebook) -> tuple[pd.DataFrame, list[s
         v = codebook.variables.get(canonical)
         if p is None and v is not None and needs_confirmation(v, codes := codes_read(series, hows)):
             unconfirmed.append(unconfirmed_problem(v, codes, name))
+        if v is not None and raw.value_labels.get(raw_name) and v.codes_confirmed:
+            conflict = _label_conflict(v, raw.value_labels[raw_name], _spec(codebook, canonical))
+            if conflict:
+                unconfirmed.append(conflict)
     order = {n: i for i, n in enumerate([*codebook.names, *codebook.derived])}
     frame = pd.DataFrame(values, index=raw.frame.index)
     frame = frame[sorted(frame.columns, key=order.__getitem__)]
