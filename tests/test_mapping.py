@@ -433,6 +433,8 @@ def test_validate_out_refuses_a_committable_folder_for_real_data(tmp_path, valid
     assert main(["--out", str(inside), str(path)]) == 2
     assert "is not git-ignored" in capsys.readouterr().err
     assert not inside.exists()
+    assert not mapping._committable(paths.REAL_OUTPUT)  # _output_real/ is git-ignored: allowed
+    assert not mapping._committable(tmp_path)  # outside the repository: allowed
     assert main(["--out", str(tmp_path / "a"), str(path), str(path)]) == 2
 
 

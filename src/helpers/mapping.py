@@ -302,6 +302,21 @@ def cli_options(args: list[str]) -> tuple[list[str], bool, str | None]:
     return files, summary, out
 
 
+def _committable(folder: Path) -> bool:
+    """True when `folder` is inside the repository and git does not ignore it (the build's rule,
+    helpers.build.cli.ensure_private; not imported, so that no chapter depends on the build)."""
+    import subprocess
+
+    try:
+        relative = folder.relative_to(paths.ROOT)
+    except ValueError:
+        return False
+    if not (paths.ROOT / ".git").exists():
+        return False
+    return subprocess.run(["git", "check-ignore", "-q", f"{relative.as_posix()}/"], cwd=paths.ROOT,
+                          capture_output=True).returncode != 0
+
+
 def print_report(data_file: str, df: pd.DataFrame, out: str | None, show: bool = True) -> int:
     """Print a valid file's mapping report; with `out`, also write OUT/mapping.csv (small counts
     suppressed for real data). Returns the exit status (2 if `out` may not hold real outputs)."""
@@ -322,14 +337,11 @@ def print_report(data_file: str, df: pd.DataFrame, out: str | None, show: bool =
     if out is None:
         return 0
     folder = Path(out).resolve()
-    if not is_synthetic(df):
-        from helpers.build.cli import ensure_private
-
-        try:
-            ensure_private(folder, paths.ROOT)
-        except ValueError as err:
-            print(f"validate: {err}", file=sys.stderr)
-            return 2
+    if not is_synthetic(df) and _committable(folder):
+        print(f"validate: output folder '{folder.relative_to(paths.ROOT)}' is not git-ignored: outputs of a "
+              "run on survey data must not be committable; use OUT=_output_real or a folder outside "
+              "the repository", file=sys.stderr)
+        return 2
     written = write(frame, folder, 0 if is_synthetic(df) else DEFAULT_MIN_COUNT)
     print(f"{Path(data_file).name}: mapping report written to {os.path.relpath(written)}")
     return 0
