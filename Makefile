@@ -103,9 +103,9 @@ bench: $(ENV_STAMP) ## time a clean build, a no-op build, make test and a serial
 synth: $(ENV_STAMP) ## regenerate data/synthetic/ from its seed
 	$(PY) -m helpers synth
 
-validate: $(ENV_STAMP) ## check a survey export against the codebook: make validate DATA=file
-	@test -n "$(DATA)" || { echo "usage: make validate DATA=path/to/export"; exit 2; }
-	$(PY) -m helpers validate "$(DATA)"
+validate: $(ENV_STAMP) ## check a survey export and print how it was read: make validate DATA=file [OUT=dir]
+	@test -n "$(DATA)" || { echo "usage: make validate DATA=path/to/export [OUT=dir]"; exit 2; }
+	$(PY) -m helpers validate $(if $(OUT),--out "$(OUT)") "$(DATA)"
 
 ci: ## what CI runs (.ci/run): make test, make report, check the outputs
 	.ci/run

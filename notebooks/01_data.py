@@ -28,7 +28,7 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import narrative, report, tables
+from helpers import mapping, narrative, report, tables
 
 df = report.load(data_file)
 min_count = report.suppression_threshold(df, min_cell_count)
@@ -36,6 +36,11 @@ min_count = report.suppression_threshold(df, min_cell_count)
 # %%
 #| echo: false
 display(Markdown(narrative.data_statement(df, min_cell_count)))
+
+# %%
+#| echo: false
+# How each raw column and value of a researcher's file was read (nothing for the bundled file).
+mapping.show(df, data_file, output_dir, min_cell_count)
 
 # %%
 #| echo: false
@@ -53,11 +58,13 @@ tables.table_one(df, narrative.TABLE_ONE_COLUMNS, min_count=min_count)
 # The paper's exact survey items are not public. @tbl-dictionary gives each analysis variable
 # as this report codes it; *published* means the abstract names the item, *assumed* means its
 # wording, levels or existence are our reading of the survey. The first level listed is the
-# reference level in every model.
+# reference level in every model. *Non-substantive* says what a "Don't know", "Prefer not to
+# say" or "Not applicable" answer becomes (`non_substantive` in `data/codebook.yaml`): *missing*
+# drops it from every complete-case sample.
 
 # %%
 #| label: tbl-dictionary
-#| tbl-cap: "Analysis variables: role, type, levels (reference first) and whether the definition is published or assumed."
+#| tbl-cap: "Analysis variables: role, type, levels (reference first), how non-substantive answers (Don't know, Prefer not to say, Not applicable) are coded, and whether the definition is published or assumed."
 #| echo: false
 tables.data_dictionary()
 

@@ -90,6 +90,15 @@ def to_codes(frame: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFr
     return pd.DataFrame(out)
 
 
+def confirm_codes(data_file, text: str = '"*": codebook\n'):
+    """Write the codes file of `data_file` (default: the codebook's codes are its codes)."""
+    from helpers.codemap import codes_file
+
+    path = codes_file(data_file)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def labels_only(frame: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
     """The codebook columns of `frame` as plain text labels (what a CSV of labels holds)."""
     cb = codebook or load_codebook()

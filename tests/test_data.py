@@ -15,7 +15,7 @@ from helpers.data import canonical_name, load_survey
 from helpers.validate import SurveyValidationError
 
 from bad_inputs.make_corpus import real_shaped, write_dta, write_sav, write_xlsx
-from conftest import labels_only, to_codes
+from conftest import confirm_codes, labels_only, to_codes
 
 
 def load(path, **kwargs):
@@ -42,9 +42,16 @@ def test_csv_of_labels(valid_csv, valid_frame):
     same(load(valid_csv), valid_frame)
 
 
-def test_csv_of_codes(tmp_path, valid_frame):
+def test_csv_of_codes(tmp_path, valid_frame, codebook):
+    """Codes other than 0 = No / 1 = Yes are refused until confirmed, then read right."""
     path = tmp_path / "codes.csv"
     to_codes(valid_frame).to_csv(path, index=False)
+    with pytest.raises(SurveyValidationError) as err:
+        load(path)
+    refused = {p.columns[0] for p in err.value.details}
+    coded = {v.name for v in codebook.variables.values() if v.is_categorical}
+    assert refused == {n for n in coded if set(codebook[n].levels) != {"No", "Yes"}}
+    confirm_codes(path)
     same(load(path), valid_frame)
 
 
@@ -78,11 +85,17 @@ def test_real_shaped_spss_export(tmp_path, valid_frame):
     assert df.attrs["ignored_columns"] == ["StartDate", "Duration__in_seconds_"]
 
 
-def test_spss_codes_without_labels_use_codebook_codes(tmp_path, valid_frame):
+def test_spss_codes_without_labels_need_confirmation(tmp_path, valid_frame):
     shaped, labels, _ = real_shaped(valid_frame)
     for column in ("q10_patient_outcomes", "q35_role", "q20_aware_standard"):
-        labels.pop(column)  # codes only: 1..5, 1..3, 1=Yes 2=No through the codebook
-    same(load(write_sav(shaped, tmp_path / "codes.sav", labels)), numeric_ids(valid_frame))
+        labels.pop(column)  # codes only: 1..5, 1..3, 1=Yes 2=No
+    path = write_sav(shaped, tmp_path / "codes.sav", labels)
+    with pytest.raises(SurveyValidationError) as err:
+        load(path)
+    assert [p.columns for p in err.value.details] == [
+        ("patient_outcome_freq",), ("aware_info_standard",), ("seniority",)]
+    confirm_codes(path, "q10: codebook\nq35_role: codebook\naware_info_standard: {1: Yes, 2: No}\n")
+    same(load(path), numeric_ids(valid_frame))
 
 
 def test_stata_with_value_labels(tmp_path, valid_frame):
@@ -94,7 +107,9 @@ def test_stata_with_value_labels(tmp_path, valid_frame):
 def test_stata_of_codes(tmp_path, valid_frame):
     codes = to_codes(valid_frame)
     codes = codes.assign(**{c: codes[c].astype("float64") for c in codes.columns if c != "respondent_id"})
-    same(load(write_dta(codes, tmp_path / "codes.dta")), valid_frame)
+    path = write_dta(codes, tmp_path / "codes.dta")
+    confirm_codes(path)
+    same(load(path), valid_frame)
 
 
 # --------------------------------------------------------------------------------------------
@@ -144,6 +159,7 @@ def test_missing_codes_in_a_csv_of_codes(tmp_path, valid_frame):
     codes.loc[1, "training"] = -1
     path = tmp_path / "codes.csv"
     codes.to_csv(path, index=False)
+    confirm_codes(path)
     out = load(path)
     assert pd.isna(out.loc[0, "age_group"]) and pd.isna(out.loc[1, "training"])
 

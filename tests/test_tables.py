@@ -198,7 +198,21 @@ def test_data_dictionary():
     assert len(frame) == len(book.variables) + len(book.derived)
     row = frame.set_index("name").loc["education"]
     assert row["levels"].startswith("Below degree")  # reference first
+    assert row["non-substantive"] == "missing"  # the codebook default: Don't know etc. -> missing
     assert_plain_table(html_of(tables.data_dictionary()))
+
+
+def test_data_dictionary_states_a_variable_s_own_non_substantive_coding(tmp_path):
+    from helpers import paths
+
+    text = paths.CODEBOOK.read_text(encoding="utf-8").replace(
+        '''non_substantive: { "Don't know": missing }''', '''non_substantive: { "Don't know": "No" }''')
+    assert "Don't know\": \"No\"" in text
+    (tmp_path / "codebook.yaml").write_text(text, encoding="utf-8")
+    frame = tables.data_dictionary_frame(load_codebook(tmp_path / "codebook.yaml")).set_index("name")
+    assert frame.loc["aware_info_standard", "non-substantive"] == (
+        "Don't know: No; Prefer not to say, Not applicable: missing")
+    assert frame.loc["shares_outcomes", "non-substantive"] == "missing"
 
 
 # ---------------------------------------------------------------- pandoc -> Typst survives

@@ -32,7 +32,7 @@ def test_corpus_has_the_required_kinds_of_breakage():
     required = {"empty.csv", "header_only.csv", "semicolon.csv", "latin1.csv", "missing_column.csv",
                 "unexpected_column.csv", "unknown_label.csv", "bad_code.csv", "duplicate_ids.csv",
                 "outcome_all_missing.csv", "mixed_types.csv", "title_row.xlsx", "unlabelled_codes.sav",
-                "too_few_rows.csv", "none_with_others.csv", "skip_logic.csv"}
+                "too_few_rows.csv", "none_with_others.csv", "skip_logic.csv", "unconfirmed_codes.csv"}
     assert required <= set(CASES)
     assert all((CORPUS / name).is_file() for name in CASES)
 
@@ -85,6 +85,10 @@ def test_corpus_is_what_make_corpus_writes(tmp_path):
     cases = make_corpus.make(tmp_path)
     assert cases == CASES
     for name in cases:
+        assert (tmp_path / name).read_bytes() == (CORPUS / name).read_bytes(), name
+    written = sorted(p.name for p in tmp_path.glob("*.codes.yaml"))
+    assert written and written == sorted(p.name for p in CORPUS.glob("*.codes.yaml"))
+    for name in written:
         assert (tmp_path / name).read_bytes() == (CORPUS / name).read_bytes(), name
 
 
@@ -206,8 +210,12 @@ def test_cli_valid_file(capsys, valid_csv, monkeypatch):
     monkeypatch.setenv("HELPERS_SURVEY_CACHE", "0")
     assert main([str(valid_csv)]) == 0
     out, err = capsys.readouterr()
-    assert out == "survey_valid.csv: valid, 60 respondents, 30 variables (source: real)\n"
+    summary, *mapping = out.splitlines()
+    assert summary == "survey_valid.csv: valid, 60 respondents, 30 variables (source: real)"
+    assert mapping[0] == "survey_valid.csv: how each of its 30 columns was read"  # then the mapping report
     assert err == ""
+    assert main(["--summary", str(valid_csv)]) == 0
+    assert capsys.readouterr().out == summary + "\n"
 
 
 def test_cli_reports_dropped_platform_columns(capsys, tmp_path, valid_frame, monkeypatch):
@@ -218,9 +226,11 @@ def test_cli_reports_dropped_platform_columns(capsys, tmp_path, valid_frame, mon
     path = tmp_path / "export.csv"
     df.to_csv(path, index=False)
     assert main([str(path)]) == 0
-    out = capsys.readouterr().out
-    assert out.strip() == ("export.csv: valid, 60 respondents, 30 variables (source: real; "
-                           "dropped 2 platform columns: StartDate, IPAddress)")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == ("export.csv: valid, 60 respondents, 30 variables (source: real; "
+                      "dropped 2 platform columns: StartDate, IPAddress)")
+    assert "  StartDate -> dropped: platform metadata (ignore_columns 'StartDate')" in out
+    assert "  IPAddress -> dropped: platform metadata (ignore_columns 'IPAddress')" in out
 
 
 def test_cli_several_files_missing_file_and_usage(capsys, valid_csv, tmp_path, monkeypatch):

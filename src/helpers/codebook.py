@@ -29,6 +29,11 @@ class Variable:
     asked_if: str | None = None
     required: bool = True
     aliases: tuple[str, ...] = ()
+    # Who confirmed that `codes` are this export's codes (None: nobody; the codebook's reading
+    # is then used for unlabelled codes only where it is the only sensible one, see codemap.py).
+    codes_confirmed: str | None = None
+    # Non-substantive answer ("Don't know", ...) -> the level it counts as, or None (missing).
+    non_substantive: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def is_categorical(self) -> bool:
@@ -63,6 +68,7 @@ class Codebook:
     dataset: str = ""
     population: str = ""
     ignore_columns: tuple[str, ...] = ()  # raw columns dropped on load (shell-style patterns)
+    non_substantive: dict[str, str | None] = field(default_factory=dict)  # the default per answer
 
     def __getitem__(self, name: str) -> Variable:
         return self.variables[name]
@@ -101,9 +107,39 @@ def _parse_rule(rule: str) -> tuple[str, ...]:
     return tuple(yaml.safe_load(listed))
 
 
+MISSING = "missing"  # the word for "read as a missing answer" in the codebook and codes files
+
+
+def _choice(value) -> str | None:
+    if isinstance(value, bool):  # YAML reads an unquoted No / Yes as a boolean
+        return "Yes" if value else "No"
+    return None if value is None or str(value).strip().casefold() == MISSING else str(value)
+
+
+def _non_substantive(entry: dict, default: dict[str, str | None], path: Path) -> dict[str, str | None]:
+    """The variable's coding of each non-substantive answer: the codebook default, overridden
+    by its own `non_substantive` key; a level that is not one of its levels is an error."""
+    own = {str(k): _choice(v) for k, v in (entry.get("non_substantive") or {}).items()}
+    choices = default | own
+    levels = set(entry.get("levels", ()))
+    for answer, level in choices.items():
+        if level is not None and level not in levels:
+            raise ValueError(f"{path.name}: variable {entry['name']!r}: non_substantive {answer!r}: "
+                             f"{level!r} is neither 'missing' nor one of its levels")
+    return choices
+
+
+def _confirmed(entry: dict, patterns: tuple[str, ...], path: Path) -> str | None:
+    if entry.get("codes_confirmed") or any(fnmatch.fnmatchcase(entry["name"], p) for p in patterns):
+        return path.name
+    return None
+
+
 @lru_cache(maxsize=4)
 def _load(path: Path) -> Codebook:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    default = {str(k): _choice(v) for k, v in (raw.get("non_substantive") or {}).items()}
+    confirmed = tuple(str(p) for p in raw.get("codes_confirmed") or ())
     variables = {}
     for entry in raw["variables"]:
         variables[entry["name"]] = Variable(
@@ -121,6 +157,8 @@ def _load(path: Path) -> Codebook:
             asked_if=entry.get("asked_if"),
             required=bool(entry.get("required", True)),
             aliases=tuple(entry.get("aliases", ())),
+            codes_confirmed=_confirmed(entry, confirmed, path),
+            non_substantive=_non_substantive(entry, default, path) if entry["type"] != "id" else {},
         )
     derived = {
         d["name"]: Derived(
@@ -141,6 +179,7 @@ def _load(path: Path) -> Codebook:
         dataset=raw.get("dataset", ""),
         population=raw.get("population", ""),
         ignore_columns=tuple(str(p) for p in raw.get("ignore_columns") or ()),
+        non_substantive=default,
     )
 
 

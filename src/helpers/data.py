@@ -14,6 +14,10 @@ How a raw export is read:
   the codebook's `ignore_columns` (platform metadata) are dropped; any other column is an error;
 - answers: text labels (case and spacing ignored), numeric codes (codebook `codes`), SPSS/Stata
   value labels first when present; the codebook's `missing` labels and codes are NA;
+  non-substantive answers ("Don't know", ...) become what the variable's `non_substantive` says;
+- numeric codes without value labels: read through the codebook's `codes` only where that is
+  the only sensible reading (0 = No, 1 = Yes); otherwise the column is refused until the codes
+  are confirmed by a codes file next to the data or by the codebook (helpers.codemap);
 - tick-all-that-apply questions: when a respondent ticked or answered any option of a question,
   the options left blank are "No" (an unticked box); ticks exported as the option's text count
   as "Yes"; options of a question the respondent was not asked (skip logic) are NA.
@@ -40,7 +44,8 @@ import pandas as pd
 import yaml
 
 from helpers import paths
-from helpers.codebook import Codebook, load_codebook
+from helpers.codebook import MISSING, Codebook, load_codebook
+from helpers.codemap import needs_confirmation, unconfirmed_problem, with_codes_file
 from helpers.validate import Problem, SurveyValidationError, asked, check_frame, format_list
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -165,6 +170,7 @@ class _Spec:
     text: dict[str, str]  # folded text -> level
     missing_text: frozenset[str]
     missing_codes: frozenset[int]
+    non_substantive: dict[str, str | None] = None  # folded answer -> level, or None (missing)
 
 
 def _spec(codebook: Codebook, name: str) -> _Spec:
@@ -175,6 +181,7 @@ def _spec(codebook: Codebook, name: str) -> _Spec:
         levels, codes = ("No", "Yes"), {0: "No", 1: "Yes"}
         v = None
     text = {_fold(lvl): lvl for lvl in levels}
+    non_substantive = v.non_substantive if v is not None else codebook.non_substantive
     if v is not None and v.type == "multiple":
         option = (v.question or "").rsplit("?", 1)[-1]
         for synonym in (v.label, option, *_TICKED):
@@ -188,51 +195,106 @@ def _spec(codebook: Codebook, name: str) -> _Spec:
         text=text,
         missing_text=frozenset(_fold(m) for m in codebook.missing_labels),
         missing_codes=frozenset(codebook.missing_codes),
+        non_substantive={_fold(k): lvl for k, lvl in non_substantive.items()},
     )
 
 
-def _read_value(value, spec: _Spec, labels: dict[float, str] | None):
-    """(level | None | the unmatched value, kind) with kind 'label', 'code' or None (missing).
-    An unmatched code comes back as a number, an unmatched label as text."""
+# How a cell was read (the third item of read_cell; the mapping report words them).
+HOW = ("blank", "label", "synonym", "non-substantive", "missing label", "missing code", "code",
+       "value label", "unmatched")
+
+
+def read_cell(value, spec: _Spec, labels: dict[float, str] | None):
+    """(level | None | the unmatched value, kind, how) with kind 'label', 'code' or None
+    (missing) and `how` one of HOW. An unmatched code comes back as a number, an unmatched
+    label as text."""
     if _is_missing(value):
-        return None, None
+        return None, None, "blank"
     if not isinstance(value, str):
         code = _number(value)
         if code is None:  # a date or other object in a spreadsheet cell
-            return str(value), "label"
+            return str(value), "label", "unmatched"
+        label = labels.get(float(code)) if labels else None
         if code in spec.missing_codes:
-            return None, None
-        if labels and float(code) in labels:
-            return _read_text(labels[float(code)], spec, labels=None)
-        return spec.codes.get(code, code), "code"
+            # A missing code labelled as a non-substantive answer is coded as the variable says.
+            if label is not None and _fold(label) in spec.non_substantive:
+                return _read_text(label, spec, labels=None)
+            return None, None, "missing code"
+        if label is not None:
+            level, kind, how = _read_text(label, spec, labels=None)
+            return level, kind, "value label" if how in ("label", "synonym") else how
+        text = spec.codes.get(code)
+        if text is None:
+            return code, "code", "unmatched"
+        if text == MISSING:  # a codes file that maps the code to `missing`
+            return None, None, "missing code"
+        if text in spec.levels:
+            return text, "code", "code"
+        level, _, how = _read_text(text, spec, labels=None)  # a code of a non-substantive answer
+        return level, ("code" if level is not None else None), how
     return _read_text(value, spec, labels)
 
 
 def _read_text(value: str, spec: _Spec, labels):
     folded = _fold(value)
-    if folded == "" or folded in spec.missing_text:
-        return None, None
+    if folded == "":
+        return None, None, "blank"
     if folded in spec.text:
-        return spec.text[folded], "label"
+        level = spec.text[folded]
+        return level, "label", "label" if folded == _fold(level) else "synonym"
+    if folded in spec.non_substantive:  # before `missing`: the variable's own choice wins
+        level = spec.non_substantive[folded]
+        return level, ("label" if level is not None else None), "non-substantive"
+    if folded in spec.missing_text:
+        return None, None, "missing label"
     code = _number(value)
     if code is not None:
-        return _read_value(code, spec, labels)
-    return " ".join(value.split()), "label"
+        return read_cell(code, spec, labels)
+    return " ".join(value.split()), "label", "unmatched"
 
 
-def _read_column(series: pd.Series, spec: _Spec, labels) -> tuple[pd.Series, pd.Series]:
-    """(values: levels / None / unmatched raw values, kinds) for one column."""
-    values, kinds = [], []
+def read_column(series: pd.Series, spec: _Spec, labels) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(values: levels / None / unmatched raw values, kinds, hows) for one column."""
+    values, kinds, hows = [], [], []
     memo: dict = {}
     for value in series:
         key = (type(value), value) if not _is_missing(value) else None
         if key not in memo:
-            memo[key] = _read_value(value, spec, labels)
-        level, kind = memo[key]
+            memo[key] = read_cell(value, spec, labels)
+        level, kind, how = memo[key]
         values.append(level)
         kinds.append(kind)
-    return (pd.Series(values, index=series.index, dtype=object),
-            pd.Series(kinds, index=series.index, dtype=object))
+        hows.append(how)
+    return tuple(pd.Series(x, index=series.index, dtype=object) for x in (values, kinds, hows))
+
+
+def codes_read(series: pd.Series, hows: pd.Series) -> dict[int, int]:
+    """code -> rows, for the cells read through the code map (not value labels, not missing)."""
+    counts: dict[int, int] = {}
+    for value in series[hows.eq("code")]:
+        code = _number(value)
+        counts[code] = counts.get(code, 0) + 1
+    return counts
+
+
+def _label_conflict(v, labels: dict[float, str], spec: _Spec) -> Problem | None:
+    """A confirmed code map that contradicts the file's own value labels (labels are read, so
+    the confirmation is wrong somewhere: say so rather than pick one silently)."""
+    bad = []
+    for code, label in sorted(labels.items()):
+        if not float(code).is_integer() or int(code) not in v.codes:
+            continue
+        by_label = _read_text(label, spec, labels=None)
+        if by_label[2] == "unmatched":
+            continue  # reported as an unknown label when it occurs
+        mapped = v.codes[int(code)]
+        by_map = (None,) if mapped == MISSING else _read_text(mapped, spec, labels=None)
+        if by_label[0] != by_map[0]:
+            bad.append(f"{int(code)}={mapped} but its value label is {label!r}")
+    if not bad:
+        return None
+    return Problem(f"{v.codes_confirmed} contradicts the file's value labels ({'; '.join(bad)}): "
+                   f"correct {v.codes_confirmed} (value labels are read as they are)", (v.name,))
 
 
 def _text_id(value):
@@ -322,23 +384,34 @@ def read_canonical(path: Path, codebook: Codebook) -> tuple[pd.DataFrame, list[s
     mapping, ignored, problems = match_columns(raw.frame.columns, codebook)
     if not mapping:  # nothing to check: the wrong file
         raise SurveyValidationError(name, problems or [Problem("no codebook variables in the file")])
-    values, mixed = {}, []
+    values, mixed, unconfirmed = {}, [], []
     for raw_name, canonical in mapping.items():
         series = raw.frame[raw_name]
         if canonical in codebook.variables and codebook.variables[canonical].type == "id":
             values[canonical] = series.map(_text_id).astype(object)
             continue
-        column, kinds = _read_column(series, _spec(codebook, canonical), raw.value_labels.get(raw_name))
+        column, kinds, hows = read_column(series, _spec(codebook, canonical), raw.value_labels.get(raw_name))
         values[canonical] = column
+        p = None
         if not raw.labelled:
             matched = column.isin(_spec(codebook, canonical).levels)
             p = _mixed_problem(canonical, series, kinds, matched)
             if p:
                 mixed.append(p)
+        v = codebook.variables.get(canonical)
+        if p is None and v is not None and needs_confirmation(v, codes := codes_read(series, hows)):
+            unconfirmed.append(unconfirmed_problem(v, codes, name))
+        if v is not None and raw.value_labels.get(raw_name) and v.codes_confirmed:
+            conflict = _label_conflict(v, raw.value_labels[raw_name], _spec(codebook, canonical))
+            if conflict:
+                unconfirmed.append(conflict)
     order = {n: i for i, n in enumerate([*codebook.names, *codebook.derived])}
     frame = pd.DataFrame(values, index=raw.frame.index)
     frame = frame[sorted(frame.columns, key=order.__getitem__)]
     labelled = [c for r, c in mapping.items() if r in raw.value_labels]
+    if unconfirmed:  # a guessed reading would make every later check (skip logic, ...) misleading
+        found = sorted(mixed + unconfirmed, key=lambda p: order[p.columns[0]])
+        raise SurveyValidationError(name, problems + found)
     if len(frame) == 0:
         problems.append(Problem("no data rows (the header is there but no respondents)"))
     else:
@@ -397,7 +470,7 @@ def source_of(sha256: str, manifest: str | os.PathLike | None = None) -> str:
 def _code_fingerprint() -> str:
     h = hashlib.sha256(_CACHE_VERSION.encode())
     here = Path(__file__).resolve().parent
-    for module in ("data.py", "readers.py", "validate.py", "codebook.py"):
+    for module in ("data.py", "readers.py", "validate.py", "codebook.py", "codemap.py"):
         try:
             h.update((here / module).read_bytes())
         except OSError:
@@ -473,8 +546,9 @@ def load_survey(
     Raises SurveyValidationError (one line per problem, file name only) when the file cannot be
     read or breaks the codebook. `manifest` overrides data/synthetic/manifest.yaml; `cache`
     (default: on unless HELPERS_SURVEY_CACHE=0) reuses an earlier load of the same bytes."""
-    codebook = codebook or load_codebook()
     path = Path(path) if path is not None else paths.SYNTHETIC_DATA
+    # The codes file next to the data is part of the codebook for this file (and of the cache key).
+    codebook = with_codes_file(codebook or load_codebook(), path)
     name = path.name
     sha = None
     if path.is_file():

@@ -622,8 +622,18 @@ def brant_table(frame: pd.DataFrame, labels: Mapping | None = None, title: str |
 # --------------------------------------------------------------------------------------------
 
 
+def _non_substantive(choices: Mapping) -> str:
+    """The coding of non-substantive answers: 'missing' when all are, else each named."""
+    if all(level is None for level in choices.values()):
+        return "missing" if choices else ""
+    from helpers.mapping import non_substantive_text
+
+    return non_substantive_text(dict(choices))
+
+
 def data_dictionary_frame(codebook=None) -> pd.DataFrame:
-    """Every codebook variable: name, label, role, type, levels (reference first), definition."""
+    """Every codebook variable: name, label, role, type, levels (reference first), how its
+    non-substantive answers ("Don't know", ...) are coded, skip logic, definition."""
     book = codebook if codebook is not None else _codebook()
     rows = []
     for v in book.variables.values():
@@ -634,6 +644,7 @@ def data_dictionary_frame(codebook=None) -> pd.DataFrame:
                 "role": v.role + (f" ({v.group})" if v.group else ""),
                 "type": v.type,
                 "levels": ", ".join(v.levels),
+                "non-substantive": _non_substantive(v.non_substantive),
                 "asked if": v.asked_if or "",
                 "definition": v.definition,
             }
@@ -646,6 +657,7 @@ def data_dictionary_frame(codebook=None) -> pd.DataFrame:
                 "role": "outcome (derived)",
                 "type": "binary",
                 "levels": "No, Yes",
+                "non-substantive": "",
                 "asked if": "",
                 "definition": d.definition,
             }

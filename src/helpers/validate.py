@@ -40,12 +40,15 @@ MAX_VALUES_SHOWN = 3
 # Roles whose variables enter the models: an all-missing one makes the analysis impossible.
 MODEL_ROLES = ("outcome", "exposure", "confounder")
 
-USAGE = """usage: python -m helpers validate FILE [FILE ...]
+USAGE = """usage: python -m helpers validate [--summary] [--out DIR] FILE [FILE ...]
 
 Check survey exports (.csv UTF-8 comma-separated, .xlsx first sheet, SPSS .sav/.zsav, Stata .dta)
-against data/codebook.yaml. Prints one line per valid file (exit 0) or one line per problem on
-stderr (exit 2). "row N" is the N-th data row (the header is not counted).
-Set HELPERS_DEBUG=1 to see the traceback of an unexpected error."""
+against data/codebook.yaml. Prints one line per valid file, then its mapping report (how every
+raw column and value was read, with counts; not with --summary), exit 0; or one line per
+problem on stderr (exit 2). "row N" is the N-th data row (the header is not counted).
+--out DIR also writes the mapping report to DIR/mapping.csv (one FILE only; small counts
+suppressed; for real data DIR must be outside the repository or git-ignored, e.g. _output_real).
+Without --out nothing is written. Set HELPERS_DEBUG=1 to see the traceback of an unexpected error."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -443,7 +446,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(USAGE, file=sys.stdout if args else sys.stderr)
         return 0 if args else 2
     from helpers.data import load_survey
+    from helpers.mapping import cli_options, print_report
 
+    args, summary, out = cli_options(args)
+    if out is not None and len(args) != 1:
+        print("validate: --out takes one FILE (its mapping report is DIR/mapping.csv)", file=sys.stderr)
+        return 2
     status = 0
     for arg in args:
         name = Path(arg).name or str(arg)
@@ -464,6 +472,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             n_vars = sum(1 for c in df.columns if c in load_codebook().variables)
             print(f"{name}: valid, {len(df)} respondents, {n_vars} variables "
                   f"(source: {df.attrs.get('source', 'real')}{dropped})")
+            if not summary or out is not None:
+                status = max(status, print_report(arg, df, out, show=not summary))
     return status
 
 

@@ -4,7 +4,9 @@
 
 Each file is the valid 60-respondent fixture (tests/conftest.py) with ONE thing broken, and must
 fail `python -m helpers validate FILE` with one clear line naming the file, the column (where one
-applies) and the rows (where rows apply). Output is byte-for-byte deterministic: fixed zip
+applies) and the rows (where rows apply). A CSV of numeric codes comes with its codes file
+(`NAME.codes.yaml`: "the codebook's codes are this file's"), as a real one must, so that the one
+thing broken is the only problem. Output is byte-for-byte deterministic: fixed zip
 timestamps in .xlsx, a fixed creation time in .sav and .dta headers.
 
 Also the writers of "real-shaped" exports that tests/test_data.py uses (alias column names,
@@ -41,6 +43,17 @@ FIXED_TIME = dt.datetime(2025, 1, 1, 0, 0, 0)
 def write_csv(frame: pd.DataFrame, path: Path, sep: str = ",", encoding: str = "utf-8") -> Path:
     frame.to_csv(path, index=False, sep=sep, lineterminator="\n", encoding=encoding)
     return path
+
+
+CONFIRMED = '# The codes of this file are the codebook\'s (confirmed for the test corpus).\n"*": codebook\n'
+
+
+def write_codes_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """A CSV of codes and its codes file confirming the codebook's codes."""
+    from helpers.codemap import codes_file
+
+    codes_file(path).write_text(CONFIRMED, encoding="utf-8")
+    return write_csv(frame, path)
 
 
 def normalise_zip(path: Path) -> None:
@@ -183,12 +196,12 @@ def make(out: Path = HERE) -> dict[str, dict]:
     write_csv(bad, out / "latin1.csv", encoding="latin-1")
     case("latin1.csv", "employer_type", "not UTF-8", [7], "saved as Latin-1 with an 'é'")
 
-    write_csv(codes.drop(columns="gender"), out / "missing_column.csv")
+    write_codes_csv(codes.drop(columns="gender"), out / "missing_column.csv")
     case("missing_column.csv", "gender", "required but missing", note="column gender dropped")
 
     bad = codes.copy()
     bad.insert(3, "favourite_colour", ["blue"] * len(bad))
-    write_csv(bad, out / "unexpected_column.csv")
+    write_codes_csv(bad, out / "unexpected_column.csv")
     case("unexpected_column.csv", "favourite_colour", "not in the codebook", note="an extra column")
 
     bad = labels.copy()
@@ -199,17 +212,17 @@ def make(out: Path = HERE) -> dict[str, dict]:
 
     bad = codes.copy()
     bad.loc[4, "age_group"] = 7
-    write_csv(bad, out / "bad_code.csv")
+    write_codes_csv(bad, out / "bad_code.csv")
     case("bad_code.csv", "age_group", "code 7 is not a codebook code", [5], "age_group coded 7 (codes 1-4)")
 
     bad = codes.copy()
     bad.loc[8, "respondent_id"] = bad.loc[3, "respondent_id"]
-    write_csv(bad, out / "duplicate_ids.csv")
+    write_codes_csv(bad, out / "duplicate_ids.csv")
     case("duplicate_ids.csv", "respondent_id", "duplicate ids 'R004'", [4, 9], "row 9 repeats row 4's id")
 
     bad = codes.copy()
     bad["service_outcome_freq"] = pd.array([pd.NA] * len(bad), dtype="Int64")
-    write_csv(bad, out / "outcome_all_missing.csv")
+    write_codes_csv(bad, out / "outcome_all_missing.csv")
     case("outcome_all_missing.csv", "service_outcome_freq", "no answers in any of the 60 rows",
          note="an outcome left blank throughout")
 
@@ -232,29 +245,37 @@ def make(out: Path = HERE) -> dict[str, dict]:
     case("unlabelled_codes.sav", "seniority", "code 9 has no value label and is not a codebook code",
          [6, 23], "real-shaped SPSS export; seniority coded 9, which has no label")
 
-    write_csv(codes.head(30), out / "too_few_rows.csv")
+    write_codes_csv(codes.head(30), out / "too_few_rows.csv")
     case("too_few_rows.csv", None, "the models need at least 50", note="30 respondents")
 
     bad = codes.copy()
     row = _first_row(valid["helps_none"].eq("Yes"))
     bad.loc[row - 1, "helps_training"] = 1
-    write_csv(bad, out / "none_with_others.csv")
+    write_codes_csv(bad, out / "none_with_others.csv")
     case("none_with_others.csv", "helps_none", "ticked together with other options", [row],
          "'Nothing would help' and 'Training' both ticked")
 
     bad = codes.copy()
     row = _first_row(valid["uses_outcome_measures"].eq("No"))
     bad.loc[row - 1, "measure_pam"] = 1
-    write_csv(bad, out / "skip_logic.csv")
+    write_codes_csv(bad, out / "skip_logic.csv")
     case("skip_logic.csv", "measure_pam", "ticked although uses_outcome_measures is 'No'", [row],
          "a measure ticked by someone who uses none")
 
     bad = codes.copy()
     row = _first_row(valid["patient_outcome_freq"].eq("Never"))
     bad.loc[row - 1, "recording_timing"] = 2
-    write_csv(bad, out / "timing_skip.csv")
+    write_codes_csv(bad, out / "timing_skip.csv")
     case("timing_skip.csv", "recording_timing", "answered although patient_outcome_freq is 'Never'", [row],
          "timing answered by someone who never records outcomes")
+
+    bad = labels.copy()
+    coded = bad["aware_info_standard"].map({"No": 1, "Yes": 2})  # an export coded 1 = No, 2 = Yes
+    bad["aware_info_standard"] = coded
+    write_csv(bad, out / "unconfirmed_codes.csv")
+    seen = ", ".join(f"{c} ({n} rows)" for c, n in sorted(coded.value_counts().items()))
+    case("unconfirmed_codes.csv", "aware_info_standard", f"numeric codes without value labels: {seen}",
+         note="a Yes/No item coded 1 = No, 2 = Yes without value labels (the codebook reads 1 = Yes)")
 
     write_csv(codes, out / "wrong_extension.txt")
     case("wrong_extension.txt", None, "unsupported file type '.txt'", note="a CSV named .txt")

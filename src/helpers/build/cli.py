@@ -104,7 +104,10 @@ def helpers_sources() -> list[Path]:
 
 def data_dependencies(data: Path | None) -> list[Path]:
     deps = [paths.CODEBOOK, paths.PUBLISHED]
-    deps += [paths.SYNTHETIC] if data is None or is_synthetic(data) else [data]
+    # A real file's codes file (helpers.codemap.codes_file; named here to keep pandas out of the
+    # build's start-up) is part of how it is read.
+    codes = data.with_name(data.name + ".codes.yaml") if data is not None else None
+    deps += [paths.SYNTHETIC] if data is None or is_synthetic(data) else [data, codes]
     return expand(deps)
 
 
