@@ -163,7 +163,8 @@ def load_claims() -> list[dict]:
 
 
 def load_targets() -> list[dict]:
-    """The calibration targets (data/published/targets.yaml) as a list of dicts keyed by claim_id."""
+    """The targets (data/published/targets.yaml) as a list of dicts keyed by claim_id, each odds
+    ratio's outcome and model overridden by the primary specification (data/analysis_spec.yaml)."""
     try:
         from helpers.published import load_targets as _load
     except ImportError:
@@ -174,7 +175,10 @@ def load_targets() -> list[dict]:
         raw = yaml.safe_load(paths.TARGETS.read_text(encoding="utf-8"))
     if isinstance(raw, dict) and "targets" not in raw and "claims" not in raw:
         raw = {k: v for k, v in raw.items() if k != "comparisons_2023" and isinstance(v, dict)}
-    return _records(raw, "claim_id")
+    from helpers.spec import analysis_targets
+
+    # Outcome and model of each odds ratio: the primary (assumed) specification, not the calibration.
+    return analysis_targets(_records(raw, "claim_id"))
 
 
 def _claim_kind(claim: dict) -> str:
