@@ -270,6 +270,7 @@ def decision_changes(grid: pd.DataFrame, spec: Spec | None = None) -> str:
 def spec_curve(grid: pd.DataFrame):
     """Specification curve: each published odds ratio under every specification, sorted by size,
     with its 95% CI, the published OR and CI as a band, and the primary specification marked."""
+    import matplotlib as mpl
     import matplotlib.pyplot as plt
 
     from helpers import plots, style
@@ -296,7 +297,9 @@ def spec_curve(grid: pd.DataFrame):
         prim = block[block["primary"]]
         ax.plot(prim.index, prim["estimate"], "D", color="black", markersize=5, label="primary (assumed)")
         ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_major_locator(mpl.ticker.FixedLocator(plots.NICE_RATIOS))
+        ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(mpl.ticker.NullFormatter())
         ax.set_xlim(-1, len(x))
         ax.set_xticks([])
         ax.set_title(claim_id, fontsize=9, loc="left")

@@ -102,6 +102,7 @@ CSV_COLUMNS = [
     "status",
     "rule",
     "reason",
+    "assumptions",
 ]
 CSV_FLOAT_FORMAT = "{:.4f}"
 
@@ -587,6 +588,8 @@ def _published_text(value: Any) -> Any:
 
 def score(claims: list[dict] | pd.DataFrame | None = None, reproduced: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per published figure: published, reproduced, difference, status and the rule applied."""
+    from helpers.assumptions import rests_on
+
     claims = _claim_records(load_claims() if claims is None else claims)
     if reproduced is None:
         raise ValueError("score() needs the frame returned by reproduce_claims(df)")
@@ -615,6 +618,7 @@ def score(claims: list[dict] | pd.DataFrame | None = None, reproduced: pd.DataFr
             "status": "not computable",
             "rule": RULE_NONE,
             "reason": "",
+            "assumptions": "; ".join(rests_on(claim["id"])),
         }
         if rep is None:
             row["reason"] = "no calibration target documents how to compute this figure"
@@ -778,6 +782,7 @@ def display_frame(scored: pd.DataFrame) -> pd.DataFrame:
                 "n": denominator,
                 "Check": check if r["status"] != "not computable" else r["reason"],
                 "Status": str(r["status"]),
+                "Rests on": r.get("assumptions", ""),
             }
         )
     return pd.DataFrame(rows)
