@@ -82,8 +82,9 @@ lab: $(LAB_STAMP) ## JupyterLab (in .venv-lab); notebooks/*.py open as notebooks
 		$(LAB_PY) -m jupyterlab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks \
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
-bench: $(ENV_STAMP) ## time a clean build, a no-op build, make test and a serial nbconvert baseline
+bench: $(ENV_STAMP) ## time a clean build, a no-op build, make test, a serial nbconvert baseline and the specification grid
 	$(PY) scripts/bench.py
+	$(PY) scripts/grid_bench.py
 
 synth: $(ENV_STAMP) ## regenerate data/synthetic/ from its seed
 	$(PY) -m helpers synth

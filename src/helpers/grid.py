@@ -20,6 +20,8 @@ import hashlib
 import io
 import itertools
 import math
+import os
+from concurrent.futures import ProcessPoolExecutor
 from fractions import Fraction
 from pathlib import Path
 
@@ -36,7 +38,7 @@ SHARE_CLAIMS = {"pct_patient_outcomes_often": "patient_outcomes_often", "pct_ser
 
 RESULT_COLUMNS = [
     "claim_id", "kind", "outcome", "n", "estimate", "conf_low", "conf_high", "std_error", "p_value",
-    "published", "published_low", "published_high", "z", "ci_width_ratio", "decision_agrees", "status",
+    "published", "published_low", "published_high", "z", "ci_width_ratio", "decision_agrees", "status", "method",
 ]  # fmt: skip
 
 
@@ -135,7 +137,7 @@ def _or_row(tidy: pd.DataFrame, term: str, published: dict) -> dict:
         "std_error": float(hit["std_error"]), "p_value": float(hit["p_value"]),
         "published": pub, "published_low": lo, "published_high": hi,
         "z": scored["z"], "ci_width_ratio": scored["ci_width_ratio"],
-        "decision_agrees": bool(scored["decision_agrees"]), "status": scored["status"],
+        "decision_agrees": bool(scored["decision_agrees"]), "status": scored["status"], "method": str(hit["method"]),
     }  # fmt: skip
 
 
@@ -147,15 +149,29 @@ def _share_row(frame: pd.DataFrame, column: str, published: dict, decimals: int)
         "kind": "percentage", "n": n, "estimate": 100 * count / n, "conf_low": np.nan, "conf_high": np.nan,
         "std_error": np.nan, "p_value": np.nan, "published": float(published["value"]),
         "published_low": np.nan, "published_high": np.nan, "z": np.nan, "ci_width_ratio": np.nan,
-        "decision_agrees": status == "reproduced", "status": status,
+        "decision_agrees": status == "reproduced", "status": status, "method": "",
     }  # fmt: skip
 
 
-def fit_grid(df: pd.DataFrame, spec: Spec | None = None) -> pd.DataFrame:
+_FRAMES: dict[str, pd.DataFrame] = {}
+
+
+def _init_worker(frames: dict[str, pd.DataFrame]) -> None:
+    _FRAMES.clear()
+    _FRAMES.update(frames)
+
+
+def _fit_task(task: tuple) -> pd.DataFrame:
+    digest, outcome, exposure, level, adjust = task
+    return fit_one(_FRAMES[digest], outcome, exposure, level, adjust)
+
+
+def fit_grid(df: pd.DataFrame, spec: Spec | None = None, n_jobs: int = 1) -> pd.DataFrame:
     """One row per (specification, published figure): the choices, the estimate, its score.
 
     Fits are shared between specifications whose model data and formula coincide (identical
-    inputs give identical fits), so choices that change nothing in a file cost nothing.
+    inputs give identical fits), so choices that change nothing in a file cost nothing. With
+    `n_jobs` > 1 the distinct fits run in that many processes; the result is the same.
     """
     spec = spec or load_spec()
     specs = specifications(spec)
@@ -163,30 +179,50 @@ def fit_grid(df: pd.DataFrame, spec: Spec | None = None) -> pd.DataFrame:
     claims = load_claims().set_index("claim_id").to_dict("index")
     targets = {t["claim_id"]: t for t in load_targets()}
     exposure_of = exposures()
-    frames: dict[tuple, tuple[pd.DataFrame, str]] = {}
-    fits: dict[tuple, pd.DataFrame] = {}
-    rows = []
-    for record in specs.to_dict("records"):
+    records = specs.to_dict("records")
+    # 1. the model data of each specification (shared by content) and the distinct fits needed
+    variants: dict[tuple, str] = {}
+    frames: dict[str, pd.DataFrame] = {}
+    tasks: dict[tuple, None] = {}
+    for record in records:
         key = tuple(record[k] for k in ("cut_point", "dont_know", "sparse_levels"))
-        if key not in frames:
+        if key not in variants:
             frame = prepare(df, record, spec)
-            frames[key] = (frame, _digest(frame))
-        frame, digest = frames[key]
+            variants[key] = _digest(frame)
+            frames.setdefault(variants[key], frame)
+        record["_digest"] = variants[key]
         for claim_id, exposure in exposure_of.items():
             outcome = spec.outcome(claim_id, record["outcome_map"])
-            fit_key = (digest, outcome, exposure, record["model_level"], record["exposures"])
-            if fit_key not in fits:
-                fits[fit_key] = fit_one(frame, outcome, exposure, record["model_level"], record["exposures"])
-            result = _or_row(fits[fit_key], targets[claim_id]["term"], claims[claim_id])
-            rows.append({**record, "claim_id": claim_id, "outcome": outcome, **result})
+            tasks.setdefault((record["_digest"], outcome, exposure, record["model_level"], record["exposures"]))
+    # 2. the fits (in order; a process pool returns them in the same order)
+    order = list(tasks)
+    n_jobs = max(1, min(int(n_jobs or 1), len(order), os.cpu_count() or 1))
+    if n_jobs == 1:
+        _init_worker(frames)
+        results = [_fit_task(t) for t in order]
+    else:
+        with ProcessPoolExecutor(max_workers=n_jobs, initializer=_init_worker, initargs=(frames,)) as pool:
+            results = list(pool.map(_fit_task, order, chunksize=max(1, len(order) // (4 * n_jobs))))
+    _FRAMES.clear()
+    fits = dict(zip(order, results))
+    # 3. one row per specification and published figure
+    shares = {cut: recut(df, spec.cut_levels(cut)) for cut in spec["cut_point"].values}
+    rows = []
+    for record in records:
+        digest = record.pop("_digest")
+        for claim_id, exposure in exposure_of.items():
+            outcome = spec.outcome(claim_id, record["outcome_map"])
+            tidy = fits[(digest, outcome, exposure, record["model_level"], record["exposures"])]
+            rows.append({**record, "claim_id": claim_id, "outcome": outcome,
+                         **_or_row(tidy, targets[claim_id]["term"], claims[claim_id])})  # fmt: skip
         # Printed shares: the whole sample (descriptive), under this cut-point.
-        described = recut(df, spec.cut_levels(record["cut_point"]))
         for claim_id, column in SHARE_CLAIMS.items():
             decimals = int(targets[claim_id].get("decimals", 1))
             rows.append({**record, "claim_id": claim_id, "outcome": column,
-                         **_share_row(described, column, claims[claim_id], decimals)})  # fmt: skip
+                         **_share_row(shares[record["cut_point"]], column, claims[claim_id], decimals)})  # fmt: skip
     out = pd.DataFrame(rows, columns=["spec_id", *choice_keys, *RESULT_COLUMNS, "primary"])
     out["n"] = out["n"].astype(int)
+    out.attrs["distinct_fits"] = len(order)
     return out
 
 
@@ -327,6 +363,3 @@ def write_csv(grid: pd.DataFrame, folder: str | Path) -> Path:
     path.write_text(csv_text(grid), encoding="utf-8", newline="")
     return path
 
-
-def _finite(value: float) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value))
