@@ -68,9 +68,13 @@ display(Markdown(scorecard.data_statement(df, min_cell_count)))
 
 # %%
 #| label: tbl-register
-#| tbl-cap: "The assumptions register: each open choice, the primary (assumed) specification, the alternatives, the evidence and where to change it."
+#| tbl-cap: "The assumptions register: each open choice, the primary (assumed) specification and the alternatives; the evidence and where to change each follow the table."
 #| echo: false
 assumptions.register_table(register)
+
+# %%
+#| echo: false
+display(Markdown(assumptions.evidence_markdown(register)))
 
 # %%
 #| label: tbl-calibration

@@ -207,3 +207,29 @@ def test_specifications_csv_is_deterministic(specs, tmp_path):
         assert column in header
     assert text == grid.csv_text(specs)
     assert str(tmp_path) not in text
+
+
+def test_the_chapter_runs_on_a_file_with_missing_answers(df, tmp_path):
+    """The synthetic file with "Don't know" (missing) exposure answers and a respondent id
+    changed: every part of chapter 9 runs, and the "Don't know" coding now changes the sample."""
+    from helpers import abstract_audit, effects
+
+    frame = df.copy()
+    frame.attrs = {"source": "real", "file": "survey.csv"}
+    frame.loc[frame.index[::12], "shares_outcomes"] = np.nan
+    small = spec.load_spec(_write_spec(tmp_path, lambda raw: [
+        raw["choices"][k].update(alternatives=[]) for k in ("model_level", "cut_point", "sparse_levels", "outcome_map")]))
+    result = grid.fit_grid(frame, small)
+    assert result["spec_id"].nunique() == 4
+    rows = result[(result["claim_id"] == "or_shares_outcomes")].set_index(["exposures", "dont_know"])["n"]
+    assert rows[("one_at_a_time", "no")] == len(df) > rows[("one_at_a_time", "missing")]
+    assert len(effects.absolute_effects(frame)) == 4
+    assert abstract_audit.ci_symmetry(frame)["profile_low"].notna().all()
+    assert len(effects.all_block_tests(frame)) == 8
+    assert "could have produced the paper" in grid.summary_sentence(result, synthetic=False)
+
+
+def test_a_model_that_cannot_be_fitted_is_a_not_computable_row():
+    row = grid._or_row("not fitted: no complete cases to fit", "x[Yes]", {"value": 2.0, "ci_low": 1.5, "ci_high": 2.5})
+    assert row["status"] == "not computable" and not row["decision_agrees"] and np.isnan(row["estimate"])
+    assert "no complete cases" in row["method"]

@@ -137,6 +137,8 @@ def profile_ci(df: pd.DataFrame, outcome: str, exposure: str, covariates=(), lev
     """(log OR, lower, upper) of the exposure term: profile-likelihood 95% CI of a logistic model
     (the interval R's confint() gives for a glm)."""
     fit = models.fit_logistic(df, outcome, exposure, covariates, firth=False)
+    if "separation" in fit.warning or "huge" in fit.warning:
+        raise ValueError(f"no profile-likelihood CI: {fit.warning}")
     data = complete_cases(df, [outcome, exposure, *[c for c in covariates if c not in (exposure, outcome)]])
     y, _, _ = binary_outcome(data[outcome])
     X = fit.design.X
@@ -149,8 +151,9 @@ def profile_ci(df: pd.DataFrame, outcome: str, exposure: str, covariates=(), lev
         constrained = GLM(y, rest, family=families.Binomial(), offset=b * X[:, j]).fit()
         return float(constrained.deviance) - deviance_hat - CHI2_95
 
-    lo = brentq(excess, b_hat - 6 * se, b_hat, xtol=1e-10)
-    hi = brentq(excess, b_hat, b_hat + 6 * se, xtol=1e-10)
+    with np.errstate(over="ignore"):
+        lo = brentq(excess, b_hat - 6 * se, b_hat, xtol=1e-10)
+        hi = brentq(excess, b_hat, b_hat + 6 * se, xtol=1e-10)
     return b_hat, lo, hi
 
 
@@ -177,9 +180,13 @@ def ci_symmetry(df: pd.DataFrame | None = None) -> pd.DataFrame:
             outcome = spec.outcome(t["claim_id"])
             sets = models.adjustment_sets(t["exposure"], outcome)
             shared = complete_cases(df, [outcome, t["exposure"], *sets["Model 3"]])
-            b, plo, phi = profile_ci(shared, outcome, t["exposure"], sets[level])
+            try:
+                b, plo, phi = profile_ci(shared, outcome, t["exposure"], sets[level])
+            except ValueError:  # separated, or no bracket: no profile interval to compare
+                b, plo, phi = np.nan, np.nan, np.nan
             row.update(profile_low=math.exp(plo), profile_high=math.exp(phi), profile_asymmetry=(phi - b) - (b - plo))
-            row["profile_distinguishable"] = not (row["asymmetry_low"] <= row["profile_asymmetry"] <= row["asymmetry_high"])
+            row["profile_distinguishable"] = bool(np.isfinite(b)) and not (
+                row["asymmetry_low"] <= row["profile_asymmetry"] <= row["asymmetry_high"])
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -282,8 +289,9 @@ def symmetry_table(frame: pd.DataFrame):
         "Figure": frame["claim_id"],
         "Printed asymmetry (rounding range)": [f"{a:+.3f} ({lo:+.3f} to {hi:+.3f})" for a, lo, hi in frame[["asymmetry", "asymmetry_low", "asymmetry_high"]].to_numpy()],
         "Wald (0) within range": frame["wald_compatible"].map({True: "yes", False: "no"}),
-        "Profile CI in this file": [f"{lo:.2f}-{hi:.2f}" for lo, hi in frame[["profile_low", "profile_high"]].to_numpy()],
-        "Profile asymmetry": frame["profile_asymmetry"].map(lambda v: f"{v:+.3f}"),
+        "Profile CI in this file": [f"{lo:.2f}-{hi:.2f}" if np.isfinite(lo) else "not computable"
+                                    for lo, hi in frame[["profile_low", "profile_high"]].to_numpy()],
+        "Profile asymmetry": frame["profile_asymmetry"].map(lambda v: f"{v:+.3f}" if np.isfinite(v) else "-"),
         "Outside the range": frame["profile_distinguishable"].map({True: "yes", False: "no"}),
     })  # fmt: skip
     return html_table(shown, "tbl-symmetry-gt")

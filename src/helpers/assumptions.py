@@ -81,13 +81,17 @@ def register_table(frame: pd.DataFrame):
     """The register for the report."""
     from helpers.scorecard import html_table
 
-    shown = frame.assign(
-        assumed=frame["assumed"].map({True: "assumed", False: "stated"}),
-        grid=frame["grid"].map({True: "yes", False: "no"}),
-    ).drop(columns=["applies_to"])
-    shown.columns = ["Choice", "What", "Primary (assumed) specification", "Alternatives", "Status", "In grid",
-                     "Evidence", "Change it in"]  # fmt: skip
+    shown = pd.DataFrame({
+        "Choice": frame["choice"], "What": frame["label"], "Primary (assumed) specification": frame["primary"],
+        "Alternatives": frame["alternatives"], "Status": frame["assumed"].map({True: "assumed", False: "stated"}),
+        "In grid": frame["grid"].map({True: "yes", False: "no"}),
+    })  # fmt: skip
     return html_table(shown, "tbl-register-gt")
+
+
+def evidence_markdown(frame: pd.DataFrame) -> str:
+    """The evidence for each primary choice and the single place to change it, one bullet each."""
+    return "\n".join(f"- **{r.choice}**: {r.evidence} *Change it in* `{r.where}`." for r in frame.itertuples())
 
 
 def calibration_table(frame: pd.DataFrame):

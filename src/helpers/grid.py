@@ -127,9 +127,18 @@ def fit_one(frame: pd.DataFrame, outcome: str, exposure: str, level: str, adjust
     return models.logistic(shared, outcome, exposure, covariates)
 
 
-def _or_row(tidy: pd.DataFrame, term: str, published: dict) -> dict:
-    hit = tidy[tidy["term"] == term].iloc[0]
+def _or_row(tidy: pd.DataFrame | str, term: str, published: dict) -> dict:
     pub, (lo, hi) = float(published["value"]), (float(published["ci_low"]), float(published["ci_high"]))
+    hits = tidy[tidy["term"] == term] if isinstance(tidy, pd.DataFrame) else None
+    if hits is None or hits.empty:
+        reason = tidy if isinstance(tidy, str) else f"term {term} not in the fitted model"
+        return {
+            "kind": "odds_ratio", "n": 0, "estimate": np.nan, "conf_low": np.nan, "conf_high": np.nan,
+            "std_error": np.nan, "p_value": np.nan, "published": pub, "published_low": lo, "published_high": hi,
+            "z": np.nan, "ci_width_ratio": np.nan, "decision_agrees": False, "status": "not computable",
+            "method": reason,
+        }  # fmt: skip
+    hit = hits.iloc[0]
     scored = scorecard.odds_ratio_status(pub, lo, hi, float(hit["odds_ratio"]), float(hit["conf_low"]), float(hit["conf_high"]))
     return {
         "kind": "odds_ratio", "n": int(hit["n"]), "estimate": float(hit["odds_ratio"]),
@@ -161,9 +170,13 @@ def _init_worker(frames: dict[str, pd.DataFrame]) -> None:
     _FRAMES.update(frames)
 
 
-def _fit_task(task: tuple) -> pd.DataFrame:
+def _fit_task(task: tuple) -> pd.DataFrame | str:
+    """The tidy frame of one fit, or why it could not be fitted (a grid row then says so)."""
     digest, outcome, exposure, level, adjust = task
-    return fit_one(_FRAMES[digest], outcome, exposure, level, adjust)
+    try:
+        return fit_one(_FRAMES[digest], outcome, exposure, level, adjust)
+    except (ValueError, KeyError, np.linalg.LinAlgError) as exc:
+        return f"not fitted: {exc}"
 
 
 def fit_grid(df: pd.DataFrame, spec: Spec | None = None, n_jobs: int = 1) -> pd.DataFrame:
