@@ -78,7 +78,7 @@ display(Markdown(assumptions.evidence_markdown(register)))
 
 # %%
 #| label: tbl-calibration
-#| tbl-cap: "What the synthetic file was calibrated to where the abstract is silent (targets.yaml); the outcome and model of each odds ratio are now analysis choices."
+#| tbl-cap: "What the synthetic file was calibrated to where the abstract is silent: each figure's entry in data/published/targets.yaml (change it there, then make synth); the outcome and model of each odds ratio are now analysis choices."
 #| echo: false
 assumptions.calibration_table(assumptions.calibration_assumptions())
 

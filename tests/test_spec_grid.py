@@ -233,3 +233,11 @@ def test_a_model_that_cannot_be_fitted_is_a_not_computable_row():
     row = grid._or_row("not fitted: no complete cases to fit", "x[Yes]", {"value": 2.0, "ci_low": 1.5, "ci_high": 2.5})
     assert row["status"] == "not computable" and not row["decision_agrees"] and np.isnan(row["estimate"])
     assert "no complete cases" in row["method"]
+
+
+def test_editing_the_specification_reexecutes_the_notebooks():
+    # The build's content hash covers the specification file, so an edit re-runs the chapters.
+    from helpers.build.cli import data_dependencies
+
+    assert paths.ANALYSIS_SPEC in data_dependencies(None)
+    assert paths.ANALYSIS_SPEC in data_dependencies(paths.ROOT / "data" / "real" / "x.csv")

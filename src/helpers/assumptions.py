@@ -97,8 +97,8 @@ def evidence_markdown(frame: pd.DataFrame) -> str:
 def calibration_table(frame: pd.DataFrame):
     from helpers.scorecard import html_table
 
-    shown = frame.copy()
-    shown.columns = ["Figure", "Assumed for the synthetic file", "Now an analysis choice", "Note", "Change it in"]
+    shown = frame.drop(columns=["where"])  # always targets.yaml, entry = the figure (the caption says so)
+    shown.columns = ["Figure", "Assumed for the synthetic file", "Now an analysis choice", "Note"]
     return html_table(shown, "tbl-calibration-gt")
 
 

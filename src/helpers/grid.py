@@ -7,7 +7,9 @@ model API (`helpers.models.logistic`, on the shared complete-case sample that
 `helpers.models.sequential` uses) and scores it with the scorecard's own rules (z on the log
 scale against the SE the published CI implies, CI-width ratio, significance decision), and
 recomputes the two printed outcome shares the cut-point decides. One row per specification and
-published figure; `write_csv` gives `specifications.csv`.
+published figure; `write_csv` gives `specifications.csv`. The `method` column says how each odds
+ratio was fitted ('ml', or 'firth' where maximum likelihood separates, as helpers.models decides),
+or why it could not be (the row's status is then 'not computable').
 
 On the synthetic file the primary specification agrees by construction (the file was calibrated
 to it); on a real survey file the grid shows which analyses reproduce the paper.
@@ -19,7 +21,6 @@ import csv
 import hashlib
 import io
 import itertools
-import math
 import os
 from concurrent.futures import ProcessPoolExecutor
 from fractions import Fraction
@@ -30,6 +31,7 @@ import pandas as pd
 
 from helpers import models, scorecard
 from helpers.codebook import load_codebook
+from helpers.design import complete_cases
 from helpers.published import load_claims, load_targets
 from helpers.spec import Spec, load_spec
 
@@ -121,8 +123,6 @@ def model_covariates(outcome: str, exposure: str, level: str, adjust: str) -> tu
 def fit_one(frame: pd.DataFrame, outcome: str, exposure: str, level: str, adjust: str) -> pd.DataFrame:
     """The tidy frame of one grid model, fitted through the public API on the shared sample."""
     covariates, columns = model_covariates(outcome, exposure, level, adjust)
-    from helpers.design import complete_cases
-
     shared = complete_cases(frame, columns)
     return models.logistic(shared, outcome, exposure, covariates)
 

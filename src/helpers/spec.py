@@ -180,8 +180,3 @@ def odds_ratio_table(spec: Spec | None = None) -> pd.DataFrame:
     table["model"] = spec["model_level"].primary
     return table
 
-
-def rests_on(claim_id: str, spec: Spec | None = None, assumed_only: bool = True) -> list[str]:
-    """The specification choices a published figure rests on (assumed ones only by default)."""
-    spec = spec or load_spec()
-    return [k for k, c in spec.choices.items() if claim_id in c.applies_to and (c.assumed or not assumed_only)]
