@@ -97,8 +97,9 @@ lab: $(LAB_STAMP) ## JupyterLab (in .venv-lab); notebooks/*.py open as notebooks
 numerics: $(ENV_STAMP) ## build under perturbed numerics (SIMD levels off, 1 BLAS thread); must equal the committed notebooks
 	$(PY) scripts/check_numerics.py
 
-bench: $(ENV_STAMP) ## time a clean build, a no-op build, make test and a serial nbconvert baseline
+bench: $(ENV_STAMP) ## time a clean build, a no-op build, make test, a serial nbconvert baseline and the specification grid
 	$(PY) scripts/bench.py
+	$(PY) scripts/grid_bench.py
 
 synth: $(ENV_STAMP) ## regenerate data/synthetic/ from its seed
 	$(PY) -m helpers synth

@@ -21,6 +21,10 @@
 # demographics (age, gender, ethnicity), Model 3 adding job and training characteristics
 # (education, training, seniority, years in role, employer). @tbl-logistic and @fig-forest show
 # the odds ratios; @tbl-null tests the predictors the paper found unrelated to outcome reporting.
+# The abstract does not say which outcome each odds ratio belongs to, which of the three models
+# it comes from, or whether the exposures were fitted one at a time: those are choices of this
+# report's primary (assumed) specification, and @sec-assumptions lists them and fits the
+# alternatives.
 
 # %% tags=["parameters"]
 data_file = None

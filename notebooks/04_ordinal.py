@@ -18,7 +18,9 @@
 # The paper also models the full five-level frequency of recording (never to very often) with
 # ordinal regressions. This chapter fits a proportional-odds model for each predictor of a
 # frequency outcome, Models 1-3 as in the logistic chapter (@tbl-ordinal, @fig-forest-ordinal),
-# and checks the proportional-odds assumption with the Brant test (@tbl-brant).
+# and checks the proportional-odds assumption with the Brant test (@tbl-brant). Which figures of
+# the abstract, if any, come from these models it does not say; the primary (assumed)
+# specification reads the printed odds ratios as logistic ones (@sec-assumptions).
 
 # %% tags=["parameters"]
 data_file = None

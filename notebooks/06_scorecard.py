@@ -22,7 +22,9 @@
 # published confidence interval implies, and a changed significance decision counts as a major
 # difference whatever its size. A second table audits the published figures against each other,
 # without any data: whether each percentage is attainable from its denominator, and whether each
-# odds ratio sits where its confidence interval says it should.
+# odds ratio sits where its confidence interval says it should. Each row also names the
+# assumptions its reproduction rests on: the choices of the primary (assumed) specification
+# and, for the synthetic file, what it was calibrated to (@sec-assumptions lists both).
 
 # %% tags=["parameters"]
 data_file = None

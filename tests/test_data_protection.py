@@ -114,6 +114,6 @@ def test_two_clean_builds_give_identical_bytes(tmp_path):
                                 env={**os.environ, "HELPERS_PRELOAD": preload})
         assert result.returncode == 0, result.stdout + result.stderr
         runs.append(_digests(out))
-    assert {"report.html", "report.pdf", "claims.csv", "simulation.csv"} <= set(runs[0])
+    assert {"report.html", "report.pdf", "claims.csv", "simulation.csv", "specifications.csv"} <= set(runs[0])
     assert any(name.startswith("notebooks/") for name in runs[0])
     assert runs[0] == runs[1]

@@ -7,19 +7,22 @@ import pandas as pd
 from helpers import brant, models
 from helpers.codebook import load_codebook
 from helpers.published import load_targets
+from helpers.spec import load_spec
 
 def associations(kind: str = "logistic") -> list[dict]:
-    """The published associations (claim id, outcome, exposure) as targets.yaml defines them.
+    """The published associations (claim id, outcome, exposure): the exposures as targets.yaml
+    defines them, each outcome as the primary specification (data/analysis_spec.yaml) maps it.
 
     For `kind='ordinal'`, the outcome becomes the five-level item it was cut from (the codebook's
     derived variables); associations whose outcome has no ordinal form are left out.
     """
     derived = load_codebook().derived
+    spec = load_spec()
     found = []
     for target in load_targets():
         if target.get("kind") != "odds_ratio":
             continue
-        outcome = target["outcome"]
+        outcome = spec.outcome(target["claim_id"])
         if kind == "ordinal":
             if outcome not in derived:
                 continue

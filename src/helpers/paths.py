@@ -10,6 +10,8 @@ PUBLISHED = DATA / "published"
 PAPER_FIGURES = PUBLISHED / "paper-2025-abstract.yaml"
 SURVEY_2023_FIGURES = PUBLISHED / "survey-2023.yaml"
 TARGETS = PUBLISHED / "targets.yaml"
+# The analysis specification (open choices); read by helpers.spec only, never by the generator.
+ANALYSIS_SPEC = DATA / "analysis_spec.yaml"
 SYNTHETIC = DATA / "synthetic"
 SYNTHETIC_DATA = SYNTHETIC / "survey_2025_synthetic.csv"
 SYNTHETIC_MANIFEST = SYNTHETIC / "manifest.yaml"

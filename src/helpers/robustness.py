@@ -328,7 +328,7 @@ def plot_sensitivity(frame: pd.DataFrame):
     _log_axis(ax)
     ax.set_xlim(lo_all, hi_all)
     ax.set_xlabel("odds ratio (95% CI, log scale)")
-    handles = [Line2D([], [], color="black", marker="D", linestyle="", label="published specification")]
+    handles = [Line2D([], [], color="black", marker="D", linestyle="", label="primary (assumed) specification")]
     handles += [Line2D([], [], color=colours[k], marker="o", label=v.split(":")[0]) for k, v in ANALYSES.items()
                 if k in set(rows["analysis"])]
     constrained = fig.get_layout_engine() is not None
@@ -433,7 +433,7 @@ def power_statement(power: pd.DataFrame, simulation: pd.DataFrame | None = None,
 
 
 def sensitivity_statement(frame: pd.DataFrame) -> str:
-    """Whether the alternatives agree with the published specification, association by association."""
+    """Whether the alternatives agree with the primary (assumed) specification, association by association."""
     labels = _labels_for(frame)
     lines = []
     for name, block in frame.groupby("estimand", sort=False):
@@ -444,7 +444,7 @@ def sensitivity_statement(frame: pd.DataFrame) -> str:
         same_side = int((np.sign(np.log(alt["odds_ratio"])) == side).sum())
         null_ci = alt[(alt["conf_low"] <= 1) & (alt["conf_high"] >= 1)]
         text = (
-            f"- {labels[name]}: published specification OR {primary['odds_ratio']:.2f}; "
+            f"- {labels[name]}: primary (assumed) specification OR {primary['odds_ratio']:.2f}; "
             f"the {len(alt)} alternatives range from {alt['odds_ratio'].min():.2f} to {alt['odds_ratio'].max():.2f}, "
             f"{same_side} of {len(alt)} on the same side of 1"
         )

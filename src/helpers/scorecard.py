@@ -103,6 +103,7 @@ CSV_COLUMNS = [
     "status",
     "rule",
     "reason",
+    "assumptions",
 ]
 CSV_FLOAT_FORMAT = "{:.4f}"
 
@@ -164,7 +165,8 @@ def load_claims() -> list[dict]:
 
 
 def load_targets() -> list[dict]:
-    """The calibration targets (data/published/targets.yaml) as a list of dicts keyed by claim_id."""
+    """The targets (data/published/targets.yaml) as a list of dicts keyed by claim_id, each odds
+    ratio's outcome and model overridden by the primary specification (data/analysis_spec.yaml)."""
     try:
         from helpers.published import load_targets as _load
     except ImportError:
@@ -175,7 +177,10 @@ def load_targets() -> list[dict]:
         raw = yaml.safe_load(paths.TARGETS.read_text(encoding="utf-8"))
     if isinstance(raw, dict) and "targets" not in raw and "claims" not in raw:
         raw = {k: v for k, v in raw.items() if k != "comparisons_2023" and isinstance(v, dict)}
-    return _records(raw, "claim_id")
+    from helpers.spec import analysis_targets
+
+    # Outcome and model of each odds ratio: the primary (assumed) specification, not the calibration.
+    return analysis_targets(_records(raw, "claim_id"))
 
 
 def _claim_kind(claim: dict) -> str:
@@ -587,6 +592,8 @@ def _published_text(value: Any) -> Any:
 
 def score(claims: list[dict] | pd.DataFrame | None = None, reproduced: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per published figure: published, reproduced, difference, status and the rule applied."""
+    from helpers.assumptions import rests_on
+
     claims = _claim_records(load_claims() if claims is None else claims)
     if reproduced is None:
         raise ValueError("score() needs the frame returned by reproduce_claims(df)")
@@ -615,6 +622,7 @@ def score(claims: list[dict] | pd.DataFrame | None = None, reproduced: pd.DataFr
             "status": "not computable",
             "rule": RULE_NONE,
             "reason": "",
+            "assumptions": "; ".join(rests_on(claim["id"])),
         }
         if rep is None:
             row["reason"] = "no calibration target documents how to compute this figure"
@@ -778,6 +786,7 @@ def display_frame(scored: pd.DataFrame) -> pd.DataFrame:
                 "n": denominator,
                 "Check": check if r["status"] != "not computable" else r["reason"],
                 "Status": str(r["status"]),
+                "Rests on": r.get("assumptions", ""),
             }
         )
     return pd.DataFrame(rows)

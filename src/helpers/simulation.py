@@ -85,11 +85,11 @@ def model3_covariates() -> tuple[str, ...]:
 
 
 def published_estimands(model_type: str = "logistic") -> list[Estimand]:
-    """The published odds ratios (data/published/targets.yaml) as Model 3 estimands."""
-    from helpers.published import published_odds_ratios
+    """The published odds ratios as Model 3 estimands, outcomes from the primary specification."""
+    from helpers.spec import odds_ratio_table
 
     covariates = model3_covariates()
-    table = published_odds_ratios()
+    table = odds_ratio_table()
     if "model_type" in table.columns and model_type is not None:
         table = table[table["model_type"].astype(str).str.lower() == model_type]
     return [

@@ -6,7 +6,8 @@
 Order of work, and what each step may touch:
 1. read ``_quarto.yml`` (the chapter list) and the stamps in ``OUT/.build/stamps.json``;
 2. find the notebooks whose inputs changed (content hashes of the .py, the ``src/helpers``
-   modules it can import (imports.py), the codebook, ``data/published/``, the data file, the
+   modules it can import (imports.py), the codebook, ``data/published/``, the analysis
+   specification ``data/analysis_spec.yaml``, the data file, the
    parameters, requirements.txt and .lock) or whose outputs are missing or edited;
 3. if any: validate the data file (exit 2 on a validation error, nothing written), then execute
    them in parallel into ``OUT/.build/staging/``;
@@ -103,7 +104,7 @@ def helpers_sources() -> list[Path]:
 
 
 def data_dependencies(data: Path | None) -> list[Path]:
-    deps = [paths.CODEBOOK, paths.PUBLISHED]
+    deps = [paths.CODEBOOK, paths.PUBLISHED, paths.ANALYSIS_SPEC]
     # A real file's codes file (helpers.codemap.codes_file; named here to keep pandas out of the
     # build's start-up) is part of how it is read.
     codes = data.with_name(data.name + ".codes.yaml") if data is not None else None
