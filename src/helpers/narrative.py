@@ -10,7 +10,7 @@ import importlib.metadata
 
 import pandas as pd
 
-from helpers import describe, models, prose
+from helpers import describe, disclosure, models, prose
 from helpers.codebook import load_codebook
 
 FREQUENCY_ITEMS = ["patient_outcome_freq", "service_outcome_freq"]
@@ -51,14 +51,18 @@ def sample_summary(df: pd.DataFrame) -> str:
     )
 
 
-def frequency_summary(df: pd.DataFrame) -> str:
+def frequency_summary(df: pd.DataFrame, min_count: int = 0) -> str:
     patient = _yes(df, "patient_outcomes_often")
     service = _yes(df, "service_outcomes_often")
-    never = describe.frequency_table(df, "patient_outcome_freq").set_index("level").loc["Never"]
+    # the same disclosure control as the frequency table and figure of these items
+    items = disclosure.protect_frequencies(frequency_items_table(df), min_count, published_sums=disclosure.derived_sums())
+    never = items.loc[(items["item"] == load_codebook().label("patient_outcome_freq")) & (items["level"] == "Never")].iloc[0]
+    never_text = (f"{disclosure.MARKER} (a suppressed count) of {int(never['denominator']):,}" if never["suppressed"]
+                  else prose.count_of(int(never['n']), int(never['denominator'])))
     return (
         f"{prose.count_of(*patient)} link workers record or monitor patient-level outcomes often or "
         f"very often, and {prose.count_of(*service)} do so for service-level outcomes. "
-        f"{prose.count_of(int(never['n']), int(never['denominator']))} never record patient-level outcomes."
+        f"{never_text} never record patient-level outcomes."
     )
 
 
@@ -90,7 +94,9 @@ def measures_summary(df: pd.DataFrame, measures: pd.DataFrame) -> str:
 def timing_summary(timing: pd.DataFrame) -> str:
     rows = timing.set_index("level")
     denominator = int(rows["denominator"].iloc[0])
-    parts = [f"{prose.percent(rows.loc[level, 'percent'])} {level.lower()}" for level in rows.index]
+    hidden = rows["suppressed"] if "suppressed" in rows.columns else pd.Series(False, index=rows.index)
+    parts = [f"{disclosure.MARKER if hidden[level] else prose.percent(rows.loc[level, 'percent'])} {level.lower()}"
+             for level in rows.index]
     return (
         f"Of the {denominator:,} respondents asked when they record outcomes, "
         f"{prose.listing(parts)} (@fig-timing)."
