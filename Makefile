@@ -95,8 +95,9 @@ validate: $(ENV_STAMP) ## check a survey export against the codebook: make valid
 ci: ## what CI runs (.ci/run): make test, make report, check the outputs
 	.ci/run
 
-clean: ## remove outputs and caches (_output, .build, __pycache__); keeps .venv
+clean: ## remove outputs and every cache (_output, _output_real, .build, OUT/.build, __pycache__); keeps .venv
 	rm -rf _output _output_real .build .pytest_cache
+	$(if $(OUT),rm -rf "$(OUT)/.build")
 	find . \( -path ./$(VENV) -o -path ./$(LAB_VENV) \) -prune -o -type d -name __pycache__ -print0 | xargs -0 rm -rf
 
 distclean: clean ## clean, and remove .venv and .venv-lab

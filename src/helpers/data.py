@@ -19,9 +19,11 @@ How a raw export is read:
   as "Yes"; options of a question the respondent was not asked (skip logic) are NA.
 The file is only read. Every problem is collected and raised at once as SurveyValidationError.
 
-A successful load is cached under .build/cache (key: file sha256, codebook, this code), so the
-notebooks of one build do not re-read and re-check the same file; set HELPERS_SURVEY_CACHE=0 to
-turn it off.
+A successful load is cached (key: file sha256, codebook, this code), so the notebooks of one
+build do not re-read and re-check the same file: in $HELPERS_SURVEY_CACHE_DIR when set (the
+build sets OUT/.build/cache, inside its output folder, and deletes it after a run on real data),
+otherwise in .build/cache for the bundled synthetic data only. Real data are never cached
+outside a build's output folder. HELPERS_SURVEY_CACHE=0 turns the cache off.
 """
 
 from __future__ import annotations
@@ -407,7 +409,13 @@ def _code_fingerprint() -> str:
 
 
 def cache_dir() -> Path:
-    return paths.ROOT / ".build" / "cache"
+    folder = os.environ.get("HELPERS_SURVEY_CACHE_DIR")
+    return Path(folder) if folder else paths.ROOT / ".build" / "cache"
+
+
+def _may_cache(source: str) -> bool:
+    """A real file's microdata are cached only inside a build's output folder."""
+    return source == "synthetic" or bool(os.environ.get("HELPERS_SURVEY_CACHE_DIR"))
 
 
 def _cache_path(sha256: str, codebook: Codebook) -> Path:
@@ -483,7 +491,8 @@ def load_survey(
         except OSError:
             sha = None
     cached = None
-    use_cache = sha is not None and _cache_enabled(cache)
+    source = source_of(sha, manifest) if sha else "real"
+    use_cache = sha is not None and _cache_enabled(cache) and _may_cache(source)
     if use_cache:
         cached = _cache_read(_cache_path(sha, codebook))
     if cached is not None:
@@ -493,7 +502,7 @@ def load_survey(
         if use_cache:
             _cache_write(_cache_path(sha, codebook), df, ignored)
     df.attrs = {
-        "source": source_of(sha, manifest) if sha else "real",
+        "source": source,
         "file": name,
         "sha256": sha,
         "ignored_columns": list(ignored),

@@ -448,7 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for arg in args:
         name = Path(arg).name or str(arg)
         try:
-            df = load_survey(arg)
+            df = load_survey(arg, cache=False)  # a check leaves no copy of the data behind
         except SurveyValidationError as err:
             for line in err.problems:
                 print(line, file=sys.stderr)
