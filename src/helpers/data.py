@@ -43,7 +43,7 @@ import yaml
 
 from helpers import paths
 from helpers.codebook import Codebook, load_codebook
-from helpers.validate import Problem, SurveyValidationError, asked, check_frame, format_list
+from helpers.validate import Problem, SurveyValidationError, asked, check_frame, clip, format_list
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 # Text that records a tick-box state in some platforms' exports (REDCap, Smart Survey).
@@ -254,8 +254,8 @@ def _mixed_problem(name: str, values: pd.Series, kinds: pd.Series, matched: pd.S
         return None
     minority, majority = (codes, labels) if codes.sum() <= labels.sum() else (labels, codes)
     first = lambda mask: " ".join(str(values[mask].iloc[0]).split())  # noqa: E731
-    example_min = first(minority)
-    example_maj = first(majority)
+    example_min = clip(first(minority))
+    example_maj = clip(first(majority))
     what_min = "numeric codes" if minority is codes else "text labels"
     what_maj = "text labels" if minority is codes else "numeric codes"
     return Problem(
