@@ -224,17 +224,16 @@ def _read_text(value: str, spec: _Spec, labels):
 
 def _read_column(series: pd.Series, spec: _Spec, labels) -> tuple[pd.Series, pd.Series]:
     """(values: levels / None / unmatched raw values, kinds) for one column."""
-    values, kinds = [], []
-    memo: dict = {}
-    for value in series:
-        key = (type(value), value) if not _is_missing(value) else None
-        if key not in memo:
-            memo[key] = _read_value(value, spec, labels)
-        level, kind = memo[key]
-        values.append(level)
-        kinds.append(kind)
-    return (pd.Series(values, index=series.index, dtype=object),
-            pd.Series(kinds, index=series.index, dtype=object))
+    # Each distinct raw value is read once (a survey column holds a handful of them).
+    codes, uniques = pd.factorize(series if pd.api.types.is_numeric_dtype(series.dtype) else series.astype(object),
+                                  use_na_sentinel=True)
+    read = [_read_value(u, spec, labels) for u in uniques] + [(None, None)]  # code -1: missing
+    levels = np.empty(len(read), dtype=object)
+    kinds = np.empty(len(read), dtype=object)
+    for i, (level, kind) in enumerate(read):
+        levels[i], kinds[i] = level, kind
+    return (pd.Series(levels[codes], index=series.index, dtype=object),
+            pd.Series(kinds[codes], index=series.index, dtype=object))
 
 
 def _text_id(value):

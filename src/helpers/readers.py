@@ -142,7 +142,7 @@ def _table(file: str, rows: list[list], known: Callable[[str], bool], where: str
     if too_long:
         _fail(file, f"more cells than the header's {width} columns (an unquoted comma in a value, "
                     "or a column without a name)", rows=tuple(too_long))
-    cells = [list(r[:width]) + [None] * (width - len(r)) for r in body]
+    cells = [r if len(r) == width else list(r[:width]) + [None] * (width - len(r)) for r in body]
     index = [i + 1 for i, r in enumerate(cells) if not all(_blank(c) for c in r)]
     cells = [cells[i - 1] for i in index]
     # Unnamed columns: drop if empty (spreadsheet debris), otherwise a problem.
@@ -158,7 +158,9 @@ def _table(file: str, rows: list[list], known: Callable[[str], bool], where: str
         _fail(file, f"column{'s' if len(unnamed) > 1 else ''} {which} (counting from 1) "
                     "hold values but have no name in the header")
     names = [header[j] for j in keep]
-    frame = pd.DataFrame([[r[j] for j in keep] for r in cells], columns=names, index=index, dtype=object)
+    if keep != list(range(width)):
+        cells = [[r[j] for j in keep] for r in cells]
+    frame = pd.DataFrame(cells, columns=names, index=index, dtype=object)
     frame.index.name = "row"
     return frame
 
@@ -211,8 +213,9 @@ def _csv_rows(text: str) -> tuple[list[list[str]], list[int]]:
     try:
         reader = csv.reader(io.StringIO(text, newline=""))
         rows, starts, line = [], [], 1
+        same: dict[str, str] = {}  # one object per distinct cell text: most answers repeat
         for row in reader:
-            rows.append(row)
+            rows.append(list(map(same.setdefault, row, row)))
             starts.append(line)
             line = reader.line_num + 1
     finally:
@@ -224,7 +227,11 @@ def _long_cells(name: str, rows: list[list[str]], starts: list[int]) -> None:
     """A value spanning lines or longer than any answer: say where, never what (it would show
     other respondents' answers)."""
     header = rows[0] if rows else []
+    ends = [*starts[1:], None]
     for i, row in enumerate(rows[1:], start=1):
+        spans = ends[i] is not None and ends[i] - starts[i] > 1
+        if not spans and sum(map(len, row)) <= MAX_CELL_CHARS:
+            continue  # the usual row: one line, short cells
         for j, cell in enumerate(row):
             lines = cell.count("\n") + 1
             if lines > 1 or len(cell) > MAX_CELL_CHARS:
@@ -329,7 +336,7 @@ def _read_stats(path: Path, suffix: str) -> RawTable:
     labels = {}
     for column, mapping in (meta.variable_value_labels or {}).items():
         labels[column] = {float(k): str(v) for k, v in mapping.items() if _is_code(k)}
-    frame = df.astype(object).where(df.notna(), None)
+    frame = df  # numeric columns stay numeric (NaN = missing): an object copy doubles the memory
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
     return RawTable(frame, labels, labelled=True, kind=f"{what} file")
 
