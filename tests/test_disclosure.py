@@ -37,8 +37,17 @@ def _set_counts(frame: pd.DataFrame, column: str, counts: dict, rows=None) -> No
 
 
 @pytest.fixture(scope="module")
-def small_cells_export(tmp_path_factory):
-    """A 409-row real-shaped SPSS export with the issue's small cells; loaded as real data."""
+def small_cells_export(small_cells_file):
+    """The export below, loaded as real data."""
+    df = load_survey(small_cells_file, cache=False)
+    assert df.attrs["source"] == "real"
+    assert (df["gender"] == "Another gender").sum() == 3 and (df["ethnicity"] == "Mixed or other").sum() == 4
+    return df
+
+
+@pytest.fixture(scope="module")
+def small_cells_file(tmp_path_factory):
+    """A 409-row real-shaped SPSS export with the issue's small cells."""
     frame = build_valid_frame(N)
     _set_counts(frame, "gender", {"Female": 353, "Male": 53, "Another gender": 3})
     _set_counts(frame, "ethnicity", {"White": 330, "Asian or Asian British": 45, "Black or Black British": 27,
@@ -58,11 +67,7 @@ def small_cells_export(tmp_path_factory):
     frame.loc[ticks, option] = "Yes"
     frame[option] = pd.Categorical(frame[option], dtype=pd.CategoricalDtype(["No", "Yes"]))
     shaped, labels, missing = real_shaped(frame)
-    path = write_sav(shaped, tmp_path_factory.mktemp("export") / "survey_export.sav", labels, missing)
-    df = load_survey(path, cache=False)
-    assert df.attrs["source"] == "real"
-    assert (df["gender"] == "Another gender").sum() == 3 and (df["ethnicity"] == "Mixed or other").sum() == 4
-    return df
+    return write_sav(shaped, tmp_path_factory.mktemp("export") / "survey_export.sav", labels, missing)
 
 
 # --------------------------------------------------------------------------------- the attacker
@@ -237,3 +242,45 @@ def test_protect_sums_needs_enough_hidden_mass():
     hidden = disclosure.protect_sums([3, 1, 0, 40, 365], K, [[0, 1, 2, 3, 4]])
     assert hidden.tolist() == [True, True, False, True, False]
     assert not disclosure.protect_sums([30, 40], K, [[0, 1]]).any()
+
+
+# --------------------------------------------------------------------------------- a whole build
+
+_SMALL_SHOWN = re.compile(r"(?<![\d.,])([1-4]) \(\d+\.\d%\)|(?<![\d.,])([1-4])/\d{2,}")
+
+
+@pytest.mark.slow
+def test_a_real_data_build_shows_no_small_count(small_cells_file, tmp_path):
+    """The whole report on the small-cells export: no table, figure label or sentence of any
+    chapter shows a count of 1-4 ('3 (0.7%)', '3/349'), and the issue's cells are hidden."""
+    import subprocess
+    import sys
+
+    import nbformat
+
+    from helpers import paths
+
+    data = small_cells_file
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "helpers", "build", "--data", str(data), "--out", str(out)],
+                            cwd=paths.ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    shown = []
+    for path in sorted((out / "notebooks").glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for output in cell.get("outputs", []):
+                data_ = output.get("data", {})
+                shown += [(path.name, str(data_.get(kind, ""))) for kind in ("text/html", "text/markdown", "text/plain")]
+                shown.append((path.name, str(output.get("text", ""))))
+    leaks = [(name, m.group(0)) for name, text in shown for m in _SMALL_SHOWN.finditer(text)]
+    assert not leaks, leaks[:5]
+    one = next(text for name, text in shown if name == "01_data.ipynb" and "Another gender" in text and "<table" in text)
+    assert one.count(MARKER) >= 2
+    assert not (out / ".build" / "cache").exists()  # the microdata cache is gone after the build
+
+
+def test_the_build_scan_finds_unprotected_small_counts(small_cells_export):
+    """The slow build test's scan can fail: an unprotected Table 1 trips it."""
+    html = tables.table_one(small_cells_export, ["gender"], min_count=0).as_raw_html()
+    assert _SMALL_SHOWN.search(html)
+    assert not _SMALL_SHOWN.search(tables.table_one(small_cells_export, ["gender"], min_count=K).as_raw_html())
