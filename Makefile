@@ -51,8 +51,13 @@ $(ENV_STAMP): requirements.txt pyproject.toml
 
 env: $(ENV_STAMP) ## create .venv with the pinned requirements (done by report/test on first use)
 
+# GNU make itself exits 2 whenever a recipe fails; the build's own status (2 invalid data or
+# options, 1 a failing notebook or render, 130 interrupted) is named on the last line.
 report: $(ENV_STAMP) ## execute what changed and render _output/report.html + report.pdf [DATA=.. OUT=..]
-	$(PY) -m helpers build $(BUILD_ARGS)
+	@echo "$(PY) -m helpers build $(BUILD_ARGS)"
+	@$(PY) -m helpers build $(BUILD_ARGS) || { s=$$?; case $$s in 1) why="a notebook or the rendering failed";; \
+		2) why="invalid data, data file or output folder; nothing written";; 130) why="interrupted";; \
+		*) why="stopped by signal $$((s - 128))";; esac; echo "make report: build exit status $$s: $$why" >&2; exit $$s; }
 
 test: $(ENV_STAMP) ## fast tests, then nbval on the executed notebooks
 	$(PY) -m pytest -m "not slow" tests

@@ -14,7 +14,7 @@ SYNTHETIC_STATEMENT = (
 )
 REAL_STATEMENT = (
     "**Survey data.** These results are computed on the survey file `{file}` ({n} respondents). "
-    "Counts below {threshold} are suppressed in tables."
+    "Counts below {threshold}, and the cells from which one could be worked out, are shown as [c]."
 )
 
 
