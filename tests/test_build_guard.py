@@ -130,6 +130,12 @@ def test_output_folders_that_are_accepted(tmp_path):
     (earlier / "report.html").write_text("old")
     guard.mark_output(earlier)
     guard.check_output_folder(earlier, repo)
+    own = repo / "_output"
+    own.mkdir()
+    (own / "bench.txt").write_text("timings")  # `make bench` writes there before any build
+    guard.check_output_folder(own, repo, own=(own,))
+    with pytest.raises(guard.GuardError):
+        guard.check_output_folder(own, repo)
 
 
 @pytest.mark.parametrize("out", ["/", "."])
@@ -165,3 +171,48 @@ def test_a_second_build_of_the_same_folder_is_refused(tmp_path, capsys):
     assert not out.exists()  # nothing written by the refused build
     with guard.OutputLock(out):  # released
         pass
+
+
+# ----------------------------------------------------------------------------- as another user
+# Root reads and writes anything: as root, these run the command as user nobody (setpriv).
+
+def _as_nobody(args):
+    prefix = [] if not AS_ROOT else ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    return subprocess.run([*prefix, sys.executable, "-m", "helpers", *args], cwd=paths.ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture()
+def shared_folder():
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="guard-")
+    os.chmod(folder, 0o755)
+    yield __import__("pathlib").Path(folder)
+    for p in __import__("pathlib").Path(folder).rglob("*"):
+        p.chmod(0o755)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.skipif(AS_ROOT and not shutil.which("setpriv"), reason="needs setpriv to drop root")
+def test_an_unreadable_data_file_is_one_line(shared_folder, real_copy):
+    data = shared_folder / "export.csv"
+    shutil.copy(real_copy, data)
+    data.chmod(0)
+    for args in (["build", "--data", str(data), "--out", str(shared_folder / "out")], ["validate", str(data)]):
+        result = _as_nobody(args)
+        assert result.returncode == 2, result.stderr
+        line = one_line(result.stderr)
+        assert "export.csv" in line and "permission denied" in line and "Traceback" not in line
+    assert not (shared_folder / "out").exists()
+
+
+@pytest.mark.skipif(AS_ROOT and not shutil.which("setpriv"), reason="needs setpriv to drop root")
+def test_a_read_only_output_folder_is_one_line(shared_folder):
+    out = shared_folder / "out"
+    out.mkdir()
+    out.chmod(0o555)
+    result = _as_nobody(["build", "--out", str(out)])
+    assert result.returncode == 2, result.stderr
+    assert "cannot be written (permission denied)" in one_line(result.stderr)
+    assert not any(out.iterdir())

@@ -169,7 +169,7 @@ class Build:
         self.warnings = [w for w in [guard.tracked_data_warning(target, source, self.root)] if w]
         default_out = self.project.output_dir if self.synthetic else paths.REAL_OUTPUT
         self.out = Path(opts.out).resolve() if opts.out else default_out
-        guard.check_output_folder(self.out, self.root)
+        guard.check_output_folder(self.out, self.root, own=(self.project.output_dir, paths.REAL_OUTPUT))
         if not self.synthetic:
             ensure_private(self.out, self.root)
         self.committed = self.data is None and self.out == self.project.output_dir

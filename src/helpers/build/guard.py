@@ -127,7 +127,9 @@ def is_earlier_output(folder: Path) -> bool:
     return (folder / MARKER_FILE).is_file() or (folder / ".build" / "stamps.json").is_file()
 
 
-def check_output_folder(out: Path, root: Path = paths.ROOT) -> None:
+def check_output_folder(out: Path, root: Path = paths.ROOT, own: tuple = ()) -> None:
+    """GuardError unless `out` may receive a build's outputs. `own`: the project's own output
+    folders (git-ignored, e.g. _output, which `make bench` also writes to): never "foreign"."""
     out = Path(out).resolve()
     root = Path(root).resolve()
     name = shown(out)
@@ -146,7 +148,8 @@ def check_output_folder(out: Path, root: Path = paths.ROOT) -> None:
                              f"({result.stdout.split()[0]}); use OUT=_output or a new folder")
     if out.exists() and not out.is_dir():
         raise GuardError(f"output folder {name}: is a file")
-    if out.is_dir() and any(out.iterdir()) and not is_earlier_output(out):
+    mine = out in {Path(p).resolve() for p in own}
+    if out.is_dir() and not mine and any(out.iterdir()) and not is_earlier_output(out):
         raise GuardError(f"output folder {name}: is not empty and is not an earlier output of this build "
                          f"(no {MARKER_FILE} in it); use an empty or new folder")
     probe = out if out.exists() else next((p for p in out.parents if p.exists()), None)
