@@ -100,6 +100,7 @@ def test_a_data_file_git_would_commit_gets_a_warning(tmp_path):
     assert guard.tracked_data_warning(ignored, "real", repo) is None
     assert guard.tracked_data_warning(loose, "synthetic", repo) is None
     assert guard.tracked_data_warning(tmp_path / "elsewhere.sav", "real", repo) is None
+    assert guard.tracked_data_warning(repo / "notebooks" / "a.py", "real", repo) is None  # tracked: a fixture
 
 
 # ----------------------------------------------------------------------------- the output folder

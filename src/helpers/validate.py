@@ -507,6 +507,18 @@ def _safe_message(err: BaseException, path: str) -> str:
     return f"{type(err).__name__}: {text}"
 
 
+def _warn_if_committable(path: Path) -> None:
+    """A real export inside the repository where git would see it: say so (stderr)."""
+    from helpers.build import guard
+
+    try:
+        warning = guard.tracked_data_warning(path, guard.data_source(path))
+    except (guard.GuardError, OSError):
+        return  # not a readable file: the load says why
+    if warning:
+        print(warning, file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
@@ -517,6 +529,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     status = 0
     for arg in args:
         name = Path(arg).name or str(arg)
+        _warn_if_committable(Path(arg))
         try:
             df = load_survey(arg, cache=False)  # a check leaves no copy of the data behind
         except SurveyValidationError as err:

@@ -110,13 +110,17 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess | None:
 
 
 def tracked_data_warning(path: Path, source: str, root: Path = paths.ROOT) -> str | None:
-    """A warning when a real data file sits in the repository where git would see it."""
+    """A warning when a real data file sits in the repository, untracked and not ignored: the
+    next `git add -A` would commit it."""
     relative = _inside(path, root)
     if source == "synthetic" or relative is None:
         return None
     result = _git(root, "check-ignore", "-q", "--", relative.as_posix())
     if result is None or result.returncode == 0:
         return None
+    tracked = _git(root, "ls-files", "--error-unmatch", "--", relative.as_posix())
+    if tracked is not None and tracked.returncode == 0:
+        return None  # a file of the project (a test fixture); `git add` adds nothing new
     return (f"warning: {relative.as_posix()} is inside the repository and not git-ignored: "
             "`git add` would commit survey data; move it to data/real/ (ignored)")
 
