@@ -217,3 +217,25 @@ def test_a_read_only_output_folder_is_one_line(shared_folder):
     assert result.returncode == 2, result.stderr
     assert "cannot be written (permission denied)" in one_line(result.stderr)
     assert not any(out.iterdir())
+
+
+# ----------------------------------------------------------------------------- exit statuses
+
+def test_a_renderer_killed_by_a_signal_is_named_as_such(tmp_path):
+    import signal
+
+    from helpers.build import render
+
+    proc = render._start([sys.executable, "-c", "import time; time.sleep(60)"], tmp_path)
+    proc.send_signal(signal.SIGKILL)
+    with pytest.raises(render.RenderError, match=r"pandoc \(HTML\) was killed by signal SIGKILL \(9\)"):
+        render._finish(proc, "pandoc (HTML)")
+
+
+def test_make_report_names_the_build_status(tmp_path):
+    if not shutil.which("make"):
+        pytest.skip("no make")
+    result = subprocess.run(["make", "--no-print-directory", "report", f"DATA={tmp_path / 'nope.csv'}",
+                             f"OUT={tmp_path / 'out'}"], cwd=paths.ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2  # GNU make's own status for any failed recipe
+    assert "make report: build exit status 2: invalid data" in result.stderr
