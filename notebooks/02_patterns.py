@@ -64,7 +64,7 @@ tables.frequency_table_gt(narrative.frequency_items_table(df), min_count=min_cou
 # %%
 #| echo: false
 measures = describe.multiple_response(df, narrative.MEASURE_COLUMNS)
-display(Markdown(narrative.measures_summary(df, measures)))
+display(Markdown(narrative.measures_summary(df, measures, min_count)))
 
 # %%
 #| label: fig-measures

@@ -41,7 +41,7 @@ display(Markdown(narrative.data_statement(df, min_cell_count)))
 
 # %%
 #| echo: false
-display(Markdown(narrative.helps_summary(helps)))
+display(Markdown(narrative.helps_summary(helps, min_count)))
 
 # %%
 #| label: fig-helps

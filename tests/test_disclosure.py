@@ -246,7 +246,7 @@ def test_protect_sums_needs_enough_hidden_mass():
 
 # --------------------------------------------------------------------------------- a whole build
 
-_SMALL_SHOWN = re.compile(r"(?<![\d.,])([1-4]) \(\d+\.\d%\)|(?<![\d.,])([1-4])/\d{2,}")
+_SMALL_SHOWN = re.compile(r"(?<![\d.,])([1-4])(?: of [\d,]+)? \(\d+\.\d%\)|(?<![\d.,])([1-4])/\d{2,}")
 
 
 @pytest.mark.slow
@@ -284,3 +284,18 @@ def test_the_build_scan_finds_unprotected_small_counts(small_cells_export):
     html = tables.table_one(small_cells_export, ["gender"], min_count=0).as_raw_html()
     assert _SMALL_SHOWN.search(html)
     assert not _SMALL_SHOWN.search(tables.table_one(small_cells_export, ["gender"], min_count=K).as_raw_html())
+
+
+def test_the_prose_hides_small_counts_as_the_tables_do(small_cells_export):
+    from helpers import prose
+
+    assert prose.count_of(3, 409, min_count=K) == f"{MARKER} of 409 (a suppressed count)"
+    assert prose.count_of(406, 409, min_count=K).startswith(MARKER)  # 409 - 406 = 3
+    assert prose.count_of(406, 409, min_count=K, both_sides=False) == "406 of 409 (99.3%)"
+    assert prose.count_of(3, 409) == "3 of 409 (0.7%)"  # synthetic runs: nothing hidden
+    assert _SMALL_SHOWN.search(prose.count_of(3, 409)) and not _SMALL_SHOWN.search(prose.count_of(3, 409, min_count=K))
+    df = small_cells_export.copy()
+    df["captures_qualitative"] = pd.Categorical(["Yes"] * 2 + ["No"] * (len(df) - 2), categories=["No", "Yes"])
+    measures = describe.multiple_response(df, narrative.MEASURE_COLUMNS)
+    assert "2 of 409" in narrative.measures_summary(df, measures)
+    assert "2 of 409" not in narrative.measures_summary(df, measures, K)

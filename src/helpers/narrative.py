@@ -60,8 +60,8 @@ def frequency_summary(df: pd.DataFrame, min_count: int = 0) -> str:
     never_text = (f"{disclosure.MARKER} (a suppressed count) of {int(never['denominator']):,}" if never["suppressed"]
                   else prose.count_of(int(never['n']), int(never['denominator'])))
     return (
-        f"{prose.count_of(*patient)} link workers record or monitor patient-level outcomes often or "
-        f"very often, and {prose.count_of(*service)} do so for service-level outcomes. "
+        f"{prose.count_of(*patient, min_count=min_count)} link workers record or monitor patient-level outcomes often or "
+        f"very often, and {prose.count_of(*service, min_count=min_count)} do so for service-level outcomes. "
         f"{never_text} never record patient-level outcomes."
     )
 
@@ -81,13 +81,14 @@ def _yes(df: pd.DataFrame, column: str) -> tuple[int, int]:
     return int((answered == "Yes").sum()), len(answered)
 
 
-def measures_summary(df: pd.DataFrame, measures: pd.DataFrame) -> str:
+def measures_summary(df: pd.DataFrame, measures: pd.DataFrame, min_count: int = 0) -> str:
     top = measures.iloc[0]
     return (
-        f"{prose.count_of(*_yes(df, 'uses_outcome_measures'))} use quantitative outcome measures, and "
-        f"{prose.count_of(*_yes(df, 'captures_qualitative'))} capture qualitative data. Among the "
+        f"{prose.count_of(*_yes(df, 'uses_outcome_measures'), min_count=min_count)} use quantitative outcome measures, and "
+        f"{prose.count_of(*_yes(df, 'captures_qualitative'), min_count=min_count)} capture qualitative data. Among the "
         f"{int(top['denominator']):,} measure users, the most used measure is {top['label']}, "
-        f"used by {prose.count_of(int(top['n']), int(top['denominator']))}; @fig-measures shows the others."
+        f"used by {prose.count_of(int(top['n']), int(top['denominator']), min_count=min_count, both_sides=False)}; "
+        "@fig-measures shows the others."
     )
 
 
@@ -157,11 +158,13 @@ def brant_summary(brant: pd.DataFrame) -> str:
     )
 
 
-def helps_summary(helps: pd.DataFrame) -> str:
+def helps_summary(helps: pd.DataFrame, min_count: int = 0) -> str:
     ranked = helps[helps["option"] != "helps_none"]
     first, second = ranked.iloc[0], ranked.iloc[1]
+    second_share = (disclosure.MARKER if disclosure.primary([second["n"]], min_count)[0]
+                    else prose.percent(second["percent"]))
     return (
         f"The most chosen option is {first['label'].lower()} "
-        f"({prose.count_of(int(first['n']), int(first['denominator']))}), followed by "
-        f"{second['label'].lower()} ({prose.percent(second['percent'])})."
+        f"({prose.count_of(int(first['n']), int(first['denominator']), min_count=min_count, both_sides=False)}), "
+        f"followed by {second['label'].lower()} ({second_share})."
     )
