@@ -29,7 +29,7 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import describe, narrative, plots, report, tables
+from helpers import describe, disclosure, narrative, plots, report, tables
 
 df = report.load(data_file)
 min_count = report.suppression_threshold(df, min_cell_count)
@@ -44,13 +44,14 @@ display(Markdown(narrative.data_statement(df, min_cell_count)))
 
 # %%
 #| echo: false
-display(Markdown(narrative.frequency_summary(df)))
+display(Markdown(narrative.frequency_summary(df, min_count)))
 
 # %%
 #| label: fig-frequency
 #| fig-cap: "How often link workers record patient-level and service-level outcomes (percent of respondents)."
 #| echo: false
-plots.diverging_likert(describe.likert_distribution(df, narrative.FREQUENCY_ITEMS))
+plots.diverging_likert(disclosure.protect_frequencies(describe.likert_distribution(df, narrative.FREQUENCY_ITEMS), min_count,
+                                                      published_sums=disclosure.derived_sums()))
 
 # %%
 #| label: tbl-frequency
@@ -64,20 +65,20 @@ tables.frequency_table_gt(narrative.frequency_items_table(df), min_count=min_cou
 # %%
 #| echo: false
 measures = describe.multiple_response(df, narrative.MEASURE_COLUMNS)
-display(Markdown(narrative.measures_summary(df, measures)))
+display(Markdown(narrative.measures_summary(df, measures, min_count)))
 
 # %%
 #| label: fig-measures
 #| fig-cap: "Outcome measures used, among link workers who use quantitative measures (percent with Wilson 95% CI)."
 #| echo: false
-plots.bar_with_ci(measures)
+plots.bar_with_ci(disclosure.protect_frequencies(measures, min_count))
 
 # %% [markdown]
 # ## When outcomes are recorded
 
 # %%
 #| echo: false
-timing = describe.frequency_table(df, "recording_timing")
+timing = disclosure.protect_frequencies(describe.frequency_table(df, "recording_timing"), min_count)
 display(Markdown(narrative.timing_summary(timing)))
 
 # %%

@@ -29,7 +29,7 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import describe, narrative, plots, report, tables
+from helpers import describe, disclosure, narrative, plots, report, tables
 
 df = report.load(data_file)
 min_count = report.suppression_threshold(df, min_cell_count)
@@ -42,13 +42,13 @@ display(Markdown(narrative.data_statement(df, min_cell_count)))
 
 # %%
 #| echo: false
-display(Markdown(narrative.helps_summary(helps)))
+display(Markdown(narrative.helps_summary(helps, min_count)))
 
 # %%
 #| label: fig-helps
 #| fig-cap: "What would help link workers record outcomes (percent of respondents with Wilson 95% CI)."
 #| echo: false
-plots.bar_with_ci(helps)
+plots.bar_with_ci(disclosure.protect_frequencies(helps, min_count))
 
 # %%
 #| label: tbl-helps

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from helpers import paths
-from helpers.build import cli, execute
+from helpers.build import cli, execute, guard
 
 CORPUS = paths.TESTS / "bad_inputs"
 CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text(encoding="utf-8"))
@@ -24,6 +24,7 @@ def test_build_refuses_broken_file_before_executing(name, tmp_path, capsys, monk
     out = tmp_path / "out"
     out.mkdir()
     (out / "report.html").write_text("previous report\n", encoding="utf-8")
+    guard.mark_output(out)  # an earlier output of the build
     before = _snapshot(out)
     raw = (CORPUS / name).read_bytes()
     executed = []

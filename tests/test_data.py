@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import data, paths
+from helpers import data, paths, validate
 from helpers.data import canonical_name, load_survey
 from helpers.validate import SurveyValidationError
 
@@ -256,13 +256,27 @@ def test_raw_file_is_never_modified(tmp_path, valid_frame, monkeypatch):
     load(path)
     load(path, cache=True)
     assert (path.read_bytes(), os.stat(path).st_mtime_ns) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.sav", "root"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.sav"]  # and no copy of it anywhere
+
+
+def test_real_data_are_cached_only_inside_a_build_output_folder(tmp_path, valid_csv, monkeypatch):
+    monkeypatch.setattr(paths, "ROOT", tmp_path / "root")
+    monkeypatch.delenv("HELPERS_SURVEY_CACHE_DIR", raising=False)
+    assert load_survey(valid_csv, cache=True).attrs["source"] == "real"
+    assert not (tmp_path / "root").exists()  # no pickle of the microdata in <repo>/.build/cache
+    assert validate.main([str(valid_csv)]) == 0
+    assert not (tmp_path / "root").exists()
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(f"sha256: {data.file_sha256(valid_csv)}\n")
+    assert load_survey(valid_csv, cache=True, manifest=manifest).attrs["source"] == "synthetic"
+    assert len(list((tmp_path / "root" / ".build" / "cache").glob("survey-*.pkl"))) == 1
 
 
 def test_cache_reuses_a_load(tmp_path, valid_csv, valid_frame, monkeypatch):
     monkeypatch.setattr(paths, "ROOT", tmp_path / "root")
+    monkeypatch.setenv("HELPERS_SURVEY_CACHE_DIR", str(tmp_path / "out" / ".build" / "cache"))
     first = load_survey(valid_csv, cache=True)
-    files = list((tmp_path / "root" / ".build" / "cache").glob("survey-*.pkl"))
+    files = list((tmp_path / "out" / ".build" / "cache").glob("survey-*.pkl"))
     assert len(files) == 1 and not list(files[0].parent.glob(".tmp-*"))
 
     def no_reading(*args, **kwargs):
@@ -280,6 +294,7 @@ def test_cache_reuses_a_load(tmp_path, valid_csv, valid_frame, monkeypatch):
     files[0].write_bytes(b"garbage")  # a corrupt entry is ignored, not trusted
     monkeypatch.undo()
     monkeypatch.setattr(paths, "ROOT", tmp_path / "root")
+    monkeypatch.setenv("HELPERS_SURVEY_CACHE_DIR", str(tmp_path / "out" / ".build" / "cache"))
     same(load_survey(valid_csv, cache=True), valid_frame)
 
 

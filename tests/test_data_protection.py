@@ -11,7 +11,7 @@ import sys
 import pandas as pd
 import pytest
 
-from helpers import paths, report, tables
+from helpers import disclosure, paths, report, tables
 from helpers.build import cli
 
 SURVEY_ID_PATTERN = r"SYN-\d{4}"
@@ -73,7 +73,8 @@ def test_small_cells_are_suppressed_for_real_data_only():
     threshold = report.suppression_threshold(frame, 5)
     shown = tables.table_one_frame(frame, ["gender"], min_count=threshold).to_string()
     assert threshold == 5
-    assert "<5" in shown and "3 (" not in shown and "1 (" not in shown
+    assert disclosure.MARKER in shown and "3 (" not in shown and "1 (" not in shown
+    assert "20 (" not in shown  # 24 - 20 would give the two small cells' sum, 4: too few values
     frame.attrs["source"] = "synthetic"
     assert report.suppression_threshold(frame, 5) == 0
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import describe, models, tables
+from helpers import describe, disclosure, models, tables
 from helpers.codebook import load_codebook
 
 from _random_survey import YES_NO, random_survey
@@ -102,8 +102,12 @@ def test_table_one_denominators_and_groups(survey):
 def test_table_one_suppression(survey):
     small = survey.iloc[:30]
     frame = tables.table_one_frame(small, ["ethnicity"], min_count=10)
-    cells = frame["Overall"].tolist()
-    assert all(c == "<10" or int(c.split()[0]) >= 10 for c in cells)
+    answers = frame.loc[frame["level"] != "Missing", "Overall"].tolist()
+    assert all(c == disclosure.MARKER or int(c.split()[0]) >= 10 for c in answers)
+    assert answers.count(disclosure.MARKER) != 1  # never one hidden cell alone: 30 - the others gives it
+    # item non-response is shown: the percentages of the answers give the denominator away anyway
+    missing = int(small["ethnicity"].isna().sum())
+    assert frame.loc[frame["level"] == "Missing", "Overall"].tolist() == ([str(missing)] if missing else [])
 
 
 # ------------------------------------------------------------------------------- OR table
@@ -162,8 +166,11 @@ def test_frequency_table_gt(survey):
     dist = describe.likert_distribution(survey, ["patient_outcome_freq", "service_outcome_freq"])
     grouped = tables.frequency_table_frame(dist)
     assert list(grouped.columns[:2]) == ["group", "label"] and len(grouped) == 10
-    suppressed = tables.frequency_table_frame(freq.assign(n=[3, 100, 137]), min_count=5)
-    assert suppressed.loc[0, ["n", "percent", "95% CI"]].tolist() == ["<5"] * 3
+    suppressed = tables.frequency_table_frame(freq.assign(n=[3, 100, 137], denominator=240), min_count=5)
+    assert suppressed.loc[0, ["n", "percent", "95% CI"]].tolist() == [disclosure.MARKER] * 3
+    # the complement: the smallest other level, else 240 - 100 - 137 = 3
+    assert suppressed.loc[1, ["n", "percent", "95% CI"]].tolist() == [disclosure.MARKER] * 3
+    assert suppressed.loc[2, "n"] == 137
 
 
 def test_wald_and_brant_tables(survey):

@@ -239,7 +239,7 @@ def test_cli_several_files_missing_file_and_usage(capsys, valid_csv, tmp_path, m
     out, err = capsys.readouterr()
     assert out.startswith("survey_valid.csv: valid")
     assert err.splitlines()[0] == "nope.csv: file not found"
-    assert err.splitlines()[1].endswith(": unsupported file without an extension: use .csv (UTF-8), .xlsx, .sav or .dta")
+    assert err.splitlines()[1].endswith(": is a folder, not a survey file: give the path of the export itself")
     assert main([]) == 2
     assert "usage: python -m helpers validate" in capsys.readouterr().err
     assert main(["--help"]) == 0

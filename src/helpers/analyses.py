@@ -78,7 +78,12 @@ def brant_tests(df: pd.DataFrame) -> pd.DataFrame:
             subset = df[keep].copy()
             for column in {t.split("[", 1)[0] for t in sparse}:
                 subset[column] = subset[column].cat.remove_unused_categories()
-            refit = brant.brant_test(subset, assoc["outcome"], assoc["exposure"], covariates)
-            omnibus = refit[refit["term"] == "Omnibus"].assign(term=SPARSE_EXCLUDED)
+            try:
+                refit = brant.brant_test(subset, assoc["outcome"], assoc["exposure"], covariates)
+                omnibus = refit[refit["term"] == "Omnibus"].assign(term=SPARSE_EXCLUDED)
+            except ValueError as exc:  # e.g. a covariate left with one level: no test, say why
+                omnibus = test.iloc[[0]].assign(term=SPARSE_EXCLUDED, chi2=float("nan"), p_value=float("nan"),
+                                                computable=False, reason=f"{brant.NOT_COMPUTABLE}: {exc}",
+                                                n=int(keep.sum()))
             frames.append(omnibus.assign(outcome=assoc["outcome"], exposure=assoc["exposure"]))
     return pd.concat(frames, ignore_index=True)

@@ -23,9 +23,11 @@ How a raw export is read:
   as "Yes"; options of a question the respondent was not asked (skip logic) are NA.
 The file is only read. Every problem is collected and raised at once as SurveyValidationError.
 
-A successful load is cached under .build/cache (key: file sha256, codebook, this code), so the
-notebooks of one build do not re-read and re-check the same file; set HELPERS_SURVEY_CACHE=0 to
-turn it off.
+A successful load is cached (key: file sha256, codebook, this code), so the notebooks of one
+build do not re-read and re-check the same file: in $HELPERS_SURVEY_CACHE_DIR when set (the
+build sets OUT/.build/cache, inside its output folder, and deletes it after a run on real data),
+otherwise in .build/cache for the bundled synthetic data only. Real data are never cached
+outside a build's output folder. HELPERS_SURVEY_CACHE=0 turns the cache off.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ import yaml
 from helpers import paths
 from helpers.codebook import MISSING, Codebook, load_codebook
 from helpers.codemap import needs_confirmation, unconfirmed_problem, with_codes_file
-from helpers.validate import Problem, SurveyValidationError, asked, check_frame, format_list
+from helpers.validate import Problem, SurveyValidationError, asked, check_frame, clip, format_list
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 # Text that records a tick-box state in some platforms' exports (REDCap, Smart Survey).
@@ -255,17 +257,15 @@ def _read_text(value: str, spec: _Spec, labels):
 
 def read_column(series: pd.Series, spec: _Spec, labels) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(values: levels / None / unmatched raw values, kinds, hows) for one column."""
-    values, kinds, hows = [], [], []
-    memo: dict = {}
-    for value in series:
-        key = (type(value), value) if not _is_missing(value) else None
-        if key not in memo:
-            memo[key] = read_cell(value, spec, labels)
-        level, kind, how = memo[key]
-        values.append(level)
-        kinds.append(kind)
-        hows.append(how)
-    return tuple(pd.Series(x, index=series.index, dtype=object) for x in (values, kinds, hows))
+    # Each distinct raw value is read once (a survey column holds a handful of them).
+    codes, uniques = pd.factorize(series if pd.api.types.is_numeric_dtype(series.dtype) else series.astype(object),
+                                  use_na_sentinel=True)
+    read = [read_cell(u, spec, labels) for u in uniques] + [read_cell(None, spec, labels)]  # code -1: missing
+    columns = [np.empty(len(read), dtype=object) for _ in range(3)]
+    for i, cell in enumerate(read):
+        for column, value in zip(columns, cell):
+            column[i] = value
+    return tuple(pd.Series(column[codes], index=series.index, dtype=object) for column in columns)
 
 
 def codes_read(series: pd.Series, hows: pd.Series) -> dict[int, int]:
@@ -314,8 +314,8 @@ def _mixed_problem(name: str, values: pd.Series, kinds: pd.Series, matched: pd.S
         return None
     minority, majority = (codes, labels) if codes.sum() <= labels.sum() else (labels, codes)
     first = lambda mask: " ".join(str(values[mask].iloc[0]).split())  # noqa: E731
-    example_min = first(minority)
-    example_maj = first(majority)
+    example_min = clip(first(minority))
+    example_maj = clip(first(majority))
     what_min = "numeric codes" if minority is codes else "text labels"
     what_maj = "text labels" if minority is codes else "numeric codes"
     return Problem(
@@ -480,7 +480,13 @@ def _code_fingerprint() -> str:
 
 
 def cache_dir() -> Path:
-    return paths.ROOT / ".build" / "cache"
+    folder = os.environ.get("HELPERS_SURVEY_CACHE_DIR")
+    return Path(folder) if folder else paths.ROOT / ".build" / "cache"
+
+
+def _may_cache(source: str) -> bool:
+    """A real file's microdata are cached only inside a build's output folder."""
+    return source == "synthetic" or bool(os.environ.get("HELPERS_SURVEY_CACHE_DIR"))
 
 
 def _cache_path(sha256: str, codebook: Codebook) -> Path:
@@ -557,7 +563,8 @@ def load_survey(
         except OSError:
             sha = None
     cached = None
-    use_cache = sha is not None and _cache_enabled(cache)
+    source = source_of(sha, manifest) if sha else "real"
+    use_cache = sha is not None and _cache_enabled(cache) and _may_cache(source)
     if use_cache:
         cached = _cache_read(_cache_path(sha, codebook))
     if cached is not None:
@@ -567,7 +574,7 @@ def load_survey(
         if use_cache:
             _cache_write(_cache_path(sha, codebook), df, ignored)
     df.attrs = {
-        "source": source_of(sha, manifest) if sha else "real",
+        "source": source,
         "file": name,
         "sha256": sha,
         "ignored_columns": list(ignored),

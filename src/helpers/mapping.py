@@ -186,14 +186,26 @@ def mapping_frame(path: str | os.PathLike | None = None, codebook: Codebook | No
 
 
 def suppressed(frame: pd.DataFrame, min_count: int) -> pd.DataFrame:
-    """The frame with counts 1..min_count-1 shown as '<min_count' (for files and the report).
-    Only `n` is touched: raw values such as '3' look like counts but are codes."""
+    """The frame with counts 1..min_count-1 hidden (for files and the report), with
+    complementary suppression (helpers.disclosure): a raw column's counts add up to the number
+    of rows, so one hidden count alone would be the difference. Hidden counts show
+    disclosure.MARKER. Only `n` is touched: raw values such as '3' look like counts but are codes."""
+    from helpers import disclosure
+
     out = frame.copy()
     n = out["n"]
-    small = (n.notna() & (n > 0) & (n < min_count)).fillna(False).to_numpy(dtype=bool)
-    out["n"] = n.astype(object).where(n.notna(), "")
+    shown = n.astype(object).where(n.notna(), "")
     if min_count and min_count > 1:
-        out.loc[small, "n"] = f"<{min_count}"
+        for _, rows in out.groupby("raw_column", sort=False).groups.items():
+            rows = [r for r in rows if pd.notna(n.loc[r])]
+            if len(rows) < 2:
+                continue
+            counts = [int(n.loc[r]) for r in rows]
+            hidden = disclosure.protect_sums(counts, min_count, [list(range(len(rows)))])
+            for r, h in zip(rows, hidden):
+                if h:
+                    shown.loc[r] = disclosure.MARKER
+    out["n"] = shown
     return out
 
 

@@ -11,7 +11,7 @@ import importlib.metadata
 
 import pandas as pd
 
-from helpers import describe, models, paths, prose
+from helpers import describe, disclosure, models, paths, prose
 from helpers.codebook import load_codebook
 
 FREQUENCY_ITEMS = ["patient_outcome_freq", "service_outcome_freq"]
@@ -65,14 +65,18 @@ def sample_summary(df: pd.DataFrame) -> str:
     )
 
 
-def frequency_summary(df: pd.DataFrame) -> str:
+def frequency_summary(df: pd.DataFrame, min_count: int = 0) -> str:
     patient = _yes(df, "patient_outcomes_often")
     service = _yes(df, "service_outcomes_often")
-    never = describe.frequency_table(df, "patient_outcome_freq").set_index("level").loc["Never"]
+    # the same disclosure control as the frequency table and figure of these items
+    items = disclosure.protect_frequencies(frequency_items_table(df), min_count, published_sums=disclosure.derived_sums())
+    never = items.loc[(items["item"] == load_codebook().label("patient_outcome_freq")) & (items["level"] == "Never")].iloc[0]
+    never_text = (f"{disclosure.MARKER} (a suppressed count) of {int(never['denominator']):,}" if never["suppressed"]
+                  else prose.count_of(int(never['n']), int(never['denominator'])))
     return (
-        f"{prose.count_of(*patient)} link workers record or monitor patient-level outcomes often or "
-        f"very often, and {prose.count_of(*service)} do so for service-level outcomes. "
-        f"{prose.count_of(int(never['n']), int(never['denominator']))} never record patient-level outcomes."
+        f"{prose.count_of(*patient, min_count=min_count)} link workers record or monitor patient-level outcomes often or "
+        f"very often, and {prose.count_of(*service, min_count=min_count)} do so for service-level outcomes. "
+        f"{never_text} never record patient-level outcomes."
     )
 
 
@@ -91,20 +95,23 @@ def _yes(df: pd.DataFrame, column: str) -> tuple[int, int]:
     return int((answered == "Yes").sum()), len(answered)
 
 
-def measures_summary(df: pd.DataFrame, measures: pd.DataFrame) -> str:
+def measures_summary(df: pd.DataFrame, measures: pd.DataFrame, min_count: int = 0) -> str:
     top = measures.iloc[0]
     return (
-        f"{prose.count_of(*_yes(df, 'uses_outcome_measures'))} use quantitative outcome measures, and "
-        f"{prose.count_of(*_yes(df, 'captures_qualitative'))} capture qualitative data. Among the "
+        f"{prose.count_of(*_yes(df, 'uses_outcome_measures'), min_count=min_count)} use quantitative outcome measures, and "
+        f"{prose.count_of(*_yes(df, 'captures_qualitative'), min_count=min_count)} capture qualitative data. Among the "
         f"{int(top['denominator']):,} measure users, the most used measure is {top['label']}, "
-        f"used by {prose.count_of(int(top['n']), int(top['denominator']))}; @fig-measures shows the others."
+        f"used by {prose.count_of(int(top['n']), int(top['denominator']), min_count=min_count, both_sides=False)}; "
+        "@fig-measures shows the others."
     )
 
 
 def timing_summary(timing: pd.DataFrame) -> str:
     rows = timing.set_index("level")
     denominator = int(rows["denominator"].iloc[0])
-    parts = [f"{prose.percent(rows.loc[level, 'percent'])} {level.lower()}" for level in rows.index]
+    hidden = rows["suppressed"] if "suppressed" in rows.columns else pd.Series(False, index=rows.index)
+    parts = [f"{disclosure.MARKER if hidden[level] else prose.percent(rows.loc[level, 'percent'])} {level.lower()}"
+             for level in rows.index]
     return (
         f"Of the {denominator:,} respondents asked when they record outcomes, "
         f"{prose.listing(parts)} (@fig-timing)."
@@ -179,11 +186,13 @@ def brant_summary(brant: pd.DataFrame) -> str:
     return " ".join(sentences)
 
 
-def helps_summary(helps: pd.DataFrame) -> str:
+def helps_summary(helps: pd.DataFrame, min_count: int = 0) -> str:
     ranked = helps[helps["option"] != "helps_none"]
     first, second = ranked.iloc[0], ranked.iloc[1]
+    second_share = (disclosure.MARKER if disclosure.primary([second["n"]], min_count)[0]
+                    else prose.percent(second["percent"]))
     return (
         f"The most chosen option is {first['label'].lower()} "
-        f"({prose.count_of(int(first['n']), int(first['denominator']))}), followed by "
-        f"{second['label'].lower()} ({prose.percent(second['percent'])})."
+        f"({prose.count_of(int(first['n']), int(first['denominator']), min_count=min_count, both_sides=False)}), "
+        f"followed by {second['label'].lower()} ({second_share})."
     )

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import style
+from helpers.disclosure import MARKER as SUPPRESSED
 from helpers.models import MODEL_NAMES
 from helpers.tables import row_labels
 
@@ -244,7 +245,9 @@ def bar_with_ci(
     ax.set_xlabel(xlabel)
     if annotate and {"n", "denominator"} <= set(freq.columns):
         for yi, hi, n, d in zip(y, high, freq["n"], freq["denominator"]):
-            ax.annotate(f"{int(n)}/{int(d)}", (hi, yi), xytext=(4, 0), textcoords="offset points",
+            # a count hidden by disclosure control (NaN) shows the marker, and no bar
+            text = f"{int(n)}/{int(d)}" if n == n else f"{SUPPRESSED}/{int(d)}"
+            ax.annotate(text, (0 if hi != hi else hi, yi), xytext=(4, 0), textcoords="offset points",
                         va="center", fontsize=mpl.rcParams["font.size"] - 2, color="#333333")
     if title:
         ax.set_title(title)

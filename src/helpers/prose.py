@@ -14,7 +14,7 @@ SYNTHETIC_STATEMENT = (
 )
 REAL_STATEMENT = (
     "**Survey data.** These results are computed on the survey file `{file}` ({n} respondents). "
-    "Counts below {threshold} are suppressed in tables."
+    "Counts below {threshold}, and the cells from which one could be worked out, are shown as [c]."
 )
 
 
@@ -36,8 +36,14 @@ def percent(value: float, decimals: int = 1) -> str:
     return f"{value:.{decimals}f}%"
 
 
-def count_of(n: int, denominator: int, decimals: int = 1) -> str:
-    """'235 of 409 (57.5%)'."""
+def count_of(n: int, denominator: int, decimals: int = 1, min_count: int = 0, both_sides: bool = True) -> str:
+    """'235 of 409 (57.5%)'; '[c] of 409' when `n` (or, with `both_sides`, the rest
+    `denominator - n`) is a count of 1 to min_count - 1 (disclosure control, as in the tables)."""
+    from helpers.disclosure import MARKER
+
+    small = lambda c: min_count > 1 and 0 < c < min_count  # noqa: E731
+    if small(n) or (both_sides and small(denominator - n)):
+        return f"{MARKER} of {denominator:,} (a suppressed count)"
     share = 100 * n / denominator if denominator else float("nan")
     return f"{n:,} of {denominator:,} ({percent(share, decimals)})"
 

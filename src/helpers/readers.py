@@ -3,8 +3,12 @@
 One reader per format; each returns a `RawTable` or raises `SurveyValidationError` with one line
 per problem. Nothing here knows the codebook's levels: `helpers.data` maps names and values.
 
-- .csv: UTF-8 (with or without BOM), comma-separated, first row the header.
-- .xlsx: the first sheet, first row the header.
+- .csv: UTF-8 (with or without BOM), comma-separated, first row the header; Qualtrics' two
+  extra header rows (question text, then ``{"ImportId": ...}``) are recognised and skipped.
+  Gzip, HTML and JSON files saved as .csv are named as such; a value over MAX_CELL_CHARS
+  characters or spanning lines (a stray quote) is reported by column and row, never shown.
+- .xlsx: the first sheet, first row the header (if the survey is on another sheet, its name is
+  given).
 - .sav / .zsav (SPSS) and .dta (Stata), through pyreadstat: codes plus their value labels;
   user-defined missing values are read as missing.
 
@@ -16,13 +20,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from helpers.validate import Problem, SurveyValidationError, format_list
+from helpers.validate import Problem, SurveyValidationError, clip, format_list
 
 FORMATS = {".csv": "CSV", ".xlsx": "Excel", ".sav": "SPSS", ".zsav": "SPSS", ".dta": "Stata"}
 HINTS = {
@@ -35,6 +41,9 @@ HINTS = {
 }
 # How far down a sheet to look for a header hidden under title rows.
 HEADER_SEARCH_ROWS = 10
+# No answer of the survey is this long: a longer cell is a stray quote or a pasted document.
+MAX_CELL_CHARS = 2000
+_QUALTRICS_IMPORT_ID = re.compile(r'^\s*\{\s*"ImportId"\s*:')
 
 
 @dataclass
@@ -54,14 +63,16 @@ def read_raw(path: Path, known: Callable[[str], bool] = lambda name: False) -> R
     codebook column; it lets title rows above the header be recognised."""
     name = path.name
     suffix = path.suffix.lower()
+    if not path.exists():
+        _fail(name, "file not found")
+    if path.is_dir():
+        _fail(name, "is a folder, not a survey file: give the path of the export itself")
+    if not path.is_file():  # never opened: a named pipe would block
+        _fail(name, "is not a regular file (a named pipe or a device): save the export as a file")
     if suffix not in FORMATS:
         hint = HINTS.get(suffix, "use .csv (UTF-8), .xlsx, .sav or .dta")
         what = f"file type {suffix!r}" if suffix else "file without an extension"
         _fail(name, f"unsupported {what}: {hint}")
-    if not path.exists():
-        _fail(name, "file not found")
-    if not path.is_file():
-        _fail(name, "not a file")
     try:
         size = path.stat().st_size
     except OSError as err:
@@ -115,6 +126,15 @@ def _table(file: str, rows: list[list], known: Callable[[str], bool], where: str
         _fail(file, f"the header is on {line} {header_at + 1}, not {line} 1: delete the title "
                     f"or blank rows above it{title}")
     header = ["" if _blank(c) else str(c).strip() for c in rows[0]]
+    seen: dict[str, list[int]] = {}
+    for j, h in enumerate(header):
+        if h:
+            seen.setdefault(h.casefold(), []).append(j + 1)
+    twice = [(header[js[0] - 1], js) for js in seen.values() if len(js) > 1]
+    if twice:
+        name, js = twice[0]
+        _fail(file, f"the header names column {clip(name)!r} {len(js)} times (columns "
+                    f"{', '.join(map(str, js))}, counting from 1): keep one of them", (name,))
     body = rows[1:]
     width = len(header)
     too_long = [i + 1 for i, r in enumerate(body)
@@ -122,7 +142,7 @@ def _table(file: str, rows: list[list], known: Callable[[str], bool], where: str
     if too_long:
         _fail(file, f"more cells than the header's {width} columns (an unquoted comma in a value, "
                     "or a column without a name)", rows=tuple(too_long))
-    cells = [list(r[:width]) + [None] * (width - len(r)) for r in body]
+    cells = [r if len(r) == width else list(r[:width]) + [None] * (width - len(r)) for r in body]
     index = [i + 1 for i, r in enumerate(cells) if not all(_blank(c) for c in r)]
     cells = [cells[i - 1] for i in index]
     # Unnamed columns: drop if empty (spreadsheet debris), otherwise a problem.
@@ -138,7 +158,9 @@ def _table(file: str, rows: list[list], known: Callable[[str], bool], where: str
         _fail(file, f"column{'s' if len(unnamed) > 1 else ''} {which} (counting from 1) "
                     "hold values but have no name in the header")
     names = [header[j] for j in keep]
-    frame = pd.DataFrame([[r[j] for j in keep] for r in cells], columns=names, index=index, dtype=object)
+    if keep != list(range(width)):
+        cells = [[r[j] for j in keep] for r in cells]
+    frame = pd.DataFrame(cells, columns=names, index=index, dtype=object)
     frame.index.name = "row"
     return frame
 
@@ -146,6 +168,8 @@ def _table(file: str, rows: list[list], known: Callable[[str], bool], where: str
 def _read_csv(path: Path, known: Callable[[str], bool]) -> RawTable:
     name = path.name
     data = path.read_bytes()
+    if data.startswith(b"\x1f\x8b"):
+        _fail(name, "is gzip-compressed, not a text file: decompress it (gunzip) and give the .csv inside")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         _fail(name, "the file is UTF-16 text (Excel 'Unicode Text'): save it as 'CSV UTF-8 (comma delimited)'")
     if not data.strip(b" \t\r\n\ufeff"):
@@ -157,7 +181,10 @@ def _read_csv(path: Path, known: Callable[[str], bool]) -> RawTable:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         _encoding_problem(name, data)
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    _not_a_table(name, text)
+    rows, starts = _csv_rows(text)
+    _long_cells(name, rows, starts)
+    rows = _skip_qualtrics_rows(rows)
     header = next((r for r in rows if r), [])
     if len(header) == 1:
         for sep, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
@@ -165,6 +192,64 @@ def _read_csv(path: Path, known: Callable[[str], bool]) -> RawTable:
                 _fail(name, f"columns are separated by {label}, not commas: save it as "
                             "'CSV UTF-8 (comma delimited)'")
     return RawTable(_table(name, rows, known, "CSV"), kind="CSV file")
+
+
+def _not_a_table(name: str, text: str) -> None:
+    """HTML or JSON saved under .csv."""
+    head = text.lstrip("\ufeff \t\r\n")[:2000]
+    lowered = head.casefold()
+    if lowered.startswith(("<!doctype html", "<html", "<?xml")) or (lowered.startswith("<") and "<html" in lowered):
+        _fail(name, "is a web page (HTML), not a comma-separated table: download the survey export itself "
+                    "(CSV), not the page that links to it")
+    if head.startswith(("{", "[")):
+        _fail(name, "is JSON text, not a comma-separated table: export the survey as CSV (or .sav/.xlsx)")
+
+
+def _csv_rows(text: str) -> tuple[list[list[str]], list[int]]:
+    """The records of a CSV text and the line each starts on. Cells of any length are read
+    (then reported by _long_cells, not by a csv.Error)."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, min(sys.maxsize, len(text) + 1)))
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        rows, starts, line = [], [], 1
+        same: dict[str, str] = {}  # one object per distinct cell text: most answers repeat
+        for row in reader:
+            rows.append(list(map(same.setdefault, row, row)))
+            starts.append(line)
+            line = reader.line_num + 1
+    finally:
+        csv.field_size_limit(limit)
+    return rows, starts
+
+
+def _long_cells(name: str, rows: list[list[str]], starts: list[int]) -> None:
+    """A value spanning lines or longer than any answer: say where, never what (it would show
+    other respondents' answers)."""
+    header = rows[0] if rows else []
+    ends = [*starts[1:], None]
+    for i, row in enumerate(rows[1:], start=1):
+        spans = ends[i] is not None and ends[i] - starts[i] > 1
+        if not spans and sum(map(len, row)) <= MAX_CELL_CHARS:
+            continue  # the usual row: one line, short cells
+        for j, cell in enumerate(row):
+            lines = cell.count("\n") + 1
+            if lines > 1 or len(cell) > MAX_CELL_CHARS:
+                column = header[j].strip() if j < len(header) else f"#{j + 1}"
+                span = f", spanning {lines} lines," if lines > 1 else ""
+                cause = ("a double quote (\") that is never closed, probably: it swallows the lines after it"
+                         if lines > 1 else "no answer is this long")
+                _fail(name, f"a value of {len(cell):,} characters{span} starting on line {starts[i]}: {cause} "
+                            "(the value is not shown)", (column,), (i,))
+
+
+def _skip_qualtrics_rows(rows: list[list[str]]) -> list[list[str]]:
+    """Qualtrics exports put the question text and an ImportId row under the header."""
+    if len(rows) >= 3:
+        ids = [c for c in rows[2] if c.strip()]
+        if ids and sum(bool(_QUALTRICS_IMPORT_ID.match(c)) for c in ids) >= len(ids) / 2:
+            return [rows[0], *rows[3:]]
+    return rows
 
 
 def _encoding_problem(name: str, data: bytes):
@@ -215,6 +300,12 @@ def _read_xlsx(path: Path, known: Callable[[str], bool]) -> RawTable:
         sheet = wb.worksheets[0]
         rows = [list(r) for r in sheet.iter_rows(values_only=True)]
         title = sheet.title
+        if _header_row(rows, known) is None:
+            for number, other in enumerate(wb.worksheets[1:], start=2):
+                head = [list(r) for r in other.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)]
+                if _header_row(head, known) is not None:
+                    _fail(name, f"the survey is on sheet {clip(other.title)!r} (sheet {number}), not on the first "
+                                f"sheet {clip(title)!r}: move it first, or save that sheet alone as .xlsx or .csv")
     finally:
         wb.close()
     if not rows or all(all(_blank(c) for c in r) for r in rows):
@@ -245,7 +336,7 @@ def _read_stats(path: Path, suffix: str) -> RawTable:
     labels = {}
     for column, mapping in (meta.variable_value_labels or {}).items():
         labels[column] = {float(k): str(v) for k, v in mapping.items() if _is_code(k)}
-    frame = df.astype(object).where(df.notna(), None)
+    frame = df  # numeric columns stay numeric (NaN = missing): an object copy doubles the memory
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
     return RawTable(frame, labels, labelled=True, kind=f"{what} file")
 

@@ -6,8 +6,9 @@ is a single plain ``<table>`` (thead/tbody, spanners, row groups; no nested tabl
 with a deterministic id, so pandoc can turn it into a Typst table for the PDF and nbval sees the
 same output on every run.
 
-``min_count`` (default 0 = off) suppresses small counts for real-data runs: counts in
-1..min_count-1 and every percentage computed from them are replaced by ``'<min_count'``.
+``min_count`` (default 0 = off) protects small counts for real-data runs (helpers.disclosure):
+counts in 1..min_count-1, and the complementary cells from which they could be derived, are
+shown as ``[c]`` together with every percentage and interval computed from them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 from great_tables import GT
 
+from helpers import disclosure
 from helpers.design import levels_of, parse_term
 from helpers.describe import frequency_table, multiple_response, wilson_ci
 from helpers.models import MODEL_NAMES, term_label
@@ -182,6 +184,13 @@ class ReportTable(GT):
         return self._tbl_data.to_string(index=False)
 
 
+def _suppression_note(gt, frame: pd.DataFrame, min_count: int):
+    """Explain the marker when a table shows it."""
+    if (frame.astype(object) == disclosure.MARKER).to_numpy().any():
+        gt = gt.tab_source_note(disclosure.NOTE.format(k=min_count))
+    return gt
+
+
 def report_table(frame: pd.DataFrame, prefix: str, **kwargs) -> ReportTable:
     """A table with a deterministic id and text form (nbval compares outputs run to run)."""
     return ReportTable(frame, id=_table_id(prefix, frame), **kwargs)
@@ -298,7 +307,47 @@ def table_one_frame(
     wide["_v"] = wide["variable"].map(order)
     wide = wide.sort_values("_v", kind="stable").drop(columns="_v").reset_index(drop=True)
     wide.columns.name = None
-    return suppress_small_cells(wide, min_count, count_columns=[])
+    if min_count and min_count > 1:
+        hidden = long.loc[_table_one_hidden(long, min_count)]
+        for variable, level, group in zip(hidden["variable"], hidden["level"], hidden["group"]):
+            wide.loc[(wide["variable"] == variable) & (wide["level"] == level), group] = disclosure.MARKER
+    return wide
+
+
+def _table_one_hidden(long: pd.DataFrame, k: int) -> np.ndarray:
+    """Rows of the long Table 1 frame to hide. Per variable, the levels of each group sum to the
+    group's denominator (group size minus its 'Missing' row, both shown), and with groups each
+    level's Overall count is the sum of its group counts plus up to the number of respondents
+    of no group (the grouping variable unanswered). Missing rows are shown: they are no answer,
+    and the percentages give the denominators away anyway."""
+    mask = np.zeros(len(long), dtype=bool)
+    for _, part in long.groupby("variable", sort=False):
+        part = part.loc[part["level"] != "Missing"]
+        where = part.index.to_numpy()
+        counts = part["n"].astype(int).to_numpy()
+        groups = list(dict.fromkeys(part["group"]))
+        index = {(lvl, g): i for i, (lvl, g) in enumerate(zip(part["level"], part["group"]))}
+        levels = list(dict.fromkeys(part["level"]))
+        by_group = {g: [index[(lvl, g)] for lvl in levels] for g in groups}
+        overall, others = groups[0], groups[1:]
+        no_group = sum(counts[by_group[overall]]) - sum(counts[by_group[g]].sum() for g in others)
+
+        def facts(puzzle, cells):
+            for g in groups:
+                puzzle.sum_is([cells[i] for i in by_group[g]], int(counts[by_group[g]].sum()))
+            if others:
+                for lvl in levels:
+                    extra = puzzle.unknown(0, no_group)
+                    puzzle.sums_equal([cells[index[(lvl, overall)]]],
+                                      [cells[index[(lvl, g)]] for g in others] + [extra])
+
+        def neighbours(i):
+            lvl, g = part["level"].iloc[i], part["group"].iloc[i]
+            return [j for j in range(len(part)) if part["level"].iloc[j] == lvl or part["group"].iloc[j] == g]
+
+        hidden = disclosure.protect(counts, k, facts, neighbours=neighbours)
+        mask[np.searchsorted(long.index.to_numpy(), where[hidden])] = True
+    return mask
 
 
 def table_one(
@@ -319,6 +368,7 @@ def table_one(
     gt = _gt(frame, "tbl-one", rowname_col="level", groupname_col="label")
     gt = gt.cols_label(**{k: v for k, v in totals.items() if k in frame.columns})
     gt = gt.tab_source_note("n (%) of respondents who answered each item; missing answers are excluded from the percentages.")
+    gt = _suppression_note(gt, frame, min_count)
     if title:
         gt = gt.tab_header(title=title)
     return gt
@@ -471,7 +521,11 @@ def frequency_table_frame(
         "" if _missing(lo) or _missing(hi) else f"{lo:.{digits}f}{DASH}{hi:.{digits}f}"
         for lo, hi in zip(frame["ci_low"], frame["ci_high"])
     ]
-    return suppress_small_cells(out, min_count, count_columns=["n"], dependent_columns=["percent", "95% CI"])
+    if min_count and min_count > 1:
+        hidden = disclosure.protect_frequencies(freq, min_count, published_sums=disclosure.derived_sums())["suppressed"]
+        for column in ("n", "percent", "95% CI"):
+            out[column] = disclosure.hide(out[column].astype(object), hidden.to_numpy())
+    return out
 
 
 def frequency_table_gt(
@@ -490,6 +544,7 @@ def frequency_table_gt(
     if label_header:
         gt = gt.tab_stubhead(label=label_header)
     gt = gt.tab_source_note("Percentages of respondents asked who answered; Wilson 95% confidence intervals.")
+    gt = _suppression_note(gt, frame, min_count)
     if title:
         gt = gt.tab_header(title=title)
     return gt
@@ -508,6 +563,7 @@ def multiple_response_by_frame(
     overall = multiple_response(df, columns, labels=labels, population=population)
     out = overall[["option", "label"]].copy()
     out["Overall"] = [format_count(n, p) for n, p in zip(overall["n"], overall["percent"])]
+    counts, denominators, names = [], [], []
     for level in levels_of(df[by]):
         sub = df.loc[df[by].astype(object) == level]
         if population is not None:
@@ -517,8 +573,22 @@ def multiple_response_by_frame(
         table = multiple_response(sub, columns, labels=labels, sort=False).set_index("option")
         name = f"{_label(by)}: {level} (n = {int(table['denominator'].iloc[0])})"
         out[name] = [format_count(table.loc[o, "n"], table.loc[o, "percent"]) for o in out["option"]]
+        counts.append([int(table.loc[o, "n"]) for o in out["option"]])
+        denominators.append(int(table["denominator"].iloc[0]))
+        names.append(name)
+    if min_count and min_count > 1:
+        # The overall counts are also in the report's figure of the same question: hide them
+        # only when small (as the figure does), and protect each row's split between groups.
+        overall_hidden = disclosure.primary(overall["n"], min_count)
+        out["Overall"] = disclosure.hide(out["Overall"], overall_hidden)
+        no_group = int(overall["denominator"].iloc[0]) - sum(denominators)
+        totals = [int(n) for n in overall["n"]]
+        matrix = np.array(counts, dtype=int).T
+        hidden = disclosure.protect_rows(matrix, totals, [no_group] * len(totals), min_count, overall_hidden)
+        for j, name in enumerate(names):
+            out[name] = disclosure.hide(out[name], hidden[:, j])
     out = out.rename(columns={"Overall": f"Overall (n = {int(overall['denominator'].iloc[0])})"})
-    return suppress_small_cells(out, min_count, count_columns=[])
+    return out
 
 
 def multiple_response_by(
@@ -533,6 +603,7 @@ def multiple_response_by(
     frame = multiple_response_by_frame(df, columns, by, labels, population, min_count).drop(columns="option")
     gt = _gt(frame, "tbl-mr", rowname_col="label")
     gt = gt.tab_source_note("n (%) of respondents asked in each group; respondents could tick several options.")
+    gt = _suppression_note(gt, frame, min_count)
     if title:
         gt = gt.tab_header(title=title)
     return gt

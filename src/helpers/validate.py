@@ -37,6 +37,9 @@ MIN_COMPLETE_ROWS = 50
 # Abbreviation of long lists in messages.
 MAX_ROWS_SHOWN = 5
 MAX_VALUES_SHOWN = 3
+# Longest value echoed in a message: a longer one is cut (it may hold other respondents' data,
+# e.g. after a stray quote).
+MAX_VALUE_CHARS = 60
 # Roles whose variables enter the models: an all-missing one makes the analysis impossible.
 MODEL_ROLES = ("outcome", "exposure", "confounder")
 
@@ -66,8 +69,14 @@ def format_rows(rows: Iterable[int]) -> str:
     return f"rows {shown} and {rest} more" if rest > 0 else f"rows {shown}"
 
 
+def clip(value, limit: int = MAX_VALUE_CHARS) -> str:
+    """A value as echoed in a message: on one line, at most `limit` characters."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
 def format_list(items: Sequence[str], limit: int = MAX_VALUES_SHOWN, quote: bool = True) -> str:
-    shown = [repr(str(i)) if quote else str(i) for i in items[:limit]]
+    shown = [repr(clip(i)) if quote else clip(i) for i in items[:limit]]
     rest = len(items) - limit
     return ", ".join(shown) + (f" and {rest} more" if rest > 0 else "")
 
@@ -243,7 +252,7 @@ def _level_problems(v: Variable, cases: pd.DataFrame, codebook: Codebook, labell
                 out.append(Problem(f"code {text} {what} ({expected})", (v.name,), tuple(rows)))
             else:
                 hint = _suggest(text, v.levels)
-                out.append(Problem(f"unknown label {text!r}{hint} ({expected})", (v.name,), tuple(rows)))
+                out.append(Problem(f"unknown label {clip(text)!r}{hint} ({expected})", (v.name,), tuple(rows)))
     return out
 
 
@@ -363,6 +372,8 @@ def _survey_problems(frame: pd.DataFrame, codebook: Codebook) -> list[Problem]:
                 "derived columns are recomputed on load: drop the column or fix it",
                 (d.name,), tuple(frame.index[bad])))
 
+    problems += _unanalysable_problems(frame, valid, codebook, all_missing)
+
     # Enough complete rows to fit the models.
     model = [v.name for v in codebook.variables.values()
              if v.role in MODEL_ROLES and v.name in valid and v.name not in all_missing]
@@ -372,6 +383,65 @@ def _survey_problems(frame: pd.DataFrame, codebook: Codebook) -> list[Problem]:
             problems.append(Problem(
                 f"only {complete} of {n} rows answer every outcome, exposure and confounder; "
                 f"the models need at least {MIN_COMPLETE_ROWS} (MIN_COMPLETE_ROWS)"))
+    return problems
+
+
+def _unanalysable_problems(frame: pd.DataFrame, valid: pd.DataFrame, codebook: Codebook,
+                           all_missing: set[str]) -> list[Problem]:
+    """Data that parse but cannot be analysed: an option column blank throughout while the
+    export records unticked boxes of its question; an outcome or exposure (or a derived outcome)
+    with a single answer; a question blank for everyone it was asked of."""
+    problems: list[Problem] = []
+    variables = [v for v in codebook.variables.values() if v.name in valid]
+
+    sets = dict.fromkeys(v.set for v in variables if v.type == "multiple" and v.set)
+    for name in sets:
+        options = [o for o in codebook.option_set(name) if o in valid]
+        unticked = [o for o in options if valid[o].eq("No").any()]
+        blank = [o for o in options if frame[o].isna().all()]
+        if unticked and blank and len(blank) < len(options):
+            answered = int(valid[options].notna().any(axis=1).sum())
+            problems.append(Problem(
+                f"blank in every row, although {answered} respondents answered the question and the export "
+                f"records unticked boxes of its other options as 'No' (e.g. {unticked[0]!r}): "
+                "the option's answers were lost in the export", tuple(blank)))
+
+    for v in variables:
+        if v.role not in ("outcome", "exposure") or v.name in all_missing:
+            continue
+        seen = list(dict.fromkeys(valid[v.name].dropna()))
+        if len(seen) == 1:
+            count = int(valid[v.name].notna().sum())
+            problems.append(Problem(
+                f"all {count} answers are {clip(seen[0])!r}: an {v.role} needs at least two different answers",
+                (v.name,)))
+    for d in codebook.derived.values():
+        if d.source not in valid or d.source in all_missing:
+            continue
+        answers = valid[d.source].dropna()
+        if len(answers) and len(set(answers.isin(d.events))) == 1 and answers.nunique() > 1:
+            which = "all" if answers.isin(d.events).all() else "none"
+            problems.append(Problem(
+                f"{which} of the {len(answers)} answers are {' or '.join(d.events)}: the derived outcome "
+                f"{d.name!r} would have one level", (d.source,)))
+
+    done = set()
+    for v in variables:
+        if not v.asked_if or v.name in all_missing or v.name in done:
+            continue
+        was_asked = asked(v, valid)
+        if was_asked is None:
+            continue
+        mask = was_asked.fillna(False).astype(bool)
+        if not mask.any():
+            continue
+        columns = [v.name]
+        if v.type == "multiple" and v.set:
+            columns = [o for o in codebook.option_set(v.set) if o in valid]
+            done.update(columns)
+        if valid.loc[mask, columns].isna().all().all():
+            problems.append(Problem(
+                f"blank for all {int(mask.sum())} respondents asked (asked only if {v.asked_if})", tuple(columns)))
     return problems
 
 
@@ -440,6 +510,18 @@ def _safe_message(err: BaseException, path: str) -> str:
     return f"{type(err).__name__}: {text}"
 
 
+def _warn_if_committable(path: Path) -> None:
+    """A real export inside the repository where git would see it: say so (stderr)."""
+    from helpers.build import guard
+
+    try:
+        warning = guard.tracked_data_warning(path, guard.data_source(path))
+    except (guard.GuardError, OSError):
+        return  # not a readable file: the load says why
+    if warning:
+        print(warning, file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
@@ -455,8 +537,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     status = 0
     for arg in args:
         name = Path(arg).name or str(arg)
+        _warn_if_committable(Path(arg))
         try:
-            df = load_survey(arg)
+            df = load_survey(arg, cache=False)  # a check leaves no copy of the data behind
         except SurveyValidationError as err:
             for line in err.problems:
                 print(line, file=sys.stderr)

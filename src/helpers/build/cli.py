@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import paths
-from . import ASSETS
+from . import ASSETS, guard
 from .project import Project, read_project
 from .imports import helper_files
 from .stamps import Stamps, digest, expand, file_digest
@@ -88,11 +88,11 @@ def _record_path(path: Path | None, typed: str | None, root: Path) -> str | None
 
 
 def is_synthetic(data: Path | None) -> bool:
-    if data is None:
-        return True
+    """By content (the synthetic manifest's sha256), never by path; False for anything that is
+    not a readable regular file."""
     try:
-        return Path(data).resolve() == paths.SYNTHETIC_DATA.resolve()
-    except OSError:
+        return guard.data_source(Path(data) if data is not None else paths.SYNTHETIC_DATA) == "synthetic"
+    except guard.GuardError:
         return False
 
 
@@ -166,9 +166,14 @@ class Build:
         self.project: Project = read_project(opts.project or paths.QUARTO_PROJECT)
         self.root = self.project.root
         self.data = Path(opts.data).resolve() if opts.data else None
-        self.synthetic = is_synthetic(self.data)
+        target = self.data or paths.SYNTHETIC_DATA
+        source = guard.data_source(target)  # checks the file type first: a named pipe never blocks
+        guard.refuse_real_at_bundled_path(target, source)
+        self.synthetic = source == "synthetic"
+        self.warnings = [w for w in [guard.tracked_data_warning(target, source, self.root)] if w]
         default_out = self.project.output_dir if self.synthetic else paths.REAL_OUTPUT
         self.out = Path(opts.out).resolve() if opts.out else default_out
+        guard.check_output_folder(self.out, self.root, own=(self.project.output_dir, paths.REAL_OUTPUT))
         if not self.synthetic:
             ensure_private(self.out, self.root)
         self.committed = self.data is None and self.out == self.project.output_dir
@@ -255,6 +260,25 @@ class Build:
 
     # ------------------------------------------------------------------ run
     def run(self) -> Outcome:
+        """The build, holding the output folder's lock; the survey cache of this build lives in
+        OUT/.build/cache and, for real data, is deleted when the build ends."""
+        for w in self.warnings:
+            print(w, file=sys.stderr, flush=True)
+        cache = self.build_dir / "cache"
+        previous = os.environ.get("HELPERS_SURVEY_CACHE_DIR")
+        with guard.OutputLock(self.out):
+            os.environ["HELPERS_SURVEY_CACHE_DIR"] = str(cache)
+            try:
+                return self._run()
+            finally:
+                if previous is None:
+                    os.environ.pop("HELPERS_SURVEY_CACHE_DIR", None)
+                else:
+                    os.environ["HELPERS_SURVEY_CACHE_DIR"] = previous
+                if not self.synthetic:
+                    shutil.rmtree(cache, ignore_errors=True)
+
+    def _run(self) -> Outcome:
         from . import execute, render
 
         t0 = time.perf_counter()
@@ -280,6 +304,8 @@ class Build:
                       file=sys.stderr, flush=True)
                 return Outcome(EXIT_INVALID, messages=errors)
         if stale:
+            self.out.mkdir(parents=True, exist_ok=True)
+            guard.mark_output(self.out)
             shutil.rmtree(self.staging, ignore_errors=True)
             (self.staging / "notebooks").mkdir(parents=True)
             for c in reuse:
@@ -442,16 +468,22 @@ def parse_args(argv: list[str]) -> Options:
 
 def main(argv: list[str] | None = None) -> int:
     opts = parse_args(list(sys.argv[1:] if argv is None else argv))
-    if opts.data is not None and not opts.data.exists():
-        print(f"build: {opts.data}: no such file", file=sys.stderr)
-        return EXIT_INVALID
     try:
         runner = Build(opts, echo=lambda m: print(m, flush=True))
-    except (ValueError, OSError, KeyError) as exc:  # unreadable or incomplete _quarto.yml
+    except (ValueError, OSError, KeyError) as exc:  # the data file, OUT, an unreadable _quarto.yml
         print(f"build: {exc}", file=sys.stderr)
         return EXIT_INVALID
     try:
         outcome = runner.run()
+    except guard.GuardError as exc:  # another build holds the lock
+        print(f"build: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as exc:  # e.g. a read-only output folder
+        shutil.rmtree(runner.staging, ignore_errors=True)
+        where = f" ({guard.shown(Path(exc.filename))})" if getattr(exc, "filename", None) else ""
+        print(f"build: cannot write the outputs{where}: {exc.strerror or exc}; previous outputs left untouched",
+              file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         shutil.rmtree(runner.staging, ignore_errors=True)
         print("build: interrupted; previous outputs left untouched", file=sys.stderr)

@@ -417,8 +417,15 @@ class _Worker:
         if not alive:
             self.proc.wait()
         tail = _last_line(job.log) or _last_line(str(self.log_path))
-        status = self.proc.returncode if self.proc.returncode is not None else "unknown"
-        return Result(job.name, ok=False, error=f"worker exited with status {status}: {tail}", log=job.log), alive
+        code = self.proc.returncode
+        if code is not None and code < 0:
+            try:
+                status = f"was killed by signal {signal.Signals(-code).name}"
+            except ValueError:
+                status = f"was killed by signal {-code}"
+        else:
+            status = f"exited with status {code if code is not None else 'unknown'}"
+        return Result(job.name, ok=False, error=f"worker {status}: {tail}", log=job.log), alive
 
     def stop(self, now: bool = False) -> None:
         if self.proc.poll() is None:

@@ -369,9 +369,21 @@ def _start(cmd: list[str], cwd: Path) -> subprocess.Popen:
 def _finish(proc: subprocess.Popen, what: str) -> list[str]:
     """Wait for a command started by `_start`; its warnings, or RenderError with its stderr."""
     _, stderr = proc.communicate()
+    if proc.returncode is not None and proc.returncode < 0:
+        raise RenderError(f"{what} was killed by signal {_signal_name(-proc.returncode)}"
+                          + (f":\n{stderr.strip()}" if stderr.strip() else ""))
     if proc.returncode != 0:
         raise RenderError(f"{what} failed:\n{stderr.strip()}")
     return [l for l in stderr.splitlines() if l.strip()]
+
+
+def _signal_name(number: int) -> str:
+    import signal
+
+    try:
+        return f"{signal.Signals(number).name} ({number})"
+    except ValueError:
+        return str(number)
 
 
 def _run(cmd: list[str], cwd: Path, what: str) -> list[str]:
