@@ -500,7 +500,8 @@ def test_notebook_header_and_parameters():
     assert text.startswith(header)
     params = text.split('# %% tags=["parameters"]\n', 1)[1].split("\n\n", 1)[0]
     assert params.splitlines() == ["data_file = None", "output_dir = None", "seed = 2025", "min_cell_count = 5",
-                                   "replicates = 500"]
-    for label in ("tbl-simulation", "fig-sampling", "tbl-power", "tbl-sensitivity", "fig-sensitivity"):
+                                   "replicates = 500", "scenario_replicates = 200"]
+    for label in ("tbl-simulation", "fig-sampling", "tbl-misspecification", "tbl-power", "tbl-sensitivity",
+                  "fig-sensitivity", "tbl-imputation-convergence"):
         assert f"#| label: {label}" in text
     assert "def " not in text and "class " not in text
