@@ -313,6 +313,8 @@ def policy_fit_batch(
     truth: float,
     weights: np.ndarray | None = None,
     beta0: np.ndarray | None = None,
+    p_values: bool = True,
+    coverage: bool = True,
 ) -> dict[str, np.ndarray]:
     """Column j's estimate for every replicate (column of `Y`) under the report's one rule:
     maximum likelihood (Wald CI and p) unless the ML fit is separated, then Firth's penalised
@@ -325,6 +327,7 @@ def policy_fit_batch(
     `covers` says whether the replicate's 95% CI contains `truth`; for a Firth refit it is the
     penalised likelihood-ratio test of beta_j = truth (an offset fit), which accepts exactly when
     the profile CI contains `truth`, at a quarter of the cost of profiling both bounds.
+    `p_values` / `coverage` False: the Firth refits skip that test (see `firth_replicate`).
     Returns log_or, std_error, p_value, covers, converged, separated (= refitted by Firth).
     """
     from scipy import stats
@@ -339,14 +342,21 @@ def policy_fit_batch(
     W = None if weights is None else np.asarray(weights, dtype=float)
     for r in np.flatnonzero(flagged):
         keep = slice(None) if W is None else (W if W.ndim == 1 else W[:, r]) > 0
-        b[r], se[r], p[r], covers[r] = firth_replicate(X[keep], Y[keep, r], j, truth)
+        b[r], se[r], p[r], covers[r] = firth_replicate(X[keep], Y[keep, r], j, truth, p_values, coverage)
     return {"log_or": b, "std_error": se, "p_value": p, "covers": covers,
             "converged": res["converged"] | flagged, "separated": flagged}
 
 
-def firth_replicate(X: np.ndarray, y: np.ndarray, j: int, truth: float) -> tuple[float, float, float, bool]:
+def firth_replicate(X: np.ndarray, y: np.ndarray, j: int, truth: float, p_value: bool = True,
+                    coverage: bool = True) -> tuple[float, float, float, bool]:
     """Firth fit of one replicate, as helpers.sensitivity.firth_term (same library and settings):
-    (estimate, SE, penalised LR p of beta_j = 0, whether the profile CI contains `truth`)."""
+    (estimate, SE, penalised LR p of beta_j = 0, whether the profile CI contains `truth`).
+
+    The coverage decision comes from the fit with offset truth * x_j (the same fit,
+    reparametrised) and its penalised LR test. What is not asked for costs nothing: without
+    `p_value` the p is the Wald p at the Firth estimate, without `coverage` the decision is the
+    Wald interval's at the Firth estimate (the scenarios need only coverage, the power check only p).
+    """
     import warnings
 
     from firthmodels import FirthLogisticRegression
@@ -355,15 +365,22 @@ def firth_replicate(X: np.ndarray, y: np.ndarray, j: int, truth: float) -> tuple
         return FirthLogisticRegression(fit_intercept=False, backend="numpy", max_iter=200, gtol=1e-8, xtol=1e-8)
 
     yi = np.asarray(y).astype(int)
+    p = p_truth = float("nan")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = model().fit(X, yi).lrt(features=[j])
-        params = np.asarray(fit.coef_, dtype=float)
-        mu = expit(X @ params)
-        se = float(np.sqrt(np.linalg.inv(X.T @ (X * (mu * (1 - mu))[:, None]))[j, j]))
-        p = float(fit.lrt_pvalues_[j])
-        shifted = model().fit(X, yi, offset=truth * X[:, j]).lrt(features=[j])
-        p_truth = float(shifted.lrt_pvalues_[j])
+        if coverage:
+            shifted = model().fit(X, yi, offset=truth * X[:, j]).lrt(features=[j])
+            params = np.asarray(shifted.coef_, dtype=float).copy()
+            params[j] += truth
+            p_truth = float(shifted.lrt_pvalues_[j])
+        if p_value or not coverage:
+            fit = model().fit(X, yi)
+            if p_value:
+                p = float(fit.lrt(features=[j]).lrt_pvalues_[j])
+            if not coverage:
+                params = np.asarray(fit.coef_, dtype=float)
+    mu = expit(X @ params)
+    se = float(np.sqrt(np.linalg.inv(X.T @ (X * (mu * (1 - mu))[:, None]))[j, j]))
     b = float(params[j])
     # As firth_term: where a constrained fit fails (NaN), the Wald test at the Firth estimate.
     if not np.isfinite(p):
