@@ -467,7 +467,7 @@ def scenario_statement(frame: pd.DataFrame) -> str:
         if np.isfinite(expected):
             text += f"; expected bias {expected:+.2f}"
         if name == "correct":
-            text += (" (what remains is the small-sample bias of maximum likelihood with 21 parameters, "
+            text += (" (what remains is the small-sample bias of maximum likelihood with many covariates, "
                      "away from the null: the yardstick for the other scenarios)")
         if name == "misclassification":
             toward = int((block["mean_log_or"].abs() < block["true_log_or"].abs()).sum())
