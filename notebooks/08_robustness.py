@@ -155,7 +155,7 @@ display(Markdown(robustness.power_check_statement(power, power_check)))
 # %% [markdown]
 # ## Sensitivity analyses
 #
-# Four alternatives to the published specification (Model 3, maximum likelihood, complete
+# Four alternatives to the primary (assumed) specification (Model 3, maximum likelihood, complete
 # cases, outcome = often or very often):
 #
 # - **Estimator**: Firth's penalised likelihood for every fit, which removes the first-order
@@ -177,7 +177,7 @@ display(Markdown(robustness.power_check_statement(power, power_check)))
 #   item and has no ordinal version).
 # - **Dichotomisation**: "sometimes or more often" instead of "often or very often".
 #
-# Every fit follows the estimator rule above. Rows marked * are the published specification.
+# Every fit follows the estimator rule above. Rows marked * are the primary (assumed) specification (@sec-assumptions lists its choices).
 
 # %%
 #| echo: false
@@ -185,13 +185,13 @@ sensitivity = robustness.all_sensitivity(df, estimands, seed=seed)
 
 # %%
 #| label: tbl-sensitivity
-#| tbl-cap: "Sensitivity analyses of the published associations: odds ratios (95% CI) under each alternative specification (* = published specification)."
+#| tbl-cap: "Sensitivity analyses of the published associations: odds ratios (95% CI) under each alternative specification (* = primary (assumed) specification)."
 #| echo: false
 robustness.sensitivity_table(sensitivity)
 
 # %%
 #| label: fig-sensitivity
-#| fig-cap: "Odds ratios (95% CI, log scale) of each published association under every sensitivity analysis; the diamond and dotted line mark the published specification."
+#| fig-cap: "Odds ratios (95% CI, log scale) of each published association under every sensitivity analysis; the diamond and dotted line mark the primary (assumed) specification."
 #| echo: false
 robustness.plot_sensitivity(sensitivity)
 
