@@ -34,7 +34,7 @@ _N = NormalDist()
 
 POWER_COLUMNS = [
     "estimand", "n", "exposure_prevalence", "outcome_prevalence", "r2_exposure", "n_effective",
-    "published_or", "power_at_published", "bound_nearest_null", "power_at_bound", "mdor",
+    "published_or", "mdor",
 ]
 
 
@@ -125,8 +125,11 @@ def exposure_r2(X: np.ndarray, j: int) -> float:
 
 def power_table(df: pd.DataFrame, estimands=None, alpha: float = 0.05, power: float = 0.8) -> pd.DataFrame:
     """Per published association: the design's n, prevalences, R^2 of the exposure with the Model 3
-    covariates, power at the published OR and at its CI bound nearest the null, and the minimum
-    detectable OR (same direction as the published OR) at `power`."""
+    covariates and the minimum detectable OR (same direction as the published OR) at `power`.
+
+    No "power at the published OR": power computed at an observed estimate is a function of its
+    p-value and says nothing more (Hoenig & Heisey 2001). The formula is checked instead by
+    simulation at the minimum detectable OR (helpers.misspecification.power_at_mdor)."""
     from helpers.simulation import analysis_rows, event_indicator, published_estimands
 
     estimands = published_estimands() if estimands is None else estimands
@@ -140,8 +143,7 @@ def power_table(df: pd.DataFrame, estimands=None, alpha: float = 0.05, power: fl
         n = int(complete.sum())
         r2 = exposure_r2(Xs, j)
         pub = est.published_or
-        bound = est.published_low if pub >= 1 else est.published_high
-        direction = "above" if pub >= 1 else "below"
+        direction = "above" if not pub < 1 else "below"
         rows.append(
             {
                 "estimand": est.name,
@@ -151,9 +153,6 @@ def power_table(df: pd.DataFrame, estimands=None, alpha: float = 0.05, power: fl
                 "r2_exposure": r2,
                 "n_effective": n * (1 - r2),
                 "published_or": pub,
-                "power_at_published": power_for_or(pub, n, B, P, alpha, r2) if np.isfinite(pub) else float("nan"),
-                "bound_nearest_null": bound,
-                "power_at_bound": power_for_or(bound, n, B, P, alpha, r2) if np.isfinite(bound) else float("nan"),
                 "mdor": minimum_detectable_or(n, B, P, alpha, power, r2, direction),
             }
         )

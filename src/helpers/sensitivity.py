@@ -2,7 +2,8 @@
 
 (a) `firth_vs_ml`            Firth-penalised vs maximum-likelihood logistic regression.
 (b) `imputation_analysis`    complete-case vs multiple imputation (chained equations, Rubin's
-                             rules) under MAR missingness imposed on two confounders.
+                             rules) under missingness of three confounders that depends on the
+                             outcome and the exposure (helpers.imputation).
 (c) `cutpoint_analysis`      proportional-odds model on the 5-level item vs a binary logit at
                              each of its four cut-points.
 (d) `dichotomisation_analysis`  the published cut (often or very often) vs sometimes or more.
@@ -189,12 +190,13 @@ def _term_row(est: Estimand, analysis: str, variant: str, fit: TermFit, primary:
 
 
 def firth_vs_ml(df: pd.DataFrame, estimands=None) -> pd.DataFrame:
-    """Model 3 by maximum likelihood (Wald CI, Wald p) and by Firth's penalised likelihood
-    (profile penalised-likelihood CI and penalised LR p, as R's logistf), helpers.models."""
+    """Model 3 under the report's rule (maximum likelihood with Wald CI and p, Firth if the fit is
+    separated) and by Firth's penalised likelihood throughout (profile penalised-likelihood CI and
+    penalised LR p, as R's logistf), as helpers.models."""
     df = with_derived(df)
     rows = []
     for est in _estimands(estimands):
-        rows.append(_term_row(est, "estimator", "Maximum likelihood", fit_term(df, est.outcome, est, firth=False),
+        rows.append(_term_row(est, "estimator", "Maximum likelihood (Firth if separated)", fit_term(df, est.outcome, est),
                               primary=True))
         rows.append(_term_row(est, "estimator", "Firth penalised likelihood", fit_term(df, est.outcome, est, firth=True)))
     return _frame(rows)
@@ -203,40 +205,6 @@ def firth_vs_ml(df: pd.DataFrame, estimands=None) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 # (b) Complete case vs multiple imputation
 # --------------------------------------------------------------------------------------------
-
-
-def impose_mar(
-    df: pd.DataFrame,
-    variables: tuple[str, ...] = ("education", "years_in_role"),
-    driver: str = "age_group",
-    share: float = 0.10,
-    odds_ratio_per_step: float = 2.0,
-    seed: int = 2025,
-) -> pd.DataFrame:
-    """A copy of `df` with values of `variables` set missing at random given `driver`.
-
-    For each variable independently, P(missing | driver level k) = expit(a + k log(OR)), with k
-    the driver's level index (0 = reference) and `a` solved so the expected share missing is
-    `share` among rows where the variable is observed; missingness is then Bernoulli (seeded
-    numpy Generator). The mechanism is MAR: it depends only on the always-observed `driver`.
-    """
-    from scipy.optimize import brentq
-    from scipy.special import expit
-
-    rng = np.random.default_rng(seed)
-    out = df.copy()
-    k = out[driver].cat.codes.to_numpy().astype(float)
-    slope = math.log(odds_ratio_per_step)
-    for var in variables:
-        observed = out[var].notna().to_numpy() & (k >= 0)
-        a = brentq(lambda a: expit(a + slope * k[observed]).mean() - share, -30, 30)
-        p = expit(a + slope * k)
-        drop = observed & (rng.random(len(out)) < p)
-        values = out[var].copy()
-        values[drop] = pd.NA
-        out[var] = values
-    out.attrs = dict(df.attrs)
-    return out
 
 
 def rubin_pool(estimates, variances, df_complete: float | None = None) -> dict[str, float]:
@@ -314,30 +282,59 @@ def mice_imputations(
     donors: int = 5,
     seed: int = 2025,
 ) -> list[pd.DataFrame]:
-    """m completed copies of `df` by multivariate imputation by chained equations (MICE).
+    """m completed copies of `df` by chained equations (`mice`, without its chain traces)."""
+    return mice(df, columns, m, iterations, donors, seed)[0]
 
-    Every column in `columns` must be categorical. Each incomplete column is imputed in turn by
-    predictive mean matching (`pmm_draw`) on its level index, from indicators of every other
-    column's levels (current imputations included) - suited to the ordinal confounders made
-    missing here; imputed values are always observed levels. m independent chains of
-    `iterations` cycles (R mice's defaults are 5 and 5; 20 and 10 here), started from random
-    draws of the observed values; one seeded numpy Generator.
+
+def imputation_method(series: pd.Series) -> str:
+    """'polyreg' for an unordered categorical with more than two levels (nominal: gender,
+    ethnicity, employer type), 'pmm' for an ordered or a binary one (R mice's defaults are
+    polyreg, polr and logreg; PMM on the level index keeps the order of an ordinal variable)."""
+    nominal = not series.cat.ordered and len(series.cat.categories) > 2
+    return "polyreg" if nominal else "pmm"
+
+
+def mice(
+    df: pd.DataFrame,
+    columns: list[str],
+    m: int = 20,
+    iterations: int = 10,
+    donors: int = 5,
+    seed: int = 2025,
+) -> tuple[list[pd.DataFrame], dict[str, np.ndarray]]:
+    """m completed copies of `df` by multivariate imputation by chained equations (MICE), and
+    the chain traces for the convergence check (helpers.imputation.convergence_table).
+
+    Every column in `columns` must be categorical. Each incomplete column is imputed in turn
+    from indicators of every other column's levels (current imputations included; outcomes and
+    exposures among them): nominal columns by multinomial logistic regression with a draw of the
+    coefficients (`helpers.imputation.polyreg_draw`), ordered and binary ones by predictive mean
+    matching on the level index (`pmm_draw`); imputed values are always observed levels. m
+    independent chains of `iterations` cycles (R mice's defaults are 5 and 5; 20 and 10 here),
+    started from random draws of the observed values; one seeded numpy Generator. The traces
+    hold, per incomplete column, an array (chains x iterations x statistics) of
+    `helpers.imputation.chain_statistics` of its imputed values after each cycle.
     """
+    from helpers.imputation import chain_statistics, polyreg_draw
+
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     codes = {c: df[c].cat.codes.to_numpy().astype(int) for c in columns}
     k = {c: len(df[c].cat.categories) for c in columns}
     missing = {c: codes[c] < 0 for c in columns}
     incomplete = [c for c in columns if missing[c].any()]
     if not incomplete:
-        return [df.copy() for _ in range(m)]
+        return [df.copy() for _ in range(m)], {}
+    method = {c: imputation_method(df[c]) for c in incomplete}
     fixed = {c: _dummies(codes[c], k[c]) for c in columns if c not in incomplete}
+    traces = {c: np.zeros((m, iterations, k[c] if method[c] == "polyreg" else 1)) for c in incomplete}
     completed = []
-    for _ in range(m):
+    for chain in range(m):
         current = {c: codes[c].copy() for c in incomplete}
+        warm = {c: {} for c in incomplete}  # polyreg's last posterior mode, per variable
         for c in incomplete:
             observed_values = codes[c][~missing[c]]
             current[c][missing[c]] = rng.choice(observed_values, size=int(missing[c].sum()))
-        for _ in range(iterations):
+        for it in range(iterations):
             for c in incomplete:
                 blocks = [np.ones((len(df), 1))]
                 blocks += [fixed[o] for o in columns if o in fixed]
@@ -345,47 +342,66 @@ def mice_imputations(
                 X = np.hstack(blocks)
                 keep = (X[~missing[c]].std(axis=0) > 0) | (np.arange(X.shape[1]) == 0)
                 X = X[:, keep]
-                current[c][missing[c]] = pmm_draw(rng, X, current[c].astype(float), ~missing[c], donors).astype(int)
+                if method[c] == "polyreg":
+                    current[c][missing[c]] = polyreg_draw(rng, X, current[c], ~missing[c], k[c], state=warm[c])
+                else:
+                    current[c][missing[c]] = pmm_draw(rng, X, current[c].astype(float), ~missing[c], donors).astype(int)
+                traces[c][chain, it] = chain_statistics(current[c][missing[c]], k[c], method[c] == "polyreg")
         filled = df.copy()
         for c in incomplete:
             filled[c] = pd.Categorical.from_codes(current[c], dtype=df[c].dtype)
         completed.append(filled)
-    return completed
+    return completed, traces
+
+
+IMPUTED_VARIABLES = ("education", "ethnicity", "employer_type")
 
 
 def imputation_analysis(
     df: pd.DataFrame,
     estimands=None,
-    variables: tuple[str, ...] = ("education", "years_in_role"),
-    driver: str = "age_group",
-    share: float = 0.10,
-    odds_ratio_per_step: float = 2.0,
+    variables: tuple[str, ...] = IMPUTED_VARIABLES,
+    high: float = 0.15,
+    low: float = 0.03,
     m: int = 20,
+    iterations: int = 10,
     seed: int = 2025,
 ) -> pd.DataFrame:
-    """Data before vs complete case vs multiple imputation after imposing MAR missingness.
+    """Data before vs complete case vs multiple imputation after imposing missingness that
+    biases complete-case analysis.
 
-    Mechanism (stated): `share` (10%) of each of `variables` set missing, independently, with odds
-    multiplied by `odds_ratio_per_step` per step of `driver` (age group): older respondents skip
-    more. The imputation model holds every Model 3 variable and every estimand's exposure and
-    outcome; Model 3 is fitted to each of the m completed data sets and pooled by Rubin's rules
+    Mechanism (helpers.imputation.impose_outcome_exposure_missing): each of `variables` (an
+    ordinal and two nominal Model 3 covariates) goes missing with probability `high` (15%) among
+    respondents exposed and with the outcome of the first estimand (the headline association),
+    `low` (3%) otherwise; complete cases then under-represent that cell, biasing the headline OR
+    by about `expected_cc_bias` on the log scale (other associations share some of it through
+    their correlation with that exposure and outcome). The imputation model holds every Model 3
+    variable and every estimand's exposure and outcome, so the mechanism is MAR given it;
+    Model 3 is fitted to each of the m completed data sets and pooled by Rubin's rules
     (Barnard-Rubin df). The row before imposed missingness is the benchmark the two methods
     should approach (on a real file, itself a complete-case fit of the data as observed; any
-    missing values already there are imputed along with the imposed ones).
+    missing values already there are imputed along with the imposed ones). The chains'
+    convergence (R-hat per imputed variable, second half of the iterations) is in
+    ``attrs['convergence']`` (records) with m and the number of iterations.
     """
+    from helpers.imputation import convergence_table, expected_cc_bias, impose_outcome_exposure_missing
+
     df = with_derived(df)
     estimands = _estimands(estimands)
-    amputed = impose_mar(df, variables, driver, share, odds_ratio_per_step, seed)
+    driver = estimands[0]
+    amputed = impose_outcome_exposure_missing(df, variables, driver.outcome, driver.exposure, high, low, seed)
     columns = list(dict.fromkeys([c for e in estimands for c in (e.outcome, e.exposure, *e.covariates)]))
-    completed = mice_imputations(amputed, columns, m=m, seed=seed)
+    completed, traces = mice(amputed, columns, m=m, iterations=iterations, seed=seed)
     n_missing = {v: int(amputed[v].isna().sum() - df[v].isna().sum()) for v in variables}
-    mech = (f"MAR: {', '.join(f'{v} {k} missing' for v, k in n_missing.items())}; "
-            f"odds x{odds_ratio_per_step:g} per {driver} step")
+    expected = expected_cc_bias(len(variables), high, low)
+    mech = (f"missing more often if {driver.exposure} and {driver.outcome} ({100 * high:g}% vs {100 * low:g}%): "
+            f"{', '.join(f'{v} {k}' for v, k in n_missing.items())} values missing")
     rows = []
     for est in estimands:
         rows.append(_term_row(est, "missing_data", "Before imposed missingness", fit_term(df, est.outcome, est),
                               primary=True))
-        rows.append(_term_row(est, "missing_data", "Complete case", fit_term(amputed, est.outcome, est), note=mech))
+        note = mech + (f"; expected complete-case bias {expected:+.2f} (log OR)" if est is driver else "")
+        rows.append(_term_row(est, "missing_data", "Complete case", fit_term(amputed, est.outcome, est), note=note))
         qs, us, methods = [], [], set()
         for filled in completed:
             fit = fit_term(filled, est.outcome, est)
@@ -398,7 +414,12 @@ def imputation_analysis(
                          int(fit.n), "/".join(sorted(methods)) + ", Rubin's rules",
                          ci_method=f"t ({pooled['df']:.0f} df)", df_t=pooled["df"],
                          note=f"fraction of missing information {pooled['lambda']:.3f}"))
-    return _frame(rows)
+    out = _frame(rows)
+    convergence = convergence_table(traces, burn_in=iterations // 2)
+    convergence["method"] = [imputation_method(df[v]) for v in convergence["variable"]]
+    out.attrs.update({"m": m, "iterations": iterations, "expected_cc_bias": expected, "driver": driver.name,
+                      "high": high, "low": low, "convergence": convergence.to_dict("records")})
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -553,11 +574,16 @@ def all_sensitivity(df: pd.DataFrame, estimands=None, seed: int = 2025, m: int =
         cutpoint_analysis(df, estimands),
         dichotomisation_analysis(df, estimands),
     ]
-    return pd.concat(parts, ignore_index=True)
+    imputation_attrs = dict(parts[1].attrs)
+    for part in parts:
+        part.attrs = {}
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs["imputation"] = imputation_attrs  # m, iterations, convergence, expected bias
+    return out
 
 
 __all__ = [
     "SENSITIVITY_COLUMNS", "ANALYSES", "TermFit", "fit_term", "firth_term", "separated", "firth_vs_ml",
-    "impose_mar", "rubin_pool", "pmm_draw", "mice_imputations", "imputation_analysis", "ordinal_source",
+    "rubin_pool", "pmm_draw", "mice_imputations", "mice", "imputation_method", "imputation_analysis", "ordinal_source",
     "cut_label", "fit_proportional_odds", "cutpoint_analysis", "dichotomisation_analysis", "all_sensitivity",
 ]

@@ -21,8 +21,13 @@ The design (a parametric bootstrap of the outcomes with the covariates held fixe
   construction.
 
 Performance measures (Morris, White & Crowther 2019, Stat Med 38:2074): bias of the log OR,
-empirical SE, mean model SE, coverage of the 95% Wald CI with its Monte Carlo SE
-``sqrt(c (1 - c) / R)``, and the rejection rate at alpha = 0.05 (empirical power).
+empirical SE, mean model SE, coverage of the 95% CI with its Monte Carlo SE
+``sqrt(c (1 - c) / R)``, and the rejection rate at alpha = 0.05 (empirical power). Each replicate
+is analysed as the report analyses the data (`policy_fit_batch`): maximum likelihood with Wald
+CI, or Firth with a profile CI when the replicate's ML fit is separated.
+
+Misspecified generating models (omitted confounder, outcome misclassification, selection) and
+the simulated power at the minimum detectable OR are in helpers.misspecification.
 
 Speed: the design matrix is built once; each chunk of replicates is fitted by a vectorised
 Newton-Raphson over all its replicates at once (numpy); chunks run in a process pool. Chunks have a
@@ -54,7 +59,9 @@ SIMULATION_COLUMNS = [
     "empirical_se", "mean_model_se", "se_ratio", "rejection_rate", "published_or", "failed",
     "separated", "n",
 ]
-REPLICATE_COLUMNS = ["estimand", "replicate", "log_or", "std_error", "converged", "separated", "usable"]
+REPLICATE_COLUMNS = [
+    "estimand", "replicate", "log_or", "std_error", "p_value", "covers", "converged", "separated", "usable",
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -168,9 +175,10 @@ class LogitFit:
 
 def _deviance(y: np.ndarray, eta: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     # -2 log-likelihood of a (fractional) response, column-wise; logaddexp for stability.
+    # `w` has the shape of `y` (or is None).
     ll = y * eta - np.logaddexp(0.0, eta)
     if w is not None:
-        ll = ll * (w if ll.ndim == 1 else w[:, None])
+        ll = ll * w
     return -2.0 * ll.sum(axis=0)
 
 
@@ -236,7 +244,11 @@ def fit_logistic_batch(
     Y = np.asarray(Y, dtype=float)
     n, p = X.shape
     R = Y.shape[1]
+    # Weights: one vector for every replicate, or one column per replicate (n x R; a zero weight
+    # leaves a row out of that replicate, e.g. a non-respondent in a selection scenario).
     w = None if weights is None else np.asarray(weights, dtype=float)
+    if w is not None and w.ndim == 1:
+        w = np.repeat(w[:, None], R, axis=1)
     XX = (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
     beta = np.zeros((R, p)) if beta0 is None else np.tile(np.asarray(beta0, dtype=float), (R, 1))
     eta = X @ beta.T
@@ -252,14 +264,14 @@ def fit_logistic_batch(
         W = mu * (1.0 - mu)
         resid = Y[:, idx] - mu
         if w is not None:
-            W = W * w[:, None]
-            resid = resid * w[:, None]
+            W = W * w[:, idx]
+            resid = resid * w[:, idx]
         H = (W.T @ XX).reshape(idx.size, p, p)
         g = (X.T @ resid).T
         step = _solve(H, g)
         new_beta = beta[idx] + step
         new_eta = X @ new_beta.T
-        new_dev = _deviance(Y[:, idx], new_eta, w)
+        new_dev = _deviance(Y[:, idx], new_eta, None if w is None else w[:, idx])
         # Step-halving when the deviance rises (rare: Newton on a logistic log-likelihood).
         for _ in range(10):
             worse = new_dev > dev[idx] + 1e-9 * (np.abs(dev[idx]) + 0.1)
@@ -268,7 +280,7 @@ def fit_logistic_batch(
             step[worse] *= 0.5
             new_beta[worse] = beta[idx][worse] + step[worse]
             new_eta[:, worse] = X @ new_beta[worse].T
-            new_dev[worse] = _deviance(Y[:, idx[worse]], new_eta[:, worse], w)
+            new_dev[worse] = _deviance(Y[:, idx[worse]], new_eta[:, worse], None if w is None else w[:, idx[worse]])
         change = np.abs(new_dev - dev[idx]) / (np.abs(new_dev) + 0.1)
         beta[idx] = new_beta
         eta[:, idx] = new_eta
@@ -279,12 +291,102 @@ def fit_logistic_batch(
     mu = expit(eta)
     W = mu * (1.0 - mu)
     if w is not None:
-        W = W * w[:, None]
+        W = W * w
     H = (W.T @ XX).reshape(R, p, p)
     with np.errstate(invalid="ignore"):
         se = np.sqrt(_inverse_diag(H))
     separated = (np.abs(beta) > DIVERGED).any(axis=1) | ~np.isfinite(se).all(axis=1)
     return {"params": beta, "std_errors": se, "converged": converged, "separated": separated, "n_iter": it}
+
+
+# --------------------------------------------------------------------------------------------
+# The report's one estimator policy, applied to a batch of replicate fits
+# --------------------------------------------------------------------------------------------
+
+HUGE_SE = 10.0  # as helpers.models: a log-odds SE above this signals (quasi-)separation
+
+
+def policy_fit_batch(
+    X: np.ndarray,
+    Y: np.ndarray,
+    j: int,
+    truth: float,
+    weights: np.ndarray | None = None,
+    beta0: np.ndarray | None = None,
+    p_values: bool = True,
+    coverage: bool = True,
+) -> dict[str, np.ndarray]:
+    """Column j's estimate for every replicate (column of `Y`) under the report's one rule:
+    maximum likelihood (Wald CI and p) unless the ML fit is separated, then Firth's penalised
+    likelihood (profile penalised-likelihood CI, penalised LR p), as in every chapter.
+
+    Separation in a replicate is read from its ML fit (a coefficient beyond |15|, an infinite or
+    a huge (> 10) standard error, or no convergence): what a separated data set always produces,
+    and what helpers.models also treats as separation; the linear-programming check those
+    chapters add would cost more than the fits themselves over thousands of replicates.
+    `covers` says whether the replicate's 95% CI contains `truth`; for a Firth refit it is the
+    penalised likelihood-ratio test of beta_j = truth (an offset fit), which accepts exactly when
+    the profile CI contains `truth`, at a quarter of the cost of profiling both bounds.
+    `p_values` / `coverage` False: the Firth refits skip that test (see `firth_replicate`).
+    Returns log_or, std_error, p_value, covers, converged, separated (= refitted by Firth).
+    """
+    from scipy import stats
+
+    res = fit_logistic_batch(X, Y, weights=weights, beta0=beta0)
+    b, se = res["params"][:, j].copy(), res["std_errors"][:, j].copy()
+    ses = np.nan_to_num(res["std_errors"], nan=np.inf)
+    flagged = res["separated"] | (ses > HUGE_SE).any(axis=1) | ~res["converged"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = 2 * stats.norm.sf(np.abs(b / se))
+    covers = (b - Z975 * se <= truth) & (truth <= b + Z975 * se)
+    W = None if weights is None else np.asarray(weights, dtype=float)
+    for r in np.flatnonzero(flagged):
+        keep = slice(None) if W is None else (W if W.ndim == 1 else W[:, r]) > 0
+        b[r], se[r], p[r], covers[r] = firth_replicate(X[keep], Y[keep, r], j, truth, p_values, coverage)
+    return {"log_or": b, "std_error": se, "p_value": p, "covers": covers,
+            "converged": res["converged"] | flagged, "separated": flagged}
+
+
+def firth_replicate(X: np.ndarray, y: np.ndarray, j: int, truth: float, p_value: bool = True,
+                    coverage: bool = True) -> tuple[float, float, float, bool]:
+    """Firth fit of one replicate, as helpers.sensitivity.firth_term (same library and settings):
+    (estimate, SE, penalised LR p of beta_j = 0, whether the profile CI contains `truth`).
+
+    The coverage decision comes from the fit with offset truth * x_j (the same fit,
+    reparametrised) and its penalised LR test. What is not asked for costs nothing: without
+    `p_value` the p is the Wald p at the Firth estimate, without `coverage` the decision is the
+    Wald interval's at the Firth estimate (the scenarios need only coverage, the power check only p).
+    """
+    import warnings
+
+    from firthmodels import FirthLogisticRegression
+
+    def model():
+        return FirthLogisticRegression(fit_intercept=False, backend="numpy", max_iter=200, gtol=1e-8, xtol=1e-8)
+
+    yi = np.asarray(y).astype(int)
+    p = p_truth = float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if coverage:
+            shifted = model().fit(X, yi, offset=truth * X[:, j]).lrt(features=[j])
+            params = np.asarray(shifted.coef_, dtype=float).copy()
+            params[j] += truth
+            p_truth = float(shifted.lrt_pvalues_[j])
+        if p_value or not coverage:
+            fit = model().fit(X, yi)
+            if p_value:
+                p = float(fit.lrt(features=[j]).lrt_pvalues_[j])
+            if not coverage:
+                params = np.asarray(fit.coef_, dtype=float)
+    mu = expit(X @ params)
+    se = float(np.sqrt(np.linalg.inv(X.T @ (X * (mu * (1 - mu))[:, None]))[j, j]))
+    b = float(params[j])
+    # As firth_term: where a constrained fit fails (NaN), the Wald test at the Firth estimate.
+    if not np.isfinite(p):
+        p = float(2 * NormalDist().cdf(-abs(b / se)))
+    covers = p_truth >= 0.05 if np.isfinite(p_truth) else abs(b - truth) <= Z975 * se
+    return b, se, p, bool(covers)
 
 
 # --------------------------------------------------------------------------------------------
@@ -403,6 +505,20 @@ def _blas_single_thread():
         return nullcontext()
 
 
+def run_chunks(worker, tasks: list, payload: dict, n_jobs: int) -> list:
+    """worker(task, payload) for every task, in a process pool of `n_jobs` (results in task order).
+
+    firthmodels (the Firth refits of separated replicates) is imported here first so the forked
+    workers inherit it instead of each importing it (seconds: it loads scikit-learn)."""
+    import firthmodels  # noqa: F401
+
+    n_jobs = max(1, min(int(n_jobs or 1), len(tasks), os.cpu_count() or 1))
+    if n_jobs == 1:
+        return [worker(t, payload) for t in tasks]
+    with ProcessPoolExecutor(max_workers=n_jobs, initializer=_init_worker, initargs=(payload,)) as pool:
+        return list(pool.map(worker, tasks))
+
+
 def _run_chunk(task: tuple[int, np.random.SeedSequence, int, int], payload: dict | None = None) -> list[dict]:
     chunk, seed_seq, start, size = task
     payload = payload if payload is not None else _PAYLOAD
@@ -415,18 +531,9 @@ def _run_chunk(task: tuple[int, np.random.SeedSequence, int, int], payload: dict
     with _blas_single_thread():
         for item in payload["prepared"]:
             Y = draws[item["gen_key"]][item["rows"]].astype(float)
-            res = fit_logistic_batch(item["X"], Y, beta0=item["beta0"])
-            j = item["j"]
-            out.append(
-                {
-                    "estimand": item["name"],
-                    "replicate": np.arange(start, start + size),
-                    "log_or": res["params"][:, j],
-                    "std_error": res["std_errors"][:, j],
-                    "converged": res["converged"],
-                    "separated": res["separated"],
-                }
-            )
+            res = policy_fit_batch(item["X"], Y, item["j"], item["truth"], beta0=item["beta0"])
+            out.append({"estimand": item["name"], "replicate": np.arange(start, start + size)}
+                       | {k: res[k] for k in REPLICATE_COLUMNS if k in res})
     return out
 
 
@@ -454,6 +561,12 @@ def coverage_mc_se(c: float, replicates: int) -> float:
     return math.sqrt(c * (1.0 - c) / replicates)
 
 
+def usable(reps: pd.DataFrame) -> pd.Series:
+    """Replicates with a finite, converged estimate, SE and p-value (ML or Firth)."""
+    finite = np.isfinite(reps[["log_or", "std_error", "p_value"]].to_numpy()).all(axis=1)
+    return reps["converged"] & finite & (reps["log_or"].abs() < DIVERGED)
+
+
 def summarise(replicate_frame: pd.DataFrame, truths: pd.DataFrame) -> pd.DataFrame:
     """Performance measures per estimand from the replicate estimates.
 
@@ -468,7 +581,7 @@ def summarise(replicate_frame: pd.DataFrame, truths: pd.DataFrame) -> pd.DataFra
         use = r[r["usable"]]
         est, se = use["log_or"].to_numpy(), use["std_error"].to_numpy()
         n_used = int(len(use))
-        c = coverage(est, se, t.true_log_or)
+        c = float(use["covers"].mean()) if n_used else float("nan")
         mean_log = float(est.mean()) if n_used else float("nan")
         emp_se = float(est.std(ddof=1)) if n_used > 1 else float("nan")
         model_se = float(se.mean()) if n_used else float("nan")
@@ -490,7 +603,7 @@ def summarise(replicate_frame: pd.DataFrame, truths: pd.DataFrame) -> pd.DataFra
                 "empirical_se": emp_se,
                 "mean_model_se": model_se,
                 "se_ratio": model_se / emp_se if emp_se and np.isfinite(emp_se) else float("nan"),
-                "rejection_rate": float((np.abs(est / se) > Z975).mean()) if n_used else float("nan"),
+                "rejection_rate": float((use["p_value"].to_numpy() < 0.05).mean()) if n_used else float("nan"),
                 "published_or": t.published_or,
                 "failed": int((~r["usable"]).sum()),
                 "separated": int(r["separated"].sum()),
@@ -514,9 +627,9 @@ def simulate(
 
     `estimands` default to the published odds ratios (targets.yaml, Model 3); `probabilities`
     (outcome -> p per row of `df`) default to the generating model (see module docstring).
-    Replicates whose exposure coefficient does not converge or diverges are counted (`failed`)
-    and left out of the summary; replicates where only a nuisance coefficient diverges are
-    counted as `separated` and kept (as glm would report them).
+    Every replicate is fitted under the report's estimator rule (`policy_fit_batch`: maximum
+    likelihood unless separated, then Firth); `separated` counts the replicates refitted by Firth,
+    `failed` those whose estimate is still unusable (non-finite), left out of the summary.
     """
     if estimands is None:
         estimands = published_estimands()
@@ -532,23 +645,18 @@ def simulate(
         "gen_keys": gen_keys,
         "probabilities": {k: np.nan_to_num(probabilities[k]) for k in gen_keys},
         "prepared": [
-            {"name": p.estimand.name, "gen_key": p.gen_key, "rows": p.rows, "X": p.X, "j": p.j, "beta0": p.true_params}
+            {"name": p.estimand.name, "gen_key": p.gen_key, "rows": p.rows, "X": p.X, "j": p.j, "beta0": p.true_params,
+             "truth": p.true_log_or}
             for p in prepared
         ],
     }
     n_chunks = max(1, math.ceil(replicates / chunk_size))
     seeds = np.random.SeedSequence(seed).spawn(n_chunks)
     tasks = [(c, seeds[c], c * chunk_size, min(chunk_size, replicates - c * chunk_size)) for c in range(n_chunks)]
-    n_jobs = max(1, min(int(n_jobs or 1), n_chunks, os.cpu_count() or 1))
-    if n_jobs == 1:
-        results = [_run_chunk(t, payload) for t in tasks]
-    else:
-        with ProcessPoolExecutor(max_workers=n_jobs, initializer=_init_worker, initargs=(payload,)) as pool:
-            results = list(pool.map(_run_chunk, tasks))
+    results = run_chunks(_run_chunk, tasks, payload, n_jobs)
     pieces = [pd.DataFrame(item) for chunk in results for item in chunk]
     reps = pd.concat(pieces, ignore_index=True)
-    j_ok = reps["converged"] & np.isfinite(reps["log_or"]) & np.isfinite(reps["std_error"])
-    reps["usable"] = j_ok & (reps["log_or"].abs() < DIVERGED)
+    reps["usable"] = usable(reps)
     order = {p.estimand.name: i for i, p in enumerate(prepared)}
     reps = reps.sort_values(["estimand", "replicate"], key=lambda s: s.map(order) if s.name == "estimand" else s)
     reps = reps.reset_index(drop=True)[REPLICATE_COLUMNS]
