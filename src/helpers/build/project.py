@@ -37,6 +37,7 @@ class Project:
     output_dir: Path
     output_file: str
     lang: str
+    notice: str | None = None  # `synthetic-notice`: shown on every page of a synthetic-data build
     execute: dict = field(default_factory=dict)
     html: dict = field(default_factory=dict)
     typst: dict = field(default_factory=dict)
@@ -47,6 +48,20 @@ class Project:
             if c.name == name:
                 return c
         raise KeyError(name)
+
+    def support_files(self) -> list[Path]:
+        """Files Quarto reads besides the chapters: bibliography, CSL, filters, project scripts."""
+        named = [*self.bibliography, *([self.csl] if self.csl else [])]
+        listed = _as_list(self.config.get("filters"))
+        for fmt in (self.html, self.typst):
+            listed += _as_list(fmt.get("filters")) + _as_list(fmt.get("template-partials"))
+        for hook in ("pre-render", "post-render"):
+            listed += _as_list((self.config.get("project") or {}).get(hook))
+        for entry in listed:
+            path = entry.get("path") if isinstance(entry, dict) else entry
+            if isinstance(path, str) and (self.root / path.split()[0]).is_file():
+                named.append((self.root / path.split()[0]).resolve())
+        return list(dict.fromkeys(named))
 
     @property
     def notebooks(self) -> list[Chapter]:
@@ -118,6 +133,7 @@ def read_project(file: Path) -> Project:
         output_dir=(root / ((config.get("project") or {}).get("output-dir") or "_book")).resolve(),
         output_file=str(book.get("output-file") or "report"),
         lang=str(config.get("lang") or "en"),
+        notice=" ".join(str(config["synthetic-notice"]).split()) if config.get("synthetic-notice") else None,
         execute=dict(config.get("execute") or {}),
         html=_format(config, "html"),
         typst=_format(config, "typst"),

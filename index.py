@@ -12,6 +12,8 @@
 # ---
 
 # %% [markdown]
+# <!-- This line keeps Quarto from taking the heading below as the title and dropping {.unnumbered}. -->
+#
 # # Preface {.unnumbered}
 #
 # This is a literate, re-executable companion to Fancourt and Bu's study of how social
