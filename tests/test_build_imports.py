@@ -14,7 +14,7 @@ from helpers import paths
 from helpers.build.cli import HELPERS_ROOT
 from helpers.build.imports import helper_files
 
-CHAPTERS = sorted(paths.NOTEBOOKS.glob("*.py"))
+CHAPTERS = paths.chapter_sources()
 
 
 def _package(root: Path, files: dict[str, str]) -> Path:

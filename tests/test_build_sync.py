@@ -1,4 +1,4 @@
-"""Paired notebooks: every notebooks/*.py has an executed .ipynb with the same cells.
+"""Paired notebooks: index.py and every notebooks/*.py have an executed .ipynb with the same cells.
 
 The .py (Jupytext percent) is the source; the .ipynb is what the build executed from it (plus
 papermill's injected-parameters cell). If this fails, run `make report` (or open the .py in
@@ -15,7 +15,7 @@ import pytest
 from helpers import paths
 from helpers.build.project import read_project
 
-SOURCES = sorted(paths.NOTEBOOKS.glob("*.py"))
+SOURCES = paths.chapter_sources()
 
 
 def _cells(nb):
@@ -37,3 +37,10 @@ def test_every_chapter_has_a_source():
     for chapter in project.chapters:
         assert chapter.source is not None, f"{chapter.listed}: no Jupytext .py next to it"
     assert project.chapters[0].name == "index"
+
+
+def test_home_page_is_at_the_project_root():
+    """Quarto refuses a book whose first chapter is not index.* at the root of the project."""
+    project = read_project(paths.QUARTO_PROJECT)
+    assert project.chapters[0].listed in ("index.ipynb", "index.qmd", "index.md")
+    assert {c.source for c in project.notebooks} == set(paths.chapter_sources())

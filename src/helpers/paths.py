@@ -16,9 +16,21 @@ SYNTHETIC_MANIFEST = SYNTHETIC / "manifest.yaml"
 REAL = DATA / "real"
 
 NOTEBOOKS = ROOT / "notebooks"
+# The book's home page (the preface): Quarto wants it as index.* at the project root.
+INDEX = ROOT / "index.py"
 TESTS = ROOT / "tests"
 QUARTO_PROJECT = ROOT / "_quarto.yml"
 REFERENCES = ROOT / "references.bib"
 OUTPUT = ROOT / "_output"
 # Default output folder of a build on any file other than the bundled synthetic one (git-ignored).
 REAL_OUTPUT = ROOT / "_output_real"
+
+
+def chapter_sources() -> list[Path]:
+    """The Jupytext sources of the chapters: index.py, then notebooks/*.py."""
+    return [INDEX, *sorted(NOTEBOOKS.glob("*.py"))]
+
+
+def executed_notebooks() -> list[Path]:
+    """The committed executed notebooks (synthetic run): index.ipynb, then notebooks/*.ipynb."""
+    return [INDEX.with_suffix(".ipynb"), *sorted(NOTEBOOKS.glob("*.ipynb"))]

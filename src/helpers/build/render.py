@@ -520,23 +520,27 @@ def _dedupe(items: list[str]) -> list[str]:
 # --------------------------------------------------------------------------- quarto
 
 
+def copy_project(project: Project, executed: dict[str, Path], dest: Path) -> Path:
+    """A copy of the Quarto project (its _quarto.yml, support files and chapters) whose
+    chapters are the executed notebooks: what `quarto render` needs, nothing else."""
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    shutil.copyfile(project.file, dest / "_quarto.yml")
+    sources = [(f, f) for f in project.support_files()]
+    sources += [(executed.get(c.name, c.path), c.path) for c in project.chapters]
+    for src, listed in sources:
+        target = dest / listed.relative_to(project.root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, target)
+    return dest
+
+
 def render_quarto(project: Project, executed: dict[str, Path], workdir: Path, synthetic: bool) -> Rendered:
     """`quarto render` of a copy of the project whose chapters are the executed notebooks.
 
     `synthetic` overrides the `synthetic` metadata of _quarto.yml (the notice on every page).
     """
-    proj = workdir / "project"
-    shutil.rmtree(proj, ignore_errors=True)
-    proj.mkdir(parents=True)
-    shutil.copyfile(project.file, proj / "_quarto.yml")
-    for f in project.support_files():
-        dest = proj / f.relative_to(project.root)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(f, dest)
-    for chapter in project.chapters:
-        dest = proj / chapter.path.relative_to(project.root)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(executed.get(chapter.name, chapter.path), dest)
+    proj = copy_project(project, executed, workdir / "project")
     out = workdir / "quarto-output"
     shutil.rmtree(out, ignore_errors=True)
     cmd = [quarto_path() or "quarto", "render", str(proj), "--output-dir", str(out),
