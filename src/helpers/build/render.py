@@ -547,7 +547,7 @@ def render_quarto(project: Project, executed: dict[str, Path], workdir: Path, sy
            "--metadata", f"synthetic:{'true' if synthetic else 'false'}"]
     env = {**os.environ, "QUARTO_PYTHON": os.environ.get("QUARTO_PYTHON") or sys.executable}
     proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    warnings = [w for w in _finish(proc, "quarto render") if quarto_warning(w)]
+    warnings = [ANSI.sub("", w).strip() for w in _finish(proc, "quarto render") if quarto_warning(w)]
     files = sorted(p for p in out.rglob("*") if p.is_file())
     return Rendered(files, _dedupe(warnings), "quarto")
 
