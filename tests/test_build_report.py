@@ -210,5 +210,18 @@ def test_quarto_used_when_on_path(book, tmp_path, monkeypatch):
     assert sorted(p.name for p in result.files) == ["index.html", "report.pdf"]
     args = (bin_dir / "args.txt").read_text()
     assert args.startswith("render ") and "--output-dir" in args
+    assert "--metadata synthetic:true" in args
+    render.render(project, executed, tmp_path / "work", synthetic=False)
+    assert "--metadata synthetic:false" in (bin_dir / "args.txt").read_text()  # a survey file: no notice
     copied = tmp_path / "work" / "project"
     assert (copied / "_quarto.yml").exists() and (copied / "01_demo.ipynb").exists()
+
+
+def test_notice_text_comes_from_the_project(book, tmp_path):
+    """Both renderers read `synthetic-notice` from _quarto.yml (the fallback has a default)."""
+    text = (book["root"] / "_quarto.yml").read_text() + '\nsynthetic-notice: "Invented  people only."\n'
+    (tmp_path / "_quarto.yml").write_text(text)
+    project = read_project(tmp_path / "_quarto.yml")
+    assert project.notice == "Invented people only."
+    assert render.metadata(project, {}, True)["synthetic-notice"] == "Invented people only."
+    assert render.metadata(read_project(book["root"] / "_quarto.yml"), {}, True)["synthetic-notice"] == render.SYNTHETIC_NOTICE

@@ -163,6 +163,26 @@ def test_preface_unnumbered_and_chapters_numbered_from_one(quarto_book, project)
     assert page.select_one("h1.title .chapter-number").get_text() == "1"
 
 
+@pytest.mark.parametrize("synthetic", [True, False])
+def test_notice_follows_the_synthetic_metadata(tmp_path, synthetic):
+    """The filter shows the notice only for `synthetic: true` (the build passes false for a
+    survey file): a one-page document, both formats."""
+    shutil.copytree(paths.ROOT / "_quarto", tmp_path / "_quarto")
+    (tmp_path / "_quarto.yml").write_text(
+        "synthetic-notice: Invented people only.\nfilters: [_quarto/synthetic-notice.lua]\n"
+        "format:\n  html: {}\n  typst: {}\n")
+    (tmp_path / "page.qmd").write_text("# A page\n\nText.\n\n{{< pagebreak >}}\n\nMore text.\n")
+    result = subprocess.run(["quarto", "render", "page.qmd", "--metadata", f"synthetic:{str(synthetic).lower()}"],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    banner = soup(tmp_path / "page.html").select(".synthetic-banner")
+    assert [b.get_text(" ", strip=True) for b in banner] == (["SYNTHETIC DATA Invented people only."] if synthetic else [])
+    if shutil.which("pdftotext"):
+        texts = pdf_pages(tmp_path / "page.pdf")
+        assert len(texts) == 2
+        assert [("SYNTHETIC DATA" in t) for t in texts] == [synthetic, synthetic]
+
+
 # ------------------------------------------------------------------------------ parity
 
 
@@ -201,14 +221,17 @@ def quarto_chapters(out: Path) -> dict[str, dict]:
 
 
 def _content(node, number: str | None) -> dict:
-    for drop in node.select("#refs, #quarto-appendix, #title-block-header .subtitle, .synthetic-banner, nav, "
-                            "script, style, .sidebar"):
+    """Captions, and every number of the text around them (paragraphs, lists, callouts, code
+    output): the whole chapter minus its headings, tables, figures and navigation."""
+    for drop in node.select("#refs, #quarto-appendix, #title-block-header, .synthetic-banner, nav, "
+                            "script, style, .sidebar, .quarto-title-meta"):
         drop.decompose()
-    prose = [_clean(p.get_text(" ")) for p in node.find_all("p") if not p.find_parent(["table", "figure"])]
-    prose = [p for p in prose if p and not p.startswith(("Figure ", "Table "))]
-    captions = [_clean(c.get_text(" ")) for c in node.select("figcaption, caption, .report-table-caption")]
+    captions = [_clean(c.get_text(" ")) for c in node.select("figcaption, .report-table-caption")]
+    for drop in node.select("h1, h2, h3, h4, h5, h6, table, figure, .report-table, .quarto-float"):
+        drop.decompose()
+    prose = _clean(node.get_text(" "))
     return {"number": number, "captions": [c for c in captions if c],
-            "numbers": Counter(n for p in prose for n in NUMBER.findall(p))}
+            "numbers": Counter(NUMBER.findall(prose)), "prose": prose}
 
 
 @pytest.fixture(scope="module")
@@ -245,3 +268,22 @@ def test_parity_check_sees_a_changed_number(both):
 
 def test_builtin_renderer_has_no_warnings(builtin_book):
     assert builtin_book["warnings"] == []
+
+
+def test_parity_prose_text(both):
+    """Beyond the numbers: the text around tables and figures is the same, word for word."""
+    quarto, builtin = both
+    for title in builtin:
+        assert quarto[title]["prose"] == builtin[title]["prose"], title
+
+
+@needs_pdftotext
+def test_parity_pdf_captions_and_chapter_titles(quarto_book, builtin_book, both):
+    quarto_pdf = "\n".join(pdf_pages(quarto_book["out"] / "report.pdf"))
+    builtin_pdf = "\n".join(pdf_pages(builtin_book["out"] / "report.pdf"))
+    labels = re.compile(r"^\s*((?:Figure|Table) \d+\.\d+):", re.M)
+    assert labels.findall(quarto_pdf) == labels.findall(builtin_pdf)
+    assert len(labels.findall(quarto_pdf)) == sum(len(c["captions"]) for c in both[1].values())
+    flat = [" ".join(t.split()) for t in (quarto_pdf, builtin_pdf)]
+    for title in both[1]:
+        assert all(title in text for text in flat), title
