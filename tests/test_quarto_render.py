@@ -41,7 +41,11 @@ def project_warnings(stderr: str) -> list[str]:
 
 
 def quarto_render(project, dest: Path, *args: str) -> subprocess.CompletedProcess:
+    """`quarto render` in a copy of the checkout's book: _quarto.yml, its support files, the
+    executed notebooks and, as in a clone, their Jupytext sources next to them."""
     root = render.copy_project(project, {}, dest)
+    for chapter in project.notebooks:
+        shutil.copyfile(chapter.source, root / chapter.source.relative_to(project.root))
     return subprocess.run(["quarto", "render", *args], cwd=root, capture_output=True, text=True,
                           env={**__import__("os").environ, "QUARTO_PYTHON": sys.executable})
 
