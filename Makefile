@@ -88,7 +88,7 @@ $(LAB_STAMP): $(ENV_STAMP) requirements-lab.txt requirements.txt
 	$(PY) -m ipykernel install --prefix $(CURDIR)/$(LAB_VENV) --name python3 --display-name "Python 3 (report .venv)" >/dev/null
 	@touch $@
 
-lab: $(LAB_STAMP) ## JupyterLab (in .venv-lab); notebooks/*.py open as notebooks (Jupytext), with their outputs
+lab: $(LAB_STAMP) ## JupyterLab (in .venv-lab); index.pct.py, notebooks/*.pct.py open as notebooks (Jupytext), with their outputs
 	@mkdir -p .build/lab/settings/@jupyterlab/docmanager-extension .build/lab/config/jupytext
 	@printf '{\n  "defaultViewers": {"python": "Jupytext Notebook"}\n}\n' \
 		> .build/lab/settings/@jupyterlab/docmanager-extension/plugin.jupyterlab-settings

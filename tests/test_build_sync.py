@@ -23,9 +23,9 @@ def _cells(nb):
             if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=[s.stem for s in SOURCES])
+@pytest.mark.parametrize("source", SOURCES, ids=[s.name.split(".")[0] for s in SOURCES])
 def test_ipynb_matches_its_py(source: Path):
-    ipynb = source.with_suffix(".ipynb")
+    ipynb = source.parent / (source.name.split(".")[0] + ".ipynb")
     assert ipynb.exists(), f"{ipynb.name} missing: run `make report`"
     executed = nbformat.read(ipynb, as_version=4)
     assert _cells(executed) == _cells(jupytext.read(source)), f"{ipynb.name} is stale: run `make report`"
@@ -44,3 +44,11 @@ def test_home_page_is_at_the_project_root():
     project = read_project(paths.QUARTO_PROJECT)
     assert project.chapters[0].listed in ("index.ipynb", "index.qmd", "index.md")
     assert {c.source for c in project.notebooks} == set(paths.chapter_sources())
+
+
+def test_no_chapter_has_a_source_quarto_would_take_instead():
+    """Quarto skips NAME.ipynb when NAME.py (or .qmd, .jl, .r) is beside it: it takes that file as
+    the source and the notebook as its intermediate. The sources are NAME.pct.py."""
+    for chapter in read_project(paths.QUARTO_PROJECT).chapters:
+        clashes = [chapter.path.with_suffix(s) for s in (".py", ".qmd", ".jl", ".r", ".R")]
+        assert not [p.name for p in clashes if p.exists()], chapter.listed

@@ -17,7 +17,8 @@ REAL = DATA / "real"
 
 NOTEBOOKS = ROOT / "notebooks"
 # The book's home page (the preface): Quarto wants it as index.* at the project root.
-INDEX = ROOT / "index.py"
+# Jupytext sources are NAME.pct.py: Quarto skips a NAME.ipynb that has a NAME.py beside it.
+INDEX = ROOT / "index.pct.py"
 TESTS = ROOT / "tests"
 QUARTO_PROJECT = ROOT / "_quarto.yml"
 REFERENCES = ROOT / "references.bib"
@@ -27,8 +28,8 @@ REAL_OUTPUT = ROOT / "_output_real"
 
 
 def chapter_sources() -> list[Path]:
-    """The Jupytext sources of the chapters: index.py, then notebooks/*.py."""
-    return [INDEX, *sorted(NOTEBOOKS.glob("*.py"))]
+    """The Jupytext sources of the chapters: index.pct.py, then notebooks/*.pct.py."""
+    return [INDEX, *sorted(NOTEBOOKS.glob("*.pct.py"))]
 
 
 def executed_notebooks() -> list[Path]:

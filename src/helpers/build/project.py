@@ -12,7 +12,7 @@ import yaml
 class Chapter:
     listed: str  # the path as written in _quarto.yml, e.g. "notebooks/01_data.ipynb"
     path: Path  # absolute path of the listed file (the executed notebook, or a .qmd/.md)
-    source: Path | None  # the Jupytext percent source next to it (.py), if any
+    source: Path | None  # the Jupytext percent source next to it (NAME.pct.py, or NAME.py), if any
     index: int  # position in the book, 0 = first (the front page)
 
     @property
@@ -100,6 +100,18 @@ def _format(config: dict, name: str) -> dict:
     return dict(fmt) if isinstance(fmt, dict) else {}
 
 
+def jupytext_source(notebook: Path) -> Path | None:
+    """The percent source paired with an executed notebook: NAME.pct.py (what Quarto needs: a
+    NAME.py or NAME.qmd beside NAME.ipynb makes Quarto take the .ipynb as an intermediate file
+    and skip it), else NAME.py."""
+    if notebook.suffix != ".ipynb":
+        return None
+    for candidate in (notebook.with_suffix(".pct.py"), notebook.with_suffix(".py")):
+        if candidate.exists():
+            return candidate
+    return None
+
+
 def read_project(file: Path) -> Project:
     """Parse a Quarto book project file. Only what the build needs is read; Quarto reads the rest."""
     file = Path(file).resolve()
@@ -114,8 +126,7 @@ def read_project(file: Path) -> Project:
     chapters = []
     for i, rel in enumerate(listed):
         path = (root / rel).resolve()
-        py = path.with_suffix(".py")
-        chapters.append(Chapter(rel, path, py if path.suffix == ".ipynb" and py.exists() else None, i))
+        chapters.append(Chapter(rel, path, jupytext_source(path), i))
     names = [c.name for c in chapters]
     if len(set(names)) != len(names):
         raise ValueError(f"{file.name}: chapter file names must be unique: {names}")
