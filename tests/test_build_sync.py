@@ -1,4 +1,4 @@
-"""Paired notebooks: index.py and every notebooks/*.py have an executed .ipynb with the same cells.
+"""Paired notebooks: index.pct.py and every notebooks/*.pct.py have an executed .ipynb with the same cells.
 
 The .py (Jupytext percent) is the source; the .ipynb is what the build executed from it (plus
 papermill's injected-parameters cell). If this fails, run `make report` (or open the .py in
