@@ -34,4 +34,4 @@ def chapter_sources() -> list[Path]:
 
 def executed_notebooks() -> list[Path]:
     """The committed executed notebooks (synthetic run): index.ipynb, then notebooks/*.ipynb."""
-    return [INDEX.with_suffix(".ipynb"), *sorted(NOTEBOOKS.glob("*.ipynb"))]
+    return [ROOT / "index.ipynb", *sorted(NOTEBOOKS.glob("*.ipynb"))]
