@@ -35,7 +35,7 @@ export JOBS
 
 BUILD_ARGS = $(if $(DATA),--data "$(DATA)") $(if $(OUT),--out "$(OUT)") --jobs $(JOBS)
 
-.PHONY: help env lock numerics report test test-slow nbval lab bench synth validate ci clean distclean
+.PHONY: help env lock numerics report test test-slow test-quarto quarto nbval lab bench synth validate ci clean distclean
 
 help: ## list the targets
 	@echo "Usage: make TARGET [DATA=survey-file] [OUT=output-dir] [JOBS=n]"
@@ -70,13 +70,29 @@ report: $(ENV_STAMP) ## execute what changed and render _output/report.html + re
 
 test: $(ENV_STAMP) ## fast tests, then nbval on the executed notebooks
 	$(PY) -m pytest -m "not slow" tests
-	$(PY) -m pytest --nbval notebooks/ --nbval-current-env --nbval-sanitize-with .ci/nbval-sanitize.cfg
+	$(PY) -m pytest --nbval index.ipynb notebooks/ --nbval-current-env --nbval-sanitize-with .ci/nbval-sanitize.cfg
 
 nbval: $(ENV_STAMP) ## only re-execute the notebooks and compare with their stored outputs
-	$(PY) -m pytest --nbval notebooks/ --nbval-current-env --nbval-sanitize-with .ci/nbval-sanitize.cfg
+	$(PY) -m pytest --nbval index.ipynb notebooks/ --nbval-current-env --nbval-sanitize-with .ci/nbval-sanitize.cfg
 
 test-slow: $(ENV_STAMP) ## the slow (simulation) tests
 	$(PY) -m pytest -m slow tests
+
+test-quarto: $(ENV_STAMP) ## render with the quarto on PATH and compare with the built-in renderer (~2 min)
+	@command -v quarto >/dev/null || { echo "test-quarto: no quarto on PATH (see README, Rendering with Quarto)"; exit 2; }
+	$(PY) -m pytest -m slow tests/test_quarto_render.py
+
+# Optional: Quarto from PyPI for online users. quarto-cli's build step downloads the Quarto
+# binary from GitHub; offline it fails, and this target says so (never in requirements.txt).
+QUARTO_CLI := quarto-cli>=1.9.18
+quarto: $(ENV_STAMP) ## optional: install Quarto into .venv from PyPI (quarto-cli; needs access to GitHub)
+	@if $(PY) -m pip --version >/dev/null 2>&1; then inst="$(PY) -m pip install -q"; \
+	else inst="uv pip install -q --python $(PY)"; fi; \
+	$$inst "$(QUARTO_CLI)" || { \
+	  echo "make quarto: could not install $(QUARTO_CLI): it downloads the Quarto binary from GitHub at"; \
+	  echo "install time, and that download failed (offline?). Install Quarto >= 1.9.18 yourself"; \
+	  echo "(https://quarto.org, or conda-forge 'quarto'); make report uses any quarto on PATH."; exit 1; }
+	@echo "installed: $$($(VENV)/bin/quarto --version) in $(VENV)/bin (activate .venv or add it to PATH)"
 
 # JupyterLab lives in its own environment; its kernel (named python3, as in the notebooks) runs
 # .venv's interpreter, so notebooks see exactly the packages the build uses.
@@ -88,7 +104,7 @@ $(LAB_STAMP): $(ENV_STAMP) requirements-lab.txt requirements.txt
 
 # Notebooks open without a kernel: a kernel start writes the interpreter's version into the
 # notebook's metadata, which would mark every notebook modified on opening.
-lab: $(LAB_STAMP) ## JupyterLab (in .venv-lab); notebooks/*.py open as notebooks (Jupytext), with their outputs
+lab: $(LAB_STAMP) ## JupyterLab (in .venv-lab); index.pct.py, notebooks/*.pct.py open as notebooks (Jupytext), with their outputs
 	@mkdir -p .build/lab/settings/@jupyterlab/docmanager-extension .build/lab/config/jupytext
 	@printf '{\n  "defaultViewers": {"python": "Jupytext Notebook"}\n}\n' \
 		> .build/lab/settings/@jupyterlab/docmanager-extension/plugin.jupyterlab-settings

@@ -55,7 +55,7 @@ def test_execution_is_byte_deterministic(tmp_path):
 def test_failure_names_notebook_and_cell_and_keeps_previous_outputs(tmp_path, capsys):
     project = _small_book(tmp_path)
     out = tmp_path / "_output"
-    assert build(Options(project=project, validate=False), echo=lambda m: None).code == 0
+    assert build(Options(project=project, validate=False, renderer="pandoc"), echo=lambda m: None).code == 0
     kept = [out / "report.html", out / "report.pdf", tmp_path / "02_more.ipynb", tmp_path / "index.ipynb",
             out / ".build" / "stamps.json"]
     before = {p: _sha(p) for p in kept}
@@ -78,7 +78,7 @@ def test_failure_names_notebook_and_cell_and_keeps_previous_outputs(tmp_path, ca
     # once fixed, the notebook that did succeed is not executed again
     src.write_text(src.read_text().replace("ratio = 1 / 0", "ratio = 1 / 2"))
     log: list[str] = []
-    outcome = build(Options(project=project, validate=False), echo=log.append)
+    outcome = build(Options(project=project, validate=False, renderer="pandoc"), echo=log.append)
     assert outcome.code == 0, "\n".join(log)
     assert any(l.strip().startswith("reuse  index") for l in log)
     assert not any(l.strip().startswith("start  index") for l in log)

@@ -14,7 +14,11 @@ from helpers import paths
 from helpers.build.cli import HELPERS_ROOT
 from helpers.build.imports import helper_files
 
-CHAPTERS = sorted(paths.NOTEBOOKS.glob("*.py"))
+CHAPTERS = paths.chapter_sources()
+
+
+def _chapter(source: Path) -> str:
+    return source.name.split(".")[0]  # 08_robustness.pct.py -> 08_robustness
 
 
 def _package(root: Path, files: dict[str, str]) -> Path:
@@ -50,7 +54,7 @@ def test_unreadable_source_depends_on_everything(tmp_path):
 
 
 def test_a_helper_change_reaches_only_the_chapters_that_import_it():
-    deps = {c.stem: {p.name for p in helper_files(c, HELPERS_ROOT)} for c in CHAPTERS}
+    deps = {_chapter(c): {p.name for p in helper_files(c, HELPERS_ROOT)} for c in CHAPTERS}
     assert [c for c, files in deps.items() if "robustness.py" in files] == ["08_robustness"]
     assert all("models.py" in files and "__init__.py" in files for files in deps.values())
     assert not any("execute.py" in files for files in deps.values())  # the build is not an input
@@ -83,16 +87,16 @@ def loaded_at_run_time() -> dict[str, set[Path]]:
     code = {}
     for chapter in CHAPTERS:
         tree = ast.parse(chapter.read_text(encoding="utf-8"))
-        code[chapter.stem] = "\n".join(ast.unparse(n) for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)))
+        code[_chapter(chapter)] = "\n".join(ast.unparse(n) for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)))
     out = subprocess.run([sys.executable, "-c", PROBE], input=json.dumps(code), capture_output=True, text=True,
                          cwd=paths.NOTEBOOKS, check=True).stdout
     rows = [json.loads(line) for line in out.splitlines() if line.startswith("[")]
     return {name: {Path(f).resolve() for f in files} for name, files in rows}
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=_chapter)
 def test_what_a_chapter_imports_at_run_time_is_inside_its_closure(chapter, loaded_at_run_time):
-    loaded = loaded_at_run_time[chapter.stem]
+    loaded = loaded_at_run_time[_chapter(chapter)]
     assert loaded, "the chapter imports no helpers?"
     assert not any(p.name == "preload.py" for p in loaded)  # the probe's own imports were dropped
     assert loaded <= {p.resolve() for p in helper_files(chapter, HELPERS_ROOT)}

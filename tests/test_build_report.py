@@ -31,7 +31,7 @@ def book(tmp_path_factory):
     root = tmp_path_factory.mktemp("book")
     shutil.copytree(FIXTURE, root, dirs_exist_ok=True)
     log: list[str] = []
-    outcome = build(Options(project=root / "_quarto.yml", validate=False), echo=log.append)
+    outcome = build(Options(project=root / "_quarto.yml", validate=False, renderer="pandoc"), echo=log.append)
     assert outcome.code == 0, "\n".join(log)
     return {"root": root, "out": root / "_output", "log": log, "outcome": outcome}
 
@@ -145,7 +145,7 @@ def test_second_build_does_nothing(book):
     out = book["out"]
     before = {p: p.stat().st_mtime_ns for p in [out / "report.html", out / "report.pdf", *book["root"].glob("*.ipynb")]}
     log: list[str] = []
-    outcome = build(Options(project=book["root"] / "_quarto.yml", validate=False), echo=log.append)
+    outcome = build(Options(project=book["root"] / "_quarto.yml", validate=False, renderer="pandoc"), echo=log.append)
     assert outcome.code == 0 and outcome.executed == [] and not outcome.rendered
     assert "nothing to do" in log[-1]
     assert before == {p: p.stat().st_mtime_ns for p in before}
@@ -175,7 +175,7 @@ def test_changed_bibliography_rerenders_only(book):
     root = book["root"]
     bib = root / "references.bib"
     bib.write_text(bib.read_text() + "\n% a comment\n")
-    outcome = build(Options(project=root / "_quarto.yml", validate=False), echo=_quiet)
+    outcome = build(Options(project=root / "_quarto.yml", validate=False, renderer="pandoc"), echo=_quiet)
     assert outcome.code == 0 and outcome.executed == [] and outcome.rendered
 
 
@@ -183,7 +183,7 @@ def test_changed_source_reexecutes_only_that_notebook(book):
     root = book["root"]
     src = root / "02_more.py"
     src.write_text(src.read_text().replace("# Back to @sec-demo", "# Once more, back to @sec-demo"))
-    outcome = build(Options(project=root / "_quarto.yml", validate=False), echo=_quiet)
+    outcome = build(Options(project=root / "_quarto.yml", validate=False, renderer="pandoc"), echo=_quiet)
     assert outcome.code == 0 and outcome.executed == ["02_more"] and outcome.rendered
     assert "Once more, back to" in (book["out"] / "report.html").read_text()
 
@@ -210,5 +210,18 @@ def test_quarto_used_when_on_path(book, tmp_path, monkeypatch):
     assert sorted(p.name for p in result.files) == ["index.html", "report.pdf"]
     args = (bin_dir / "args.txt").read_text()
     assert args.startswith("render ") and "--output-dir" in args
+    assert "--metadata synthetic:true" in args
+    render.render(project, executed, tmp_path / "work", synthetic=False)
+    assert "--metadata synthetic:false" in (bin_dir / "args.txt").read_text()  # a survey file: no notice
     copied = tmp_path / "work" / "project"
     assert (copied / "_quarto.yml").exists() and (copied / "01_demo.ipynb").exists()
+
+
+def test_notice_text_comes_from_the_project(book, tmp_path):
+    """Both renderers read `synthetic-notice` from _quarto.yml (the fallback has a default)."""
+    text = (book["root"] / "_quarto.yml").read_text() + '\nsynthetic-notice: "Invented  people only."\n'
+    (tmp_path / "_quarto.yml").write_text(text)
+    project = read_project(tmp_path / "_quarto.yml")
+    assert project.notice == "Invented people only."
+    assert render.metadata(project, {}, True)["synthetic-notice"] == "Invented people only."
+    assert render.metadata(read_project(book["root"] / "_quarto.yml"), {}, True)["synthetic-notice"] == render.SYNTHETIC_NOTICE

@@ -61,7 +61,7 @@ def test_build_on_real_data_refuses_a_committable_output_folder(real_looking_cop
 
 
 def test_committed_notebooks_hold_no_respondent_ids():
-    for notebook in sorted(paths.NOTEBOOKS.glob("*.ipynb")):
+    for notebook in paths.executed_notebooks():
         text = notebook.read_text(encoding="utf-8")
         assert not pd.Series([text]).str.contains(SURVEY_ID_PATTERN).any(), notebook.name
 
@@ -86,9 +86,9 @@ def _digests(folder) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_full_build_on_real_data_leaks_no_rows_and_leaves_committed_notebooks(real_looking_copy, tmp_path):
-    committed = {p.name: p.read_bytes() for p in paths.NOTEBOOKS.glob("*.ipynb")}
+    committed = {p.name: p.read_bytes() for p in paths.executed_notebooks()}
     out = tmp_path / "out"
-    result = subprocess.run([sys.executable, "-m", "helpers", "build", "--data", str(real_looking_copy),
+    result = subprocess.run([sys.executable, "-m", "helpers", "build", "--renderer", "pandoc", "--data", str(real_looking_copy),
                              "--out", str(out)], cwd=paths.ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     ids = pd.read_csv(real_looking_copy, dtype=str)["respondent_id"]
@@ -98,7 +98,7 @@ def test_full_build_on_real_data_leaks_no_rows_and_leaves_committed_notebooks(re
         assert not leaked, f"{produced.name} shows respondent ids {leaked[:3]}"
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Survey data." in html and "Synthetic data." not in html
-    assert {p.name: p.read_bytes() for p in paths.NOTEBOOKS.glob("*.ipynb")} == committed
+    assert {p.name: p.read_bytes() for p in paths.executed_notebooks()} == committed
 
 
 @pytest.mark.slow
@@ -107,7 +107,7 @@ def test_two_clean_builds_give_identical_bytes(tmp_path):
     simulation.csv. The first build forks its kernels from the preload process, the second starts
     every kernel fresh (HELPERS_PRELOAD=0): preloading must not change a byte."""
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "helpers", "build", "--data", str(paths.SYNTHETIC_DATA), "--out", str(out)]
+    command = [sys.executable, "-m", "helpers", "build", "--renderer", "pandoc", "--data", str(paths.SYNTHETIC_DATA), "--out", str(out)]
     runs = []
     for preload in ("1", "0"):
         shutil.rmtree(out, ignore_errors=True)

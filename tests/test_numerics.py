@@ -39,11 +39,14 @@ def test_committed_notebooks_are_reproduced_under_perturbed_numerics(capsys):
 
 def test_a_changed_byte_in_any_notebook_is_caught(tmp_path):
     checker = _checker()
-    (tmp_path / "notebooks").mkdir()
-    committed = sorted((paths.ROOT / "notebooks").glob("*.ipynb"))
-    for nb in committed:
-        (tmp_path / "notebooks" / nb.name).write_bytes(nb.read_bytes())
+    names = checker.committed_notebooks()
+    assert "index.ipynb" in names and len(names) >= 10
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes((paths.ROOT / name).read_bytes())
     assert checker.differing(tmp_path) == []
-    victim = tmp_path / "notebooks" / committed[-1].name
+    victim = tmp_path / names[-1]
     victim.write_bytes(victim.read_bytes().replace(b"0", b"1", 1))
-    assert checker.differing(tmp_path) == [committed[-1].name]
+    assert checker.differing(tmp_path) == [names[-1]]
+    (tmp_path / names[0]).unlink()
+    assert checker.differing(tmp_path) == [names[0], names[-1]]

@@ -489,9 +489,9 @@ def test_design_statement_says_what_is_tested():
 
 
 def test_notebook_header_and_parameters():
-    text = (Path(__file__).resolve().parents[1] / "notebooks" / "08_robustness.py").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[1] / "notebooks" / "08_robustness.pct.py").read_text(encoding="utf-8")
     header = (
-        "# ---\n# jupyter:\n#   jupytext:\n#     formats: ipynb,py:percent\n"
+        "# ---\n# jupyter:\n#   jupytext:\n#     formats: ipynb,.pct.py:percent\n"
         "#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,"
         "-jupytext.text_representation.format_version\n#     text_representation:\n"
         "#       extension: .py\n#       format_name: percent\n#   kernelspec:\n#     display_name: Python 3\n"

@@ -314,10 +314,10 @@ def test_swapping_exposure_levels_is_a_flipped_decision(synthetic):
 
 
 # --- The notebook stays thin -------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["06_scorecard.py", "07_comparison_2023.py"])
+@pytest.mark.parametrize("name", ["06_scorecard.pct.py", "07_comparison_2023.pct.py"])
 def test_notebooks_are_thin_and_parameterised(name):
     source = (paths.NOTEBOOKS / name).read_text(encoding="utf-8")
-    assert source.startswith("# ---\n# jupyter:\n#   jupytext:\n#     formats: ipynb,py:percent\n")
+    assert source.startswith("# ---\n# jupyter:\n#   jupytext:\n#     formats: ipynb,.pct.py:percent\n")
     assert not re.search(r"^\s*(def|class) ", source, re.M)
     params = source.split('# %% tags=["parameters"]\n', 1)[1].split("\n\n", 1)[0]
     assert params.splitlines() == ["data_file = None", "output_dir = None", "seed = 2025", "min_cell_count = 5"]

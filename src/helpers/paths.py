@@ -18,6 +18,9 @@ SYNTHETIC_MANIFEST = SYNTHETIC / "manifest.yaml"
 REAL = DATA / "real"
 
 NOTEBOOKS = ROOT / "notebooks"
+# The book's home page (the preface): Quarto wants it as index.* at the project root.
+# Jupytext sources are NAME.pct.py: Quarto skips a NAME.ipynb that has a NAME.py beside it.
+INDEX = ROOT / "index.pct.py"
 TESTS = ROOT / "tests"
 QUARTO_PROJECT = ROOT / "_quarto.yml"
 REFERENCES = ROOT / "references.bib"
@@ -26,3 +29,13 @@ LOCK = ROOT / "requirements.lock"
 OUTPUT = ROOT / "_output"
 # Default output folder of a build on any file other than the bundled synthetic one (git-ignored).
 REAL_OUTPUT = ROOT / "_output_real"
+
+
+def chapter_sources() -> list[Path]:
+    """The Jupytext sources of the chapters: index.pct.py, then notebooks/*.pct.py."""
+    return [INDEX, *sorted(NOTEBOOKS.glob("*.pct.py"))]
+
+
+def executed_notebooks() -> list[Path]:
+    """The committed executed notebooks (synthetic run): index.ipynb, then notebooks/*.ipynb."""
+    return [ROOT / "index.ipynb", *sorted(NOTEBOOKS.glob("*.ipynb"))]

@@ -202,9 +202,8 @@ class Build:
         return digest(files=files, values={"parameters": self.record, "kernel": "python3"}, base=paths.ROOT)
 
     def render_hash(self, executed: dict[str, Path], renderer: str) -> str:
-        files = [*executed.values(), self.project.file, *self.project.bibliography]
+        files = [*executed.values(), self.project.file, *self.project.support_files()]
         files += [c.path for c in self.project.chapters if not c.is_notebook]
-        files += [self.project.csl] if self.project.csl else []
         files += expand([ASSETS], "*")
         named = {name: file_digest(p) for name, p in sorted(executed.items())}
         return digest(files=[f for f in files if f not in executed.values()],

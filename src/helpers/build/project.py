@@ -12,7 +12,7 @@ import yaml
 class Chapter:
     listed: str  # the path as written in _quarto.yml, e.g. "notebooks/01_data.ipynb"
     path: Path  # absolute path of the listed file (the executed notebook, or a .qmd/.md)
-    source: Path | None  # the Jupytext percent source next to it (.py), if any
+    source: Path | None  # the Jupytext percent source next to it (NAME.pct.py, or NAME.py), if any
     index: int  # position in the book, 0 = first (the front page)
 
     @property
@@ -37,6 +37,7 @@ class Project:
     output_dir: Path
     output_file: str
     lang: str
+    notice: str | None = None  # `synthetic-notice`: shown on every page of a synthetic-data build
     execute: dict = field(default_factory=dict)
     html: dict = field(default_factory=dict)
     typst: dict = field(default_factory=dict)
@@ -47,6 +48,20 @@ class Project:
             if c.name == name:
                 return c
         raise KeyError(name)
+
+    def support_files(self) -> list[Path]:
+        """Files Quarto reads besides the chapters: bibliography, CSL, filters, project scripts."""
+        named = [*self.bibliography, *([self.csl] if self.csl else [])]
+        listed = _as_list(self.config.get("filters"))
+        for fmt in (self.html, self.typst):
+            listed += _as_list(fmt.get("filters")) + _as_list(fmt.get("template-partials"))
+        for hook in ("pre-render", "post-render"):
+            listed += _as_list((self.config.get("project") or {}).get(hook))
+        for entry in listed:
+            path = entry.get("path") if isinstance(entry, dict) else entry
+            if isinstance(path, str) and (self.root / path.split()[0]).is_file():
+                named.append((self.root / path.split()[0]).resolve())
+        return list(dict.fromkeys(named))
 
     @property
     def notebooks(self) -> list[Chapter]:
@@ -85,6 +100,18 @@ def _format(config: dict, name: str) -> dict:
     return dict(fmt) if isinstance(fmt, dict) else {}
 
 
+def jupytext_source(notebook: Path) -> Path | None:
+    """The percent source paired with an executed notebook: NAME.pct.py (what Quarto needs: a
+    NAME.py or NAME.qmd beside NAME.ipynb makes Quarto take the .ipynb as an intermediate file
+    and skip it), else NAME.py."""
+    if notebook.suffix != ".ipynb":
+        return None
+    for candidate in (notebook.with_suffix(".pct.py"), notebook.with_suffix(".py")):
+        if candidate.exists():
+            return candidate
+    return None
+
+
 def read_project(file: Path) -> Project:
     """Parse a Quarto book project file. Only what the build needs is read; Quarto reads the rest."""
     file = Path(file).resolve()
@@ -99,8 +126,7 @@ def read_project(file: Path) -> Project:
     chapters = []
     for i, rel in enumerate(listed):
         path = (root / rel).resolve()
-        py = path.with_suffix(".py")
-        chapters.append(Chapter(rel, path, py if path.suffix == ".ipynb" and py.exists() else None, i))
+        chapters.append(Chapter(rel, path, jupytext_source(path), i))
     names = [c.name for c in chapters]
     if len(set(names)) != len(names):
         raise ValueError(f"{file.name}: chapter file names must be unique: {names}")
@@ -118,6 +144,7 @@ def read_project(file: Path) -> Project:
         output_dir=(root / ((config.get("project") or {}).get("output-dir") or "_book")).resolve(),
         output_file=str(book.get("output-file") or "report"),
         lang=str(config.get("lang") or "en"),
+        notice=" ".join(str(config["synthetic-notice"]).split()) if config.get("synthetic-notice") else None,
         execute=dict(config.get("execute") or {}),
         html=_format(config, "html"),
         typst=_format(config, "typst"),

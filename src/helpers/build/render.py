@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +38,7 @@ HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+\{([^{}]*)\})?[ \t]*$")
 FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 PIPE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$", re.M)
 KIND = {"fig": "Figure", "tbl": "Table", "sec": "Section"}
+# Default notice of a synthetic-data build when _quarto.yml has no `synthetic-notice`.
 SYNTHETIC_NOTICE = (
     "Synthetic data: this report was built on the bundled synthetic survey, calibrated to the "
     "published figures. Agreement with the paper holds by construction; it checks the code, "
@@ -441,7 +444,7 @@ def metadata(project: Project, labels: dict, synthetic: bool) -> dict:
         "toc-title": "Contents",
         "crossref": labels,
         "synthetic": synthetic,
-        "synthetic-notice": SYNTHETIC_NOTICE,
+        "synthetic-notice": project.notice or SYNTHETIC_NOTICE,
         "papersize": str(project.typst.get("papersize", "a4")),
         "fontsize": str(project.typst.get("fontsize", "10.5pt")),
     }
@@ -529,29 +532,42 @@ def _dedupe(items: list[str]) -> list[str]:
 # --------------------------------------------------------------------------- quarto
 
 
+def copy_project(project: Project, executed: dict[str, Path], dest: Path) -> Path:
+    """A copy of the Quarto project (its _quarto.yml, support files and chapters) whose
+    chapters are the executed notebooks: what `quarto render` needs, nothing else."""
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    shutil.copyfile(project.file, dest / "_quarto.yml")
+    sources = [(f, f) for f in project.support_files()]
+    sources += [(executed.get(c.name, c.path), c.path) for c in project.chapters]
+    for src, listed in sources:
+        target = dest / listed.relative_to(project.root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, target)
+    return dest
+
+
 def render_quarto(project: Project, executed: dict[str, Path], workdir: Path, synthetic: bool) -> Rendered:
-    """`quarto render` of a copy of the project whose chapters are the executed notebooks."""
-    proj = workdir / "project"
-    shutil.rmtree(proj, ignore_errors=True)
-    proj.mkdir(parents=True)
-    shutil.copyfile(project.file, proj / "_quarto.yml")
-    extra = [*project.bibliography] + ([project.csl] if project.csl else [])
-    for f in extra:
-        dest = proj / f.relative_to(project.root)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(f, dest)
-    for chapter in project.chapters:
-        dest = proj / chapter.path.relative_to(project.root)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(executed.get(chapter.name, chapter.path), dest)
+    """`quarto render` of a copy of the project whose chapters are the executed notebooks.
+
+    `synthetic` overrides the `synthetic` metadata of _quarto.yml (the notice on every page).
+    """
+    proj = copy_project(project, executed, workdir / "project")
     out = workdir / "quarto-output"
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [quarto_path() or "quarto", "render", str(proj), "--output-dir", str(out)]
-    if synthetic:
-        cmd += ["--metadata", "synthetic:true"]
-    warnings = _run(cmd, workdir, "quarto render")
+    cmd = [quarto_path() or "quarto", "render", str(proj), "--output-dir", str(out),
+           "--metadata", f"synthetic:{'true' if synthetic else 'false'}"]
+    env = {**os.environ, "QUARTO_PYTHON": os.environ.get("QUARTO_PYTHON") or sys.executable}
+    proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    warnings = [ANSI.sub("", w).strip() for w in _finish(proc, "quarto render") if quarto_warning(w)]
     files = sorted(p for p in out.rglob("*") if p.is_file())
-    return Rendered(files, warnings, "quarto")
+    return Rendered(files, _dedupe(warnings), "quarto")
+
+
+def quarto_warning(line: str) -> bool:
+    """A line of `quarto render`'s stderr that is a warning or error (not progress output)."""
+    text = ANSI.sub("", line).strip()
+    return bool(re.match(r"(WARN|WARNING|ERROR)\b|\(W\)|warning:|error:", text, re.I))
 
 
 def render(project: Project, executed: dict[str, Path], workdir: Path, synthetic: bool,

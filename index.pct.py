@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
+#     formats: ipynb,.pct.py:percent
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
 #     text_representation:
 #       extension: .py
@@ -13,6 +13,8 @@
 # ---
 
 # %% [markdown]
+# <!-- This line keeps Quarto from taking the heading below as the title and dropping {.unnumbered}. -->
+#
 # # Preface {.unnumbered}
 #
 # This is a literate, re-executable companion to Fancourt and Bu's study of how social
