@@ -49,7 +49,7 @@ $(ENV_STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || { echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
 	@test -x $(VENV)/bin/uv || { $(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip >/dev/null; \
 		$(PIP) install -q --require-hashes --no-deps -r .ci/uv.lock; }
-	$(VENV)/bin/uv pip sync -q --python $(PY) --require-hashes requirements.lock
+	$(VENV)/bin/uv pip sync -q --compile-bytecode --python $(PY) --require-hashes requirements.lock
 	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps --no-build-isolation -e .
 	@touch $@
 
