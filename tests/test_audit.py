@@ -118,3 +118,12 @@ def test_an_unattainable_timing_pair_is_flagged():
     table = audit.consistency_table(claims, targets=[], candidates=[])
     row = table[table["check"] == "shared unknown denominator"].iloc[0]
     assert row["flag"] and "no n <= 20" in row["reason"]
+
+
+def test_timing_denominator_revisited_with_2023():
+    from helpers import audit
+
+    text = audit.timing_finding()
+    # 372 asked of 409 -> 37 never (9.0%); 2023 printed 28%, nearest candidate 294 (115/409 = 28.1%)
+    assert "n = 372 implies that 9.0% never do, against 28% in 2023" in text
+    assert "nearest the 2023 share is n = 294 (28.1% never)" in text

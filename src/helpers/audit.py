@@ -346,9 +346,31 @@ def timing_finding(claims: list[dict] | pd.DataFrame | None = None, targets: lis
         if len(row):
             counts = _listing([f"{int(row.iloc[0][i])}/{n}" for i in values])
             text += f"The analysis assumes n = {n} ({counts}), documented in `targets.yaml`."
+            text += " " + _timing_against_2023(found, n, _sample_size(claims), set(coincide["n"]) if len(coincide) else set())
         else:
             text += f"The documented denominator n = {n} is not among the candidates."
     return text
+
+
+def _timing_against_2023(found: pd.DataFrame, assumed: int, total: int, coinciding: set) -> str:
+    """The assumed timing denominator revisited with 2023: the question is asked of those who
+    record patient-level outcomes at all, so n implies a 'never' share of (total - n) / total."""
+    from helpers.published import load_2023
+
+    figures = load_2023().set_index("claim_id")
+    if "pct_never_record_outcomes_2023" not in figures.index:
+        return ""
+    never_2023 = float(figures.loc["pct_never_record_outcomes_2023", "value"])
+    implied = {int(n): 100 * (total - int(n)) / total for n in found["n"]}
+    nearest = min(implied, key=lambda n: (abs(implied[n] - never_2023), n))
+    return (
+        f"Revisited with 2023: the question goes to those who record patient-level outcomes at all, so "
+        f"n = {assumed} implies that {implied[assumed]:.1f}% never do, against {never_2023:.0f}% in 2023; "
+        f"the candidate nearest the 2023 share is n = {nearest} ({implied[nearest]:.1f}% never). "
+        + (f"n = {assumed} is kept because it coincides with a printed count, which {nearest} does not; "
+           if assumed in coinciding and nearest not in coinciding else f"n = {assumed} is kept; ")
+        + f"the 'never' share it implies is an assumption, not a finding (chapter 7 compares it as such)."
+    )
 
 
 def audit_summary(table: pd.DataFrame) -> str:
