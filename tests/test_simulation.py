@@ -288,3 +288,24 @@ def test_default_simulation_coverage_on_synthetic_data(tmp_path):
     np.testing.assert_allclose(summary["true_value"], summary["published_or"], rtol=0.05)
     write_simulation_csv(summary, tmp_path)
     assert (tmp_path / "simulation.csv").exists()
+
+
+def test_a_selected_sample_without_a_level_is_refitted_or_failed_never_a_crash():
+    # Selection (zero weights) removes every respondent of a sparse level: that column is all
+    # zero in the selected sample. The replicate is refitted without it; one whose exposure is
+    # gone altogether is a failed replicate (NaN), not an exception.
+    from helpers.simulation import policy_fit_batch
+
+    rng = np.random.default_rng(4)
+    n = 300
+    x = (rng.random(n) < 0.5).astype(float)
+    rare = np.zeros(n)
+    rare[:6] = 1
+    X = np.column_stack([np.ones(n), x, rare])
+    Y = (rng.random((n, 3)) < 0.4).astype(float)
+    W = np.ones((n, 3))
+    W[:6, 0] = 0  # replicate 0: the rare level is not selected
+    W[x == 1, 2] = 0  # replicate 2: no exposed respondent selected
+    out = policy_fit_batch(X, Y, 1, 0.0, weights=W)
+    assert np.isfinite(out["log_or"][:2]).all()
+    assert np.isnan(out["log_or"][2]) and not out["converged"][2]

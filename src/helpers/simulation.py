@@ -340,11 +340,24 @@ def policy_fit_batch(
         p = 2 * stats.norm.sf(np.abs(b / se))
     covers = (b - Z975 * se <= truth) & (truth <= b + Z975 * se)
     W = None if weights is None else np.asarray(weights, dtype=float)
+    converged = res["converged"] | flagged
     for r in np.flatnonzero(flagged):
         keep = slice(None) if W is None else (W if W.ndim == 1 else W[:, r]) > 0
-        b[r], se[r], p[r], covers[r] = firth_replicate(X[keep], Y[keep, r], j, truth, p_values, coverage)
+        Xr = X[keep]
+        # A selected sample can lose every respondent of a level: drop its all-zero columns
+        # (the model then has no such level); no exposure left means no estimate.
+        cols = np.flatnonzero(np.any(Xr != 0, axis=0))
+        try:
+            if j not in cols:
+                raise np.linalg.LinAlgError("the exposure is absent from the selected sample")
+            b[r], se[r], p[r], covers[r] = firth_replicate(Xr[:, cols], Y[keep, r], int(np.searchsorted(cols, j)),
+                                                           truth, p_values, coverage)
+        except np.linalg.LinAlgError:  # not estimable: counted as a failed replicate, never as a number
+            b[r] = se[r] = p[r] = np.nan
+            covers[r] = False
+            converged[r] = False
     return {"log_or": b, "std_error": se, "p_value": p, "covers": covers,
-            "converged": res["converged"] | flagged, "separated": flagged}
+            "converged": converged, "separated": flagged}
 
 
 def firth_replicate(X: np.ndarray, y: np.ndarray, j: int, truth: float, p_value: bool = True,
