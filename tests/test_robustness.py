@@ -505,3 +505,14 @@ def test_notebook_header_and_parameters():
                   "fig-sensitivity", "tbl-imputation-convergence"):
         assert f"#| label: {label}" in text
     assert "def " not in text and "class " not in text
+
+
+def test_nearest_donors_equals_a_stable_sort():
+    from helpers.sensitivity import nearest_donors
+
+    rng = np.random.default_rng(11)
+    for shape, levels in (((50, 300), 4), ((7, 40), 2), ((30, 200), 1000)):
+        dist = np.round(rng.integers(0, levels, size=shape) / 7, 8)  # many exact ties
+        for d in (1, 5, shape[1]):
+            expected = np.argsort(dist, axis=1, kind="stable")[:, :d]
+            np.testing.assert_array_equal(nearest_donors(dist, d), expected)

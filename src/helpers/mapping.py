@@ -19,6 +19,7 @@ import fnmatch
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from helpers import paths
@@ -116,14 +117,23 @@ def _value_rows(series: pd.Series, final: pd.Series, canonical: str, labels, cod
     v = codebook.variables.get(canonical)
     levels = list(v.levels) if v else ["No", "Yes"]
     read, _, hows = read_column(series, _spec(codebook, canonical), labels)
+    # Each distinct (raw value, reading, final level) is described once and counted: a column
+    # holds a handful of them, a large export hundreds of thousands of rows.
+    columns = [np.asarray(pd.Series(x, dtype=object).to_numpy(), dtype=object) for x in (series, read, hows, final)]
+    parts = [pd.factorize(x, use_na_sentinel=False)[0] for x in columns]
+    key = np.zeros(len(series), dtype=np.int64)
+    for codes in parts:
+        key = key * (int(codes.max(initial=0)) + 1) + codes
+    _, first, n_rows = np.unique(key, return_index=True, return_counts=True)
     counts: dict[tuple, int] = {}
-    for value, r, how, f in zip(series, read, hows, final):
+    for i, k in sorted(zip(first, n_rows)):
+        value, r, how, f = (x[i] for x in columns)
         f = None if pd.isna(f) else str(f)
         raw = _raw_text(value)
         code = _number(value) if not isinstance(value, str) else None
         label = labels.get(float(code), "") if labels and code is not None else ""
-        key = (raw, label, f if f is not None else MISSING, _reason(how, value, r, f, v, labels, codebook))
-        counts[key] = counts.get(key, 0) + 1
+        row_key = (raw, label, f if f is not None else MISSING, _reason(how, value, r, f, v, labels, codebook))
+        counts[row_key] = counts.get(row_key, 0) + int(k)
 
     def order(item):
         (raw, _, level, _), _ = item
@@ -140,15 +150,17 @@ def _value_rows(series: pd.Series, final: pd.Series, canonical: str, labels, cod
 # --------------------------------------------------------------------------------------------
 
 
-def mapping_frame(path: str | os.PathLike | None = None, codebook: Codebook | None = None) -> pd.DataFrame:
+def mapping_frame(path: str | os.PathLike | None = None, codebook: Codebook | None = None,
+                  df: pd.DataFrame | None = None) -> pd.DataFrame:
     """The mapping report of a survey file (default: the bundled synthetic file). Loads it with
-    helpers.data.load_survey first, so an invalid file raises SurveyValidationError."""
+    helpers.data.load_survey first (or takes `df`, that load's result, from a caller that has
+    it), so an invalid file raises SurveyValidationError."""
     from helpers.data import canonical_name, load_survey, match_columns
     from helpers.readers import read_raw
 
     base = codebook or load_codebook()
     path = Path(path) if path is not None else paths.SYNTHETIC_DATA
-    df = load_survey(path, codebook=base)
+    df = load_survey(path, codebook=base) if df is None else df
     codebook = with_codes_file(base, path)
     raw = read_raw(path, known=lambda c: canonical_name(c, codebook) is not None or codebook.is_ignored(c))
     mapping, _, _ = match_columns(raw.frame.columns, codebook)
@@ -267,7 +279,7 @@ def show(df: pd.DataFrame, data_file: str | None, output_dir: str | None, min_ce
 
     if is_synthetic(df):
         return None
-    frame = mapping_frame(data_file)
+    frame = mapping_frame(data_file, df=df)
     written = write(frame, output_folder(output_dir), min_cell_count)
     codes = codes_note(data_file)
     default = non_substantive_text(load_codebook().non_substantive)
@@ -337,7 +349,7 @@ def print_report(data_file: str, df: pd.DataFrame, out: str | None, show: bool =
     from helpers.prose import is_synthetic
 
     try:
-        frame = mapping_frame(data_file)
+        frame = mapping_frame(data_file, df=df)
     except Exception as err:  # the file passed validation: any failure here is ours, in one line
         if os.environ.get("HELPERS_DEBUG"):
             raise

@@ -269,9 +269,26 @@ def pmm_draw(
     yhat_mis = np.round(Xm @ beta_dot, MATCH_DECIMALS)
     dist = np.round(np.abs(yhat_mis[:, None] - yhat_obs[None, :]), MATCH_DECIMALS)
     d = min(donors, len(yo))
-    nearest = np.argsort(dist, axis=1, kind="stable")[:, :d]
+    nearest = nearest_donors(dist, d)
     pick = nearest[np.arange(len(Xm)), rng.integers(0, d, size=len(Xm))]
     return yo[pick]
+
+
+def nearest_donors(dist: np.ndarray, d: int) -> np.ndarray:
+    """Per row of `dist`, the column indices of its d smallest entries in (distance, index)
+    order: exactly ``np.argsort(dist, axis=1, kind="stable")[:, :d]``, in linear rather than
+    n log n time per row (a partition finds the d-th distance; ties at it go to the lowest
+    indices), which matters at thousands of respondents."""
+    rows = np.arange(len(dist))[:, None]
+    if d >= dist.shape[1]:
+        return np.argsort(dist, axis=1, kind="stable")
+    threshold = np.partition(dist, d - 1, axis=1)[:, d - 1:d]
+    below = dist < threshold
+    tied = dist == threshold
+    room = d - below.sum(axis=1, keepdims=True)
+    chosen = below | (tied & (np.cumsum(tied, axis=1) <= room))
+    columns = np.nonzero(chosen)[1].reshape(len(dist), d)  # ascending index within each row
+    return columns[rows, np.argsort(dist[rows, columns], axis=1, kind="stable")]
 
 
 def mice_imputations(
