@@ -286,15 +286,20 @@ def test_pmm_recovers_a_deterministic_relation():
     np.testing.assert_array_equal(imputed, y[~observed])
 
 
+def _tied_pmm_problem():
+    """Indicators of a 4-level predictor (many exactly tied predictive means), a 5-level
+    outcome, 15% missing."""
+    rng = np.random.default_rng(1)
+    g = rng.integers(0, 4, size=300)
+    X = np.column_stack([np.ones(300), g == 1, g == 2, g == 3]).astype(float)
+    return X, rng.integers(0, 5, size=300).astype(float), rng.random(300) > 0.15
+
+
 def test_pmm_donors_do_not_depend_on_last_bit_noise():
     # Categorical predictors give many exactly tied predictive means. Noise of the size of
     # floating-point rounding (what another CPU's SIMD kernels produce) must not change which
     # donors are chosen; the same seed must give the same imputations.
-    rng = np.random.default_rng(1)
-    g = rng.integers(0, 4, size=300)
-    X = np.column_stack([np.ones(300), g == 1, g == 2, g == 3]).astype(float)
-    y = rng.integers(0, 5, size=300).astype(float)
-    observed = rng.random(300) > 0.15
+    X, y, observed = _tied_pmm_problem()
     base = pmm_draw(np.random.default_rng(9), X, y, observed)
     for scale in (1e-15, -1e-15, 3e-14):
         noisy = X * (1 + scale * np.random.default_rng(2).standard_normal(X.shape))
@@ -306,11 +311,7 @@ def test_pmm_without_rounding_would_be_fragile(monkeypatch):
     import helpers.sensitivity as sensitivity
 
     monkeypatch.setattr(sensitivity, "MATCH_DECIMALS", 17)
-    rng = np.random.default_rng(1)
-    g = rng.integers(0, 4, size=300)
-    X = np.column_stack([np.ones(300), g == 1, g == 2, g == 3]).astype(float)
-    y = rng.integers(0, 5, size=300).astype(float)
-    observed = rng.random(300) > 0.15
+    X, y, observed = _tied_pmm_problem()
     base = pmm_draw(np.random.default_rng(9), X, y, observed)
     changed = False
     for seed in range(5):

@@ -84,8 +84,10 @@ def brant_from_arrays(
     `codes`: outcome as integers 0..J-1. `groups`: name -> slope indices (0-based among the K
     slopes) to test jointly; default one group per slope. `sparse`: slopes of levels with an
     empty outcome cell, whose tests are not computable (the Wald test's asymptotics need every
-    cell; one empty cell of 8 respondents gave a chi-square of 70 on this survey). Returns (omnibus (chi2, df, reason),
-    per-group list of (name, chi2, df, reason), problems). A statistic that cannot be computed
+    cell; one empty cell of 8 respondents gave a chi-square of 70 on this survey). Returns
+    (omnibus (chi2, df, reason), the omnibus test without the excluded slopes (or None when
+    nothing is excluded or the omnibus test is valid), per-group list of (name, chi2, df, reason),
+    problems, excluded slope indices). A statistic that cannot be computed
     validly - a binary logit that did not converge, a slope that is not estimable in some binary
     logit, a variance matrix that is not positive definite - is NaN, with `reason` saying why
     (`reason` is empty for a valid statistic).
@@ -155,14 +157,18 @@ def brant_from_arrays(
         chi2 = float(d @ np.linalg.solve(S, d))
         return chi2, ""
 
-    omnibus = (*wald(range(K)), (M - 1) * K)
-    omnibus = (omnibus[0], omnibus[2], omnibus[1])
-    groups = groups or {str(s): [s] for s in range(K)}
-    per_group = []
-    for name, slopes in groups.items():
+    def test(slopes: Sequence[int]) -> tuple[float, int, str]:
         chi2, reason = wald(slopes)
-        per_group.append((name, chi2, (M - 1) * len(slopes), reason))
-    return omnibus, per_group, problems, sorted(set(unstable) | set(sparse))
+        return chi2, (M - 1) * len(slopes), reason
+
+    excluded = sorted(set(unstable) | set(sparse))
+    omnibus = test(range(K))
+    keep = [s for s in range(K) if s not in excluded]
+    # The omnibus test over the estimable slopes, from the same fits, when some are excluded.
+    without = test(keep) if omnibus[2] and excluded and keep else None
+    groups = groups or {str(s): [s] for s in range(K)}
+    per_group = [(name, *test(slopes)) for name, slopes in groups.items()]
+    return omnibus, without, per_group, problems, excluded
 
 
 def brant_test(
@@ -217,14 +223,10 @@ def brant_test(
                 sparse.append(design.names.index(name) - 1)
     with np.errstate(all="ignore"), _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
-        (chi2, dof, reason), per_group, problems, excluded = brant_from_arrays(design.X, codes, w, groups, sparse)
-        rows = [("Omnibus", chi2, dof, reason)]
-        if reason and excluded and len(excluded) < design.X.shape[1] - 1:
-            # The omnibus test over the estimable terms only, named for what it leaves out.
-            left_out = [design.names[s + 1] for s in excluded]
-            keep = [s for s in range(design.X.shape[1] - 1) if s not in excluded]
-            _, [(_, sub, sub_df, sub_reason)], _, _ = brant_from_arrays(design.X, codes, w, {"all": keep}, sparse)
-            rows.append((f"Omnibus without {', '.join(left_out)}", sub, sub_df, sub_reason))
+        omnibus, without, per_group, problems, excluded = brant_from_arrays(design.X, codes, w, groups, sparse)
+    rows = [("Omnibus", *omnibus)]
+    if without is not None:  # named for what it leaves out
+        rows.append((f"Omnibus without {', '.join(design.names[s + 1] for s in excluded)}", *without))
     rows += per_group
     notes += problems
     frame = pd.DataFrame(rows, columns=["term", "chi2", "df", "reason"])

@@ -162,7 +162,7 @@ def brant_summary(brant: pd.DataFrame) -> str:
     codebook = load_codebook()
     omnibus = brant[brant["term"].str.startswith("Omnibus") & brant["computable"]]
     omnibus = omnibus.groupby("exposure", sort=False).head(1)
-    not_computable = brant[~brant["computable"] & (brant["term"] != "Omnibus") & ~brant["term"].str.startswith("Omnibus")]
+    not_computable = brant[~brant["computable"] & ~brant["term"].str.startswith("Omnibus")]
     sentences = []
     if not not_computable.empty:
         terms = [models.term_label(t) if "[" in t else codebook.label(t) for t in dict.fromkeys(not_computable["term"])]

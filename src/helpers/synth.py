@@ -562,13 +562,12 @@ def _route_never_recorders(c: dict[str, np.ndarray]) -> int:
     the service item who answers No to both (first those who also never record patient-level
     outcomes, then by row order): level counts and the calibrated binary outcomes are unchanged.
     Returns the number of trades."""
-    never = 0
+    never, sometimes = 0, 2  # codes of the service item's levels below 'Often' (its binary side 0)
     service = c["service_outcome_freq"]
     uses = (c["shares_outcomes"] == 1) | (c["outcomes_inform_investment"] == 1)
     patient_never = c["patient_outcome_freq"] == never
     incoherent = np.flatnonzero(patient_never & (service == never) & uses)
-    low = service[incoherent[0]] if len(incoherent) else never
-    candidates = np.flatnonzero((service > low) & (service <= 2) & ~uses)  # Rarely/Sometimes: the same side
+    candidates = np.flatnonzero((service > never) & (service <= sometimes) & ~uses)
     candidates = candidates[np.argsort(~patient_never[candidates], kind="stable")]
     if len(candidates) < len(incoherent):
         raise AssertionError("not enough respondents to route the never-recorders coherently")
