@@ -283,7 +283,10 @@ def fit_logistic(df, outcome, exposure, covariates=(), weights=None, firth="auto
             _warnings.simplefilter("always")
             try:
                 result = GLM(y, X, family=families.Binomial(), freq_weights=w).fit(maxiter=100)
-                params, cov = np.asarray(result.params), np.asarray(result.cov_params())
+                params = np.asarray(result.params)
+                # IRLS's own covariance uses the weights of the iteration before the last (off
+                # in the 6th digit); the inverse information at the estimate is what R prints
+                cov = np.linalg.inv(-result.model.hessian(params))
                 converged = bool(getattr(result, "converged", True))
             except Exception as exc:  # singular information, overflow, ...
                 converged = False
