@@ -34,7 +34,7 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import narrative, report
+from helpers.present import narrative, report
 
 df = report.load(data_file)
 

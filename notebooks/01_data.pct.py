@@ -28,7 +28,7 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import mapping, narrative, report, tables
+from helpers.present import mapping, narrative, report, tables
 
 df = report.load(data_file)
 min_count = report.suppression_threshold(df, min_cell_count)

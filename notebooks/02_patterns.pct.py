@@ -29,7 +29,8 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import describe, disclosure, narrative, plots, report, tables
+from helpers.analysis import describe
+from helpers.present import disclosure, narrative, plots, report, tables
 
 df = report.load(data_file)
 min_count = report.suppression_threshold(df, min_cell_count)

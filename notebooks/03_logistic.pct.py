@@ -36,7 +36,8 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import analyses, models, narrative, plots, report, tables
+from helpers.analysis import analyses, models
+from helpers.present import narrative, plots, report, tables
 
 df = report.load(data_file)
 plots.use_report_style()

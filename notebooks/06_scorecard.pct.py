@@ -36,7 +36,9 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import audit, data, report, scorecard
+from helpers import data
+from helpers.present import report
+from helpers.review import audit, scorecard
 
 df = data.load_survey(data_file)
 scored = scorecard.score(scorecard.load_claims(), scorecard.reproduce_claims(df))

@@ -33,7 +33,9 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import compare2023, data, prose, report
+from helpers import data
+from helpers.present import prose, report
+from helpers.review import compare2023
 
 df = data.load_survey(data_file)
 comparison = compare2023.compare(df)

@@ -45,7 +45,8 @@ scenario_replicates = 200
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import plots, prose, report, robustness
+from helpers.present import plots, prose, report
+from helpers.review import robustness
 
 df = report.load(data_file)
 plots.use_report_style()

@@ -34,8 +34,10 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import abstract_audit, analyses, assumptions, effects, grid, plots, report, scorecard, spec
-from helpers.prose import is_synthetic
+from helpers.analysis import analyses, spec
+from helpers.present import plots, report
+from helpers.review import abstract_audit, assumptions, effects, grid, scorecard
+from helpers.present.prose import is_synthetic
 
 df = report.load(data_file)
 plots.use_report_style()

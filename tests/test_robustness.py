@@ -1,5 +1,5 @@
-"""Precision and power (helpers.power), sensitivity analyses (helpers.sensitivity) and the
-chapter's display helpers (helpers.robustness).
+"""Precision and power (helpers.analysis.power), sensitivity analyses (helpers.analysis.sensitivity) and the
+chapter's display helpers (helpers.review.robustness).
 
 Reference values:
 - Hsieh, Bloch & Larsen (1998) Stat Med 17:1623, Table I (balanced design, high event rates):
@@ -24,8 +24,8 @@ import pandas as pd
 import pytest
 
 from _robustness_toy import COVARIATES, toy_survey
-from helpers import robustness
-from helpers.power import (
+from helpers.review import robustness
+from helpers.analysis.power import (
     exposure_r2,
     minimum_detectable_or,
     power_for_or,
@@ -34,7 +34,7 @@ from helpers.power import (
     rates_for_or,
     sample_size_logistic_binary,
 )
-from helpers.sensitivity import (
+from helpers.analysis.sensitivity import (
     SENSITIVITY_COLUMNS,
     cut_label,
     cutpoint_analysis,
@@ -49,7 +49,7 @@ from helpers.sensitivity import (
     pmm_draw,
     rubin_pool,
 )
-from helpers.imputation import (
+from helpers.analysis.imputation import (
     category_probabilities,
     convergence_table,
     expected_cc_bias,
@@ -57,7 +57,7 @@ from helpers.imputation import (
     polyreg_draw,
     rhat,
 )
-from helpers.simulation import Estimand, design_matrix, published_estimands
+from helpers.analysis.simulation import Estimand, design_matrix, published_estimands
 
 
 @pytest.fixture(scope="module")
@@ -308,7 +308,7 @@ def test_pmm_donors_do_not_depend_on_last_bit_noise():
 
 def test_pmm_without_rounding_would_be_fragile(monkeypatch):
     # The check above can fail: with matching at full precision, ties fall to noise.
-    import helpers.sensitivity as sensitivity
+    import helpers.analysis.sensitivity as sensitivity
 
     monkeypatch.setattr(sensitivity, "MATCH_DECIMALS", 17)
     X, y, observed = _tied_pmm_problem()
@@ -349,7 +349,7 @@ def test_complete_case_bias_under_outcome_and_exposure_missingness_is_reduced_by
 def test_outcome_only_missingness_would_not_bias_complete_cases(toy):
     # Why the mechanism depends on the exposure too: with the outcome alone, the expected
     # complete-case bias is exactly zero (the same response odds ratio in both exposure groups).
-    from helpers.misspecification import Scenario
+    from helpers.analysis.misspecification import Scenario
 
     assert Scenario("s", "s", response=(0.5, 0.8, 0.5, 0.8)).expected_bias == pytest.approx(0.0)
     assert Scenario("s", "s", response=(0.5, 0.5, 0.5, 0.8)).expected_bias == pytest.approx(math.log(1.6))
@@ -380,7 +380,7 @@ def test_proportional_odds_matches_mass_polr_housing():
 
 
 def test_firth_vs_ml_agrees_with_helpers_models(toy):
-    from helpers.models import fit_logistic as models_fit
+    from helpers.analysis.models import fit_logistic as models_fit
 
     est = published_estimands()[0]
     frame = firth_vs_ml(toy, [est])
@@ -509,7 +509,7 @@ def test_notebook_header_and_parameters():
 
 
 def test_nearest_donors_equals_a_stable_sort():
-    from helpers.sensitivity import nearest_donors
+    from helpers.analysis.sensitivity import nearest_donors
 
     rng = np.random.default_rng(11)
     for shape, levels in (((50, 300), 4), ((7, 40), 2), ((30, 200), 1000)):
