@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from helpers import data, paths, validate
-from helpers.data import canonical_name, load_survey
+from helpers.data import load_survey
+from helpers.data.names import canonical_name
 from helpers.validate import SurveyValidationError
 
 from bad_inputs.make_corpus import real_shaped, write_dta, write_sav, write_xlsx

@@ -180,3 +180,19 @@ def odds_ratio_table(spec: Spec | None = None) -> pd.DataFrame:
     table["model"] = spec["model_level"].primary
     return table
 
+
+# targets.yaml fields the analysis specification now decides (outcome and model of each OR).
+DECIDED_BY_SPEC = {"outcome": "outcome_map", "model": "model_level"}
+
+
+def rests_on(claim_id: str, spec: Spec | None = None, targets: list[dict] | None = None) -> list[str]:
+    """What a published figure's reproduction rests on: its assumed analysis choices, then its
+    calibration assumptions (prefixed 'calibration:')."""
+    from helpers.data.published import load_targets
+
+    spec = spec or load_spec()
+    found = [k for k, c in spec.choices.items() if c.assumed and claim_id in c.applies_to]
+    for t in load_targets() if targets is None else targets:
+        if t["claim_id"] == claim_id:
+            found += [f"calibration: {f}" for f in t.get("assumed") or [] if f not in DECIDED_BY_SPEC]
+    return found

@@ -186,3 +186,11 @@ def _load(path: Path) -> Codebook:
 def load_codebook(path: str | Path | None = None) -> Codebook:
     """The codebook at `path` (default: the project's data/codebook.yaml)."""
     return _load(Path(path) if path is not None else paths.CODEBOOK)
+
+
+def non_substantive_text(choices: dict[str, str | None]) -> str:
+    """{"Don't know": None, "Prefer not to say": None} -> "Don't know, Prefer not to say: missing"."""
+    groups: dict[str, list[str]] = {}
+    for answer, level in choices.items():
+        groups.setdefault(level if level is not None else "missing", []).append(answer)
+    return "; ".join(f"{', '.join(answers)}: {level}" for level, answers in groups.items())

@@ -34,6 +34,7 @@ import yaml
 
 from helpers.data.codebook import MISSING, Codebook, Variable, _choice
 from helpers.data.checks import Problem, SurveyValidationError
+from helpers.data.names import canonical_name
 
 SUFFIX = ".codes.yaml"
 USE_CODEBOOK = "codebook"
@@ -49,8 +50,6 @@ def codes_file(data_file: str | os.PathLike) -> Path:
 
 def _targets(key: str, codebook: Codebook) -> tuple[list[str], bool]:
     """(the coded variables a key names, whether it is a pattern rather than a name or alias)."""
-    from helpers.data.load import canonical_name
-
     coded = [v.name for v in codebook.variables.values() if v.is_categorical]
     exact = canonical_name(key, codebook)
     if exact is not None:

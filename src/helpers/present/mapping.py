@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import paths
-from helpers.data.codebook import Codebook, Variable, load_codebook
+from helpers.data.codebook import Codebook, Variable, load_codebook, non_substantive_text
 from helpers.data.codemap import codes_file, with_codes_file
 
 COLUMNS = ["raw_column", "variable", "column_match", "raw_value", "value_label", "read_as", "reason", "n",
@@ -40,7 +40,7 @@ DEFAULT_MIN_COUNT = 5  # the report's min_cell_count default: counts below it su
 
 
 def _column_match(raw: str, canonical: str, codebook: Codebook) -> str:
-    from helpers.data.load import _fold, _squash
+    from helpers.data.names import _fold, _squash
 
     if raw == canonical:
         return "exact name"
@@ -62,14 +62,6 @@ def _dropped(raw: str, codebook: Codebook) -> str:
 # --------------------------------------------------------------------------------------------
 # Values
 # --------------------------------------------------------------------------------------------
-
-
-def non_substantive_text(choices: dict[str, str | None]) -> str:
-    """{"Don't know": None, "Prefer not to say": None} -> "Don't know, Prefer not to say: missing"."""
-    groups: dict[str, list[str]] = {}
-    for answer, level in choices.items():
-        groups.setdefault(level if level is not None else "missing", []).append(answer)
-    return "; ".join(f"{', '.join(answers)}: {level}" for level, answers in groups.items())
 
 
 def _raw_text(value) -> str:
@@ -155,7 +147,8 @@ def mapping_frame(path: str | os.PathLike | None = None, codebook: Codebook | No
     """The mapping report of a survey file (default: the bundled synthetic file). Loads it with
     helpers.data.load_survey first (or takes `df`, that load's result, from a caller that has
     it), so an invalid file raises SurveyValidationError."""
-    from helpers.data.load import canonical_name, load_survey, match_columns
+    from helpers.data.load import load_survey
+    from helpers.data.names import canonical_name, match_columns
     from helpers.data.readers import read_raw
 
     base = codebook or load_codebook()

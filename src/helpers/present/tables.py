@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from great_tables import GT
 
+from helpers.data.codebook import non_substantive_text
 from helpers.present import disclosure
 from helpers.stats.design import levels_of, parse_term
 from helpers.analysis.describe import frequency_table, multiple_response, wilson_ci
@@ -697,8 +698,6 @@ def _non_substantive(choices: Mapping) -> str:
     """The coding of non-substantive answers: 'missing' when all are, else each named."""
     if all(level is None for level in choices.values()):
         return "missing" if choices else ""
-    from helpers.present.mapping import non_substantive_text
-
     return non_substantive_text(dict(choices))
 
 

@@ -15,12 +15,10 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.data.published import load_targets
-from helpers.analysis.spec import Spec, load_spec
+from helpers.analysis.spec import DECIDED_BY_SPEC, Spec, load_spec, rests_on  # noqa: F401 (rests_on: API)
 
 SPEC_FILE = "data/analysis_spec.yaml"
 TARGETS_FILE = "data/published/targets.yaml"
-# targets.yaml fields the analysis specification now decides (outcome and model of each OR).
-DECIDED_BY_SPEC = {"outcome": "outcome_map", "model": "model_level"}
 
 REGISTER_COLUMNS = ["choice", "label", "primary", "alternatives", "assumed", "grid", "evidence", "where", "applies_to"]
 
@@ -64,17 +62,6 @@ def calibration_assumptions(targets: list[dict] | None = None) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=["claim_id", "assumed", "analysis_choice", "note", "where"])
-
-
-def rests_on(claim_id: str, spec: Spec | None = None, targets: list[dict] | None = None) -> list[str]:
-    """What a published figure's reproduction rests on: its assumed analysis choices, then its
-    calibration assumptions (prefixed 'calibration:')."""
-    spec = spec or load_spec()
-    found = [k for k, c in spec.choices.items() if c.assumed and claim_id in c.applies_to]
-    for t in load_targets() if targets is None else targets:
-        if t["claim_id"] == claim_id:
-            found += [f"calibration: {f}" for f in t.get("assumed") or [] if f not in DECIDED_BY_SPEC]
-    return found
 
 
 def register_table(frame: pd.DataFrame):

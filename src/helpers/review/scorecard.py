@@ -592,7 +592,7 @@ def _published_text(value: Any) -> Any:
 
 def score(claims: list[dict] | pd.DataFrame | None = None, reproduced: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per published figure: published, reproduced, difference, status and the rule applied."""
-    from helpers.review.assumptions import rests_on
+    from helpers.analysis.spec import rests_on
 
     claims = _claim_records(load_claims() if claims is None else claims)
     if reproduced is None:
