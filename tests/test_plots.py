@@ -12,7 +12,7 @@ from helpers.analysis import describe, models
 from helpers.present import plots, style
 from helpers.data.codebook import load_codebook
 
-from _random_survey import YES_NO, random_survey
+from _random_survey import random_survey
 
 
 

@@ -379,7 +379,9 @@ def test_proportional_odds_matches_mass_polr_housing():
     assert se[0] == pytest.approx(0.1046, abs=5e-4)  # summary(house.plr): InflMedium SE 0.1046
 
 
-def test_firth_vs_ml_agrees_with_helpers_models(toy):
+def test_firth_vs_ml_ml_row_is_statsmodels_glm(toy):
+    # The fast Newton fit of helpers.stats.logit against statsmodels' GLM (what helpers.models
+    # fits); both Firth rows come from the one helpers.stats.logit.firth.
     from helpers.analysis.models import fit_logistic as models_fit
 
     est = published_estimands()[0]
@@ -387,13 +389,8 @@ def test_firth_vs_ml_agrees_with_helpers_models(toy):
     ml, firth = frame.iloc[0], frame.iloc[1]
     assert ml["method"] == "ml" and firth["method"] == "firth" and ml["primary"]
     ref_ml = models_fit(toy, est.outcome, est.exposure, list(est.covariates), firth=False).tidy().set_index("term").loc[est.term]
-    ref_f = models_fit(toy, est.outcome, est.exposure, list(est.covariates), firth=True).tidy().set_index("term").loc[est.term]
     assert ml["estimate"] == pytest.approx(ref_ml["estimate"], abs=1e-6)
     assert ml["std_error"] == pytest.approx(ref_ml["std_error"], rel=1e-5)
-    assert firth["estimate"] == pytest.approx(ref_f["estimate"], abs=1e-5)
-    assert firth["std_error"] == pytest.approx(ref_f["std_error"], rel=1e-4)
-    assert firth["conf_low"] == pytest.approx(ref_f["conf_low"], rel=1e-3)
-    assert firth["conf_high"] == pytest.approx(ref_f["conf_high"], rel=1e-3)
     assert abs(firth["estimate"]) < abs(ml["estimate"])  # Firth shrinks towards 0
 
 

@@ -8,7 +8,6 @@ import math
 import re
 from fractions import Fraction
 
-import numpy as np
 import pandas as pd
 import pytest
 

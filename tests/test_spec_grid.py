@@ -29,7 +29,7 @@ def specs(df):
     return grid.fit_grid(df)
 
 
-def _write_spec(tmp_path, edit) -> "spec.Spec":
+def _write_spec(tmp_path, edit) -> spec.Spec:
     raw = yaml.safe_load(SPEC_TEXT)
     edit(raw)
     path = tmp_path / "analysis_spec.yaml"

@@ -19,7 +19,7 @@ without the polr weights). Validated against the published output of ``brant::br
 from __future__ import annotations
 
 import warnings as _warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

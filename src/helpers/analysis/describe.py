@@ -7,7 +7,8 @@ query string such as the codebook's skip logic (``"uses_outcome_measures == 'Yes
 
 from __future__ import annotations
 
-from typing import Mapping, NamedTuple, Sequence
+from typing import NamedTuple
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import warnings as _warnings
 from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,8 @@ from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 from statsmodels.tools.numdiff import approx_fprime
 
+from helpers.stats.logit import HUGE_SE, Z975, separated
+from helpers.stats.logit import firth as firth_fit
 from helpers.stats.design import (
     INTERCEPT,
     Design,
@@ -90,11 +92,8 @@ TIDY_COLUMNS = [
 ]
 MODEL_NAMES = ("Model 1", "Model 2", "Model 3")
 
-# A log-odds standard error above this is taken as a sign of (quasi-)separation.
-HUGE_SE = 10.0
 # Cells of exposure x outcome with fewer observations than this are reported as sparse.
 SPARSE_CELL = 5
-Z975 = st.norm.ppf(0.975)
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,18 +189,6 @@ def _sparse_cell_warnings(data: pd.DataFrame, outcome: str, exposure: str, w: np
     return []
 
 
-def _separated(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> bool:
-    """Complete or quasi-complete separation of y by the columns of X (intercept in column 0)."""
-    from firthmodels import detect_separation
-
-    keep = w > 0
-    try:
-        result = detect_separation(X[keep][:, 1:], y[keep], fit_intercept=True)
-    except Exception:  # rank-deficient subsets: fall back to the other checks
-        return False
-    return bool(result.separation)
-
-
 def _covariate_list(exposure: str, covariates: Sequence[str], outcome: str) -> list[str]:
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     return [c for c in dict.fromkeys(covariates) if c not in (exposure, outcome)]
@@ -221,45 +208,6 @@ def _prepare(df, outcome, exposure, covariates, weights):
 # --------------------------------------------------------------------------------------------
 # Logistic regression
 # --------------------------------------------------------------------------------------------
-
-
-def _firth(X: np.ndarray, y: np.ndarray, w: np.ndarray):
-    """Firth's penalised-likelihood logistic fit: (params, cov, p-values, CIs).
-
-    Covariance: inverse Fisher information X'WX at the penalised estimate (the standard errors
-    R's logistf and brglm2 print). p-values and CIs: penalised likelihood-ratio test and profile
-    penalised likelihood (logistf's defaults, recommended under separation by Heinze & Schemper
-    2002).
-    """
-    from firthmodels import FirthLogisticRegression
-
-    model = FirthLogisticRegression(
-        fit_intercept=False, max_iter=200, gtol=1e-8, xtol=1e-8, backend="numpy"
-    )
-    with _warnings.catch_warnings():
-        _warnings.simplefilter("ignore")
-        model.fit(X, y, sample_weight=w)
-        params = np.asarray(model.coef_, dtype=float)
-        p = 1.0 / (1.0 + np.exp(-(X @ params)))
-        info = X.T @ (X * (w * p * (1 - p))[:, None])
-        cov = np.linalg.inv(info)
-        try:
-            model.lrt()
-            p_values = np.asarray(model.lrt_pvalues_, dtype=float)
-        except Exception:
-            p_values = np.full(len(params), np.nan)
-        try:
-            ci = np.asarray(model.conf_int(alpha=0.05, method="pl"), dtype=float)
-        except Exception:
-            ci = np.full((len(params), 2), np.nan)
-    se = np.sqrt(np.diag(cov))
-    # Where the profile search failed, fall back to Wald on the penalised fit.
-    wald_p = 2 * st.norm.sf(np.abs(params / se))
-    p_values = np.where(np.isfinite(p_values), p_values, wald_p)
-    bad = ~np.all(np.isfinite(ci), axis=1)
-    ci[bad, 0] = params[bad] - Z975 * se[bad]
-    ci[bad, 1] = params[bad] + Z975 * se[bad]
-    return params, cov, p_values, ci, bool(model.converged_)
 
 
 def fit_logistic(df, outcome, exposure, covariates=(), weights=None, firth="auto") -> ModelFit:
@@ -294,12 +242,13 @@ def fit_logistic(df, outcome, exposure, covariates=(), weights=None, firth="auto
             se = np.sqrt(np.clip(np.diag(cov), 0, None))
             if not np.all(np.isfinite(se)) or np.any(se > HUGE_SE):
                 problems.append("huge standard errors")
-        if _separated(X, y, w):
+        if separated(X, y, w):
             problems.insert(0, "separation detected")
 
     use_firth = firth is True or (firth == "auto" and bool(problems))
     if use_firth:
-        params, cov, p_values, ci, converged = _firth(X, y, w)
+        fit = firth_fit(X, y, w)
+        params, cov, p_values, ci, converged = fit.params, fit.cov, fit.p_values, fit.conf_int, fit.converged
         notes += problems
         notes.append("Firth penalised likelihood (profile-likelihood CI, penalised LR p-value)")
         if not converged:
@@ -426,7 +375,7 @@ def fit_ordinal(df, outcome, exposure, covariates=(), weights=None) -> ModelFit:
     # A proportional-odds estimate is infinite only when the data are separated at every
     # cumulative split (a level absent from one extreme category alone is harmless: the model
     # pools the splits), so flag separation only then.
-    if all(_separated(design.X, (codes > j).astype(float), w) for j in range(len(levels) - 1)):
+    if all(separated(design.X, (codes > j).astype(float), w) for j in range(len(levels) - 1)):
         notes.insert(0, "separation detected (at every cumulative split)")
     threshold_names = [f"{levels[j]}|{levels[j + 1]}" for j in range(len(levels) - 1)]
     return ModelFit(

@@ -23,15 +23,14 @@ and R in tests/test_robustness.py. Everything is seeded: the same inputs give th
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 from scipy.special import expit
 
+from helpers.stats.logit import HUGE_SE, Z975, firth, separated
 from helpers.analysis.simulation import (
     Estimand,
     analysis_rows,
@@ -42,7 +41,6 @@ from helpers.analysis.simulation import (
     with_derived,
 )
 
-Z975 = NormalDist().inv_cdf(0.975)
 
 SENSITIVITY_COLUMNS = [
     "estimand", "analysis", "variant", "estimate", "std_error", "odds_ratio", "conf_low", "conf_high",
@@ -88,7 +86,6 @@ def _estimands(estimands):
 # --------------------------------------------------------------------------------------------
 
 
-HUGE_SE = 10.0  # as helpers.analysis.models: a log-odds SE above this signals (quasi-)separation
 
 
 @dataclass
@@ -106,44 +103,13 @@ class TermFit:
 
 
 def firth_term(X: np.ndarray, y: np.ndarray, j: int) -> tuple[float, float, tuple[float, float], float]:
-    """Firth logistic regression (firthmodels; Heinze & Schemper 2002) for column j of a design
-    with its intercept in column 0: (estimate, SE from the Fisher information at the penalised
-    estimate, profile penalised-likelihood 95% CI, penalised likelihood-ratio p), i.e. what R's
-    logistf and helpers.analysis.models report, with the profile computations for column j only."""
-    from firthmodels import FirthLogisticRegression
-
-    model = FirthLogisticRegression(fit_intercept=False, backend="numpy", max_iter=200, gtol=1e-8, xtol=1e-8)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(X, y.astype(int))
-        params = np.asarray(model.coef_, dtype=float)
-        mu = expit(X @ params)
-        se = float(np.sqrt(np.linalg.inv(X.T @ (X * (mu * (1 - mu))[:, None]))[j, j]))
-        b = float(params[j])
-        try:
-            lo, hi = (float(v) for v in model.conf_int(method="pl", features=[j])[j])
-        except Exception:
-            lo, hi = float("nan"), float("nan")
-        try:
-            p = float(model.lrt(features=[j]).lrt_pvalues_[j])
-        except Exception:
-            p = float("nan")
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        lo, hi = b - Z975 * se, b + Z975 * se
-    if not np.isfinite(p):
-        p = float(2 * stats.norm.sf(abs(b / se)))
-    return b, se, (lo, hi), p
-
-
-def separated(X: np.ndarray, y: np.ndarray) -> bool:
-    """Complete or quasi-complete separation (linear-programming check of Konis 2007,
-    firthmodels.detect_separation), the check helpers.analysis.models uses."""
-    from firthmodels import detect_separation
-
-    try:
-        return bool(detect_separation(X[:, 1:], y, fit_intercept=True).separation)
-    except Exception:
-        return False
+    """Firth logistic regression for column j of a design with its intercept in column 0:
+    (estimate, SE from the Fisher information at the penalised estimate, profile penalised-likelihood
+    95% CI, penalised likelihood-ratio p), i.e. what R's logistf and helpers.analysis.models report,
+    with the profile computations for column j only."""
+    fit = firth(X, y.astype(int), features=[j])
+    b, se = float(fit.params[j]), float(np.sqrt(fit.cov[j, j]))
+    return b, se, (float(fit.conf_int[j, 0]), float(fit.conf_int[j, 1])), float(fit.p_values[j])
 
 
 def fit_term(df: pd.DataFrame, outcome: str, est: Estimand, firth="auto") -> TermFit:

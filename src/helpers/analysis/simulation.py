@@ -49,9 +49,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-Z975 = NormalDist().inv_cdf(0.975)
+from helpers.stats.logit import DIVERGED, HUGE_SE, Z975, LogitFit, firth_model, fisher_cov, fit_logistic, fit_logistic_batch
+
 CHUNK_SIZE = 25  # replicates per chunk: fixed, so results do not depend on n_jobs
-DIVERGED = 15.0  # |log odds| beyond this = (quasi-)separation (an OR of 3.3 million)
 
 SIMULATION_COLUMNS = [
     "estimand", "true_value", "mean_estimate", "coverage", "mc_se", "replicates",
@@ -155,155 +155,9 @@ def design_matrix(df: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> tup
 
 
 # --------------------------------------------------------------------------------------------
-# Logistic regression by Newton-Raphson (single fit and a batch of fits sharing one design)
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class LogitFit:
-    params: np.ndarray
-    std_errors: np.ndarray
-    converged: bool
-    separated: bool
-    n_iter: int
-    names: list[str] = field(default_factory=list)
-
-    def coef(self, term: str) -> tuple[float, float]:
-        j = self.names.index(term)
-        return float(self.params[j]), float(self.std_errors[j])
-
-
-def _deviance(y: np.ndarray, eta: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
-    # -2 log-likelihood of a (fractional) response, column-wise; logaddexp for stability.
-    # `w` has the shape of `y` (or is None).
-    ll = y * eta - np.logaddexp(0.0, eta)
-    if w is not None:
-        ll = ll * w
-    return -2.0 * ll.sum(axis=0)
-
-
-def fit_logistic(
-    X: np.ndarray,
-    y: np.ndarray,
-    weights: np.ndarray | None = None,
-    beta0: np.ndarray | None = None,
-    max_iter: int = 60,
-    tol: float = 1e-10,
-    names: list[str] | None = None,
-) -> LogitFit:
-    """Maximum-likelihood logistic regression (Newton-Raphson) with `y` in [0, 1].
-
-    `y` may be fractional (an expected outcome, as for the true value). Convergence as R's glm:
-    relative deviance change below `tol`. Separation is flagged when a coefficient diverges.
-    """
-    res = fit_logistic_batch(X, np.asarray(y, dtype=float)[:, None], weights=weights, beta0=beta0, max_iter=max_iter, tol=tol)
-    return LogitFit(
-        params=res["params"][0],
-        std_errors=res["std_errors"][0],
-        converged=bool(res["converged"][0]),
-        separated=bool(res["separated"][0]),
-        n_iter=int(res["n_iter"]),
-        names=list(names or []),
-    )
-
-
-def _solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.solve(H, g[..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        return np.stack([np.linalg.pinv(h) @ v for h, v in zip(H, g)])
-
-
-def _inverse_diag(H: np.ndarray) -> np.ndarray:
-    out = np.full(H.shape[:2], np.nan)
-    for r, h in enumerate(H):
-        try:
-            out[r] = np.diag(np.linalg.inv(h))
-        except np.linalg.LinAlgError:
-            out[r] = np.diag(np.linalg.pinv(h))
-    return out
-
-
-def fit_logistic_batch(
-    X: np.ndarray,
-    Y: np.ndarray,
-    weights: np.ndarray | None = None,
-    beta0: np.ndarray | None = None,
-    max_iter: int = 60,
-    tol: float = 1e-10,
-) -> dict[str, np.ndarray]:
-    """Fit one logistic regression per column of `Y` (n x R) on the shared design `X` (n x p).
-
-    Vectorised Newton-Raphson: the R Hessians come from one matrix product, W.T @ (X_i X_j),
-    and one batched solve per iteration. Returns params and std_errors (R x p), converged and
-    separated (R,), n_iter. A replicate is `separated` when a coefficient exceeds |15| (quasi- or
-    complete separation: the estimate of that coefficient is infinite); glm-style convergence of
-    the deviance is still reached there, and the other coefficients are then usable.
-    """
-    X = np.asarray(X, dtype=float)
-    Y = np.asarray(Y, dtype=float)
-    n, p = X.shape
-    R = Y.shape[1]
-    # Weights: one vector for every replicate, or one column per replicate (n x R; a zero weight
-    # leaves a row out of that replicate, e.g. a non-respondent in a selection scenario).
-    w = None if weights is None else np.asarray(weights, dtype=float)
-    if w is not None and w.ndim == 1:
-        w = np.repeat(w[:, None], R, axis=1)
-    XX = (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
-    beta = np.zeros((R, p)) if beta0 is None else np.tile(np.asarray(beta0, dtype=float), (R, 1))
-    eta = X @ beta.T
-    dev = _deviance(Y, eta, w)
-    active = np.ones(R, dtype=bool)
-    converged = np.zeros(R, dtype=bool)
-    it = 0
-    for it in range(1, max_iter + 1):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        mu = expit(eta[:, idx])
-        W = mu * (1.0 - mu)
-        resid = Y[:, idx] - mu
-        if w is not None:
-            W = W * w[:, idx]
-            resid = resid * w[:, idx]
-        H = (W.T @ XX).reshape(idx.size, p, p)
-        g = (X.T @ resid).T
-        step = _solve(H, g)
-        new_beta = beta[idx] + step
-        new_eta = X @ new_beta.T
-        new_dev = _deviance(Y[:, idx], new_eta, None if w is None else w[:, idx])
-        # Step-halving when the deviance rises (rare: Newton on a logistic log-likelihood).
-        for _ in range(10):
-            worse = new_dev > dev[idx] + 1e-9 * (np.abs(dev[idx]) + 0.1)
-            if not worse.any():
-                break
-            step[worse] *= 0.5
-            new_beta[worse] = beta[idx][worse] + step[worse]
-            new_eta[:, worse] = X @ new_beta[worse].T
-            new_dev[worse] = _deviance(Y[:, idx[worse]], new_eta[:, worse], None if w is None else w[:, idx[worse]])
-        change = np.abs(new_dev - dev[idx]) / (np.abs(new_dev) + 0.1)
-        beta[idx] = new_beta
-        eta[:, idx] = new_eta
-        dev[idx] = new_dev
-        done = (change < tol) | (np.abs(step).max(axis=1) < 1e-10)
-        converged[idx[done]] = True
-        active[idx[done]] = False
-    mu = expit(eta)
-    W = mu * (1.0 - mu)
-    if w is not None:
-        W = W * w
-    H = (W.T @ XX).reshape(R, p, p)
-    with np.errstate(invalid="ignore"):
-        se = np.sqrt(_inverse_diag(H))
-    separated = (np.abs(beta) > DIVERGED).any(axis=1) | ~np.isfinite(se).all(axis=1)
-    return {"params": beta, "std_errors": se, "converged": converged, "separated": separated, "n_iter": it}
-
-
-# --------------------------------------------------------------------------------------------
 # The report's one estimator policy, applied to a batch of replicate fits
 # --------------------------------------------------------------------------------------------
 
-HUGE_SE = 10.0  # as helpers.analysis.models: a log-odds SE above this signals (quasi-)separation
 
 
 def policy_fit_batch(
@@ -372,11 +226,7 @@ def firth_replicate(X: np.ndarray, y: np.ndarray, j: int, truth: float, p_value:
     """
     import warnings
 
-    from firthmodels import FirthLogisticRegression
-
-    def model():
-        return FirthLogisticRegression(fit_intercept=False, backend="numpy", max_iter=200, gtol=1e-8, xtol=1e-8)
-
+    model = firth_model
     yi = np.asarray(y).astype(int)
     p = p_truth = float("nan")
     with warnings.catch_warnings():
@@ -392,8 +242,7 @@ def firth_replicate(X: np.ndarray, y: np.ndarray, j: int, truth: float, p_value:
                 p = float(fit.lrt(features=[j]).lrt_pvalues_[j])
             if not coverage:
                 params = np.asarray(fit.coef_, dtype=float)
-    mu = expit(X @ params)
-    se = float(np.sqrt(np.linalg.inv(X.T @ (X * (mu * (1 - mu))[:, None]))[j, j]))
+    se = float(np.sqrt(fisher_cov(X, params)[j, j]))
     b = float(params[j])
     # As firth_term: where a constrained fit fails (NaN), the Wald test at the Firth estimate.
     if not np.isfinite(p):

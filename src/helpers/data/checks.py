@@ -20,12 +20,9 @@ models, derived columns) are plain checks below. `helpers.data.load_survey` runs
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 

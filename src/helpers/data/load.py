@@ -49,7 +49,7 @@ from helpers import paths
 from helpers.data.codebook import MISSING, Codebook, load_codebook
 from helpers.data.names import _fold, canonical_name, match_columns
 from helpers.data.codemap import needs_confirmation, unconfirmed_problem, with_codes_file
-from helpers.data.checks import Problem, SurveyValidationError, asked, check_frame, clip, format_list
+from helpers.data.checks import Problem, SurveyValidationError, asked, check_frame, clip
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 # Text that records a tick-box state in some platforms' exports (REDCap, Smart Survey).

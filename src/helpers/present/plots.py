@@ -14,7 +14,7 @@ gain. The project therefore does not depend on seaborn.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import textwrap
 

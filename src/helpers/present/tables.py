@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd

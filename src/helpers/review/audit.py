@@ -369,7 +369,7 @@ def _timing_against_2023(found: pd.DataFrame, assumed: int, total: int, coincidi
         f"the candidate nearest the 2023 share is n = {nearest} ({implied[nearest]:.1f}% never). "
         + (f"n = {assumed} is kept because it coincides with a printed count, which {nearest} does not; "
            if assumed in coinciding and nearest not in coinciding else f"n = {assumed} is kept; ")
-        + f"the 'never' share it implies is an assumption, not a finding (chapter 7 compares it as such)."
+        + "the 'never' share it implies is an assumption, not a finding (chapter 7 compares it as such)."
     )
 
 

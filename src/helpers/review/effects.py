@@ -22,9 +22,9 @@ import scipy.stats as st
 from scipy.special import expit
 
 from helpers.analysis import models
+from helpers.stats.logit import Z975
 from helpers.stats.design import binary_outcome, complete_cases
 
-Z975 = st.norm.ppf(0.975)
 
 RISK_COLUMNS = [
     "claim_id", "outcome", "exposure", "model", "n", "odds_ratio", "risk_unexposed", "risk_unexposed_low",

@@ -37,7 +37,8 @@ import math
 import re
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd

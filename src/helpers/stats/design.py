@@ -11,7 +11,7 @@ warning says so (an absent reference level makes the first present level the ref
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd

@@ -488,7 +488,6 @@ def _calibrate_outcome(
     fixed = ASSUMED_EFFECTS[outcome]
     exposure_terms = [f"{t.exposure}[{t.level}]" for t in targets]
     target = np.array([t.log_or for t in targets])
-    se_pub = np.array([t.se for t in targets])
     eta_fixed = _linear_predictor(codes, fixed)
     X_exp = _design(codes, exposure_terms)
     outcome_index = list(OUTCOME_SOURCES).index(outcome)
