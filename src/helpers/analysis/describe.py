@@ -102,13 +102,10 @@ def proportion(df: pd.DataFrame, column: str, level="Yes", population=None) -> P
 
 def _labels_for(columns: Sequence[str], labels) -> list[str]:
     if labels is None:
-        try:
-            from helpers.data.codebook import load_codebook
+        from helpers.data.codebook import load_codebook
 
-            book = load_codebook()
-            return [book.label(c) for c in columns]
-        except Exception:
-            return list(columns)
+        book = load_codebook()
+        return [book.label(c) for c in columns]
     if isinstance(labels, Mapping):
         return [labels.get(c, c) for c in columns]
     labels = list(labels)

@@ -505,13 +505,10 @@ def term_label(term: str, codebook=None) -> str:
         return term
     column, level = parse_term(term)
     if codebook is None:
-        try:
-            from helpers.data.codebook import load_codebook
+        from helpers.data.codebook import load_codebook
 
-            codebook = load_codebook()
-        except Exception:
-            codebook = None
-    label = codebook.label(column) if codebook is not None else column
+        codebook = load_codebook()
+    label = codebook.label(column)
     if level is None:
         return label
     levels: tuple = ()

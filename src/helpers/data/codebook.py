@@ -135,9 +135,28 @@ def _confirmed(entry: dict, patterns: tuple[str, ...], path: Path) -> str | None
     return None
 
 
+class CodebookError(ValueError):
+    """A codebook that cannot be read: one line naming the file, the entry and the key."""
+
+
 @lru_cache(maxsize=4)
 def _load(path: Path) -> Codebook:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CodebookError(f"{path.name}: not valid YAML ({' '.join(str(exc).split())})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("variables"), list):
+        raise CodebookError(f"{path.name}: key 'variables' (a list of variables) is missing")
+    for kind, entries in (("variable", raw["variables"]), ("derived variable", raw.get("derived") or [])):
+        for i, entry in enumerate(entries, 1):
+            required = ("name", "type", "role", "definition") if kind == "variable" else (
+                "name", "label", "from", "rule", "definition")
+            where = f"{kind} {entry.get('name')!r}" if isinstance(entry, dict) and entry.get("name") else f"{kind} {i}"
+            if not isinstance(entry, dict):
+                raise CodebookError(f"{path.name}: {where}: not a mapping of keys")
+            for key in required:
+                if key not in entry:
+                    raise CodebookError(f"{path.name}: {where}: key {key!r} is missing")
     default = {str(k): _choice(v) for k, v in (raw.get("non_substantive") or {}).items()}
     confirmed = tuple(str(p) for p in raw.get("codes_confirmed") or ())
     variables = {}

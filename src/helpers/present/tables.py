@@ -201,12 +201,9 @@ _gt = report_table
 
 
 def _codebook():
-    try:
-        from helpers.data.codebook import load_codebook
+    from helpers.data.codebook import load_codebook
 
-        return load_codebook()
-    except Exception:
-        return None
+    return load_codebook()
 
 
 def _label(column: str, labels: Mapping | None = None) -> str:

@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, proportions_ztest
 
 from helpers import paths
+from helpers.data import published
 from helpers.review.audit import attainable_counts
 
 CONFIDENCE = 0.95
@@ -55,26 +55,12 @@ COLUMNS = [
 
 def load_2023() -> tuple[list[dict], int]:
     """The 2023 figures joined to their 2025 mapping, and the number of 2023 responses."""
-    try:
-        from helpers.data.published import load_2023 as _load
-    except ImportError:
-        _load = None
-    if _load is not None:
-        frame = _load()
-        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
-        responses = int(frame["responses"].dropna().iloc[0]) if frame["responses"].notna().any() else 777
-        return records, responses
-    raw = yaml.safe_load(paths.SURVEY_2023_FIGURES.read_text(encoding="utf-8"))
-    targets = yaml.safe_load(paths.TARGETS.read_text(encoding="utf-8")) if paths.TARGETS.exists() else {}
-    mapping = {c["claim_id"]: c for c in (targets or {}).get("comparisons_2023", [])}
-    records = []
-    for fig in raw["figures"]:
-        comp = mapping.get(fig["id"], {})
-        records.append({"claim_id": fig["id"], "what": fig.get("what"), "value": fig.get("value"),
-                        "variable": comp.get("variable"), "level": comp.get("level"),
-                        "population": comp.get("population"), "compare_with": comp.get("compare_with"),
-                        "caveat": comp.get("caveat")})  # fmt: skip
-    return records, int(raw.get("responses", 777))
+    frame = published.load_2023()
+    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    responses = frame["responses"].dropna()
+    if responses.empty:
+        raise ValueError(f"{paths.SURVEY_2023_FIGURES.name}: key 'responses' (the number of 2023 responses) is missing")
+    return records, int(responses.iloc[0])
 
 
 def _published_2025(claim_id: Any) -> float:
@@ -132,10 +118,11 @@ def _population(df: pd.DataFrame, population: Any) -> pd.DataFrame:
 
 def compare(df: pd.DataFrame, figures: list[dict] | None = None, responses: int | None = None) -> pd.DataFrame:
     """One row per 2023 figure: both waves with CIs, the difference with its CI, z test, caveats."""
-    if figures is None:
-        figures, default_responses = load_2023()
-        responses = responses or default_responses
-    responses = int(responses or 777)
+    if figures is None or not responses:
+        loaded, published_responses = load_2023()
+        figures = loaded if figures is None else figures
+        responses = responses or published_responses
+    responses = int(responses)
     general = GENERAL_CAVEATS.format(n23=responses, n25=len(df))
     rows = []
     for fig in figures:
@@ -232,7 +219,7 @@ def caveats_markdown(table: pd.DataFrame) -> str:
     """The caveats: why the p-values are nominal, those of every comparison, then each figure's own."""
     general = table.attrs.get("general_caveat") or next((g for g in table["general_caveat"] if g), "")
     lines = [f"- **{r.what}**: {r.caveat}" for r in table.itertuples() if r.caveat]
-    n23 = int(table["n_2023"].iloc[0]) if len(table) else 777
+    n23 = int(table["n_2023"].iloc[0]) if len(table) else load_2023()[1]
     n25 = int(table["n_2025"].max()) if table["comparable"].any() else 0
     nominal = NOMINAL_REASONS.format(n23=n23, n25=n25)
     return f"**Caveats.** {nominal} {general}\n\n" + "\n".join(lines)
@@ -264,7 +251,7 @@ def improvement_statement(table: pd.DataFrame, suppress_below: int = 0) -> str:
 def summary(table: pd.DataFrame, suppress_below: int = 0) -> str:
     """Sentences with every number of the comparable rows (Markdown); small 2025 counts suppressed."""
     comparable = table[table["comparable"]]
-    n23 = int(table["n_2023"].iloc[0]) if len(table) else 777
+    n23 = int(table["n_2023"].iloc[0]) if len(table) else load_2023()[1]
     parts = []
     for r in comparable.itertuples():
         if min(r.count_2025, r.n_2025 - r.count_2025) < suppress_below:

@@ -42,9 +42,8 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from helpers import paths
+from helpers.data import published
 from helpers.data.codebook import load_codebook
 
 # --- Rules -------------------------------------------------------------------------------------
@@ -157,25 +156,13 @@ def _claim_records(raw: Any) -> list[dict]:
 
 def load_claims() -> list[dict]:
     """The abstract's published figures as a list of dicts (keys: id, what, value, ci, ...)."""
-    try:
-        from helpers.data.published import load_claims as _load
-    except ImportError:
-        _load = None
-    raw = _load() if _load is not None else yaml.safe_load(paths.PAPER_FIGURES.read_text(encoding="utf-8"))
-    return _claim_records(raw)
+    return _claim_records(published.load_claims())
 
 
 def load_targets() -> list[dict]:
     """The targets (data/published/targets.yaml) as a list of dicts keyed by claim_id, each odds
     ratio's outcome and model overridden by the primary specification (data/analysis_spec.yaml)."""
-    try:
-        from helpers.data.published import load_targets as _load
-    except ImportError:
-        _load = None
-    if _load is not None:
-        raw = _load()
-    else:
-        raw = yaml.safe_load(paths.TARGETS.read_text(encoding="utf-8"))
+    raw = published.load_targets()
     if isinstance(raw, dict) and "targets" not in raw and "claims" not in raw:
         raw = {k: v for k, v in raw.items() if k != "comparisons_2023" and isinstance(v, dict)}
     from helpers.analysis.spec import analysis_targets
@@ -382,8 +369,6 @@ def _reproduce_odds_ratio(df: pd.DataFrame, target: dict, cache: dict) -> dict:
     model = target.get("model", "Model 3")
     try:
         fits = _fit(df, target["outcome"], target["exposure"], kind, cache)
-    except ImportError:
-        return _not_computable(row, "helpers.models is not available")
     except Exception as exc:
         return _not_computable(row, f"{kind} model could not be fitted: {exc}")
     hit = fits[(fits["model"] == model) & (fits["term"] == term)]
@@ -722,13 +707,9 @@ def write_claims_csv(scored: pd.DataFrame, path: str | Path) -> Path:
 def data_statement(df: pd.DataFrame, min_cell_count: int = 5) -> str:
     """What data the scorecard ran on, and what agreement therefore means (Markdown)."""
     synthetic = df.attrs.get("source") == "synthetic"
-    try:
-        from helpers.present.prose import data_statement as _general
+    from helpers.present.prose import data_statement as general
 
-        lead = _general(df, min_cell_count) + "\n\n"
-    except ImportError:
-        lead = ""
-    return lead + ("**" + (TRUE_BY_CONSTRUCTION if synthetic else GENUINE_TEST) + "**")
+    return general(df, min_cell_count) + "\n\n" + ("**" + (TRUE_BY_CONSTRUCTION if synthetic else GENUINE_TEST) + "**")
 
 
 def summary_sentence(scored: pd.DataFrame) -> str:
