@@ -36,7 +36,8 @@ from IPython.display import Markdown, display
 
 from helpers.present import narrative, report
 
-df = report.load(data_file)
+setup = report.setup(data_file, output_dir, min_cell_count)
+df = setup.df
 
 # %%
 #| echo: false
