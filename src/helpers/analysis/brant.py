@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats as st
 
+from helpers.stats.logit import HUGE_SE, irls
 from helpers.stats.design import (
     build_design,
     complete_cases,
@@ -38,34 +39,11 @@ from helpers.stats.design import (
 __all__ = ["brant_test", "brant_from_arrays"]
 
 
-def _logit_irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, max_iter: int = 100, tol: float = 1e-10):
-    """Weighted binary logistic ML by iteratively reweighted least squares: (beta, pi, last step).
-
-    Converged when every coefficient's last step is below `tol`; under quasi-separation the
-    diverging coefficients keep stepping while the others settle (see brant_from_arrays)."""
-    beta = np.zeros(X.shape[1])
-    ybar = np.clip(np.sum(w * y) / np.sum(w), 1e-6, 1 - 1e-6)
-    beta[0] = np.log(ybar / (1 - ybar))
-    step = np.full(X.shape[1], np.inf)
-    for _ in range(max_iter):
-        eta = np.clip(X @ beta, -30, 30)
-        pi = 1.0 / (1.0 + np.exp(-eta))
-        v = w * pi * (1 - pi)
-        info = X.T @ (X * v[:, None])
-        score = X.T @ (w * (y - pi))
-        step = np.linalg.lstsq(info, score, rcond=None)[0]
-        beta = beta + step
-        if np.max(np.abs(step)) < tol:
-            break
-    eta = np.clip(X @ beta, -30, 30)
-    return beta, 1.0 / (1.0 + np.exp(-eta)), np.abs(step)
-
-
 # A slope whose standard error exceeds this (log-odds scale) in a binary logit is not
 # estimable (quasi-separation, e.g. a sparse level with an empty outcome cell); tests that
 # involve it are not computable. A Wald quadratic form needs a positive definite matrix: an
 # eigenvalue below RANK_TOL x the largest counts as zero.
-HUGE_STD_ERROR = 10.0
+HUGE_STD_ERROR = HUGE_SE
 RANK_TOL = 1e-10
 CONVERGED_STEP = 1e-8
 
@@ -102,7 +80,7 @@ def brant_from_arrays(
     not_converged: list[int] = []
     for j in range(J - 1):
         z = (codes > j).astype(float)
-        beta, pi, last_step = _logit_irls(X, z, w)
+        beta, pi, last_step = irls(X, z, w)
         info = X.T @ (X * (w * pi * (1 - pi))[:, None])
         inv = np.linalg.pinv(info)
         se = np.sqrt(np.clip(np.diag(inv), 0, None))
