@@ -100,6 +100,10 @@ class Codebook:
             return self.derived[name].label
         return name
 
+    def association_label(self, exposure: str, outcome: str) -> str:
+        """'Aware of the SP Information Standard → records patient-level outcomes often or very often'."""
+        return association_label(self.label(exposure), self.label(outcome))
+
 
 def _parse_rule(rule: str) -> tuple[str, ...]:
     # Rules read "level in ['Often', 'Very often']": keep the listed levels.
@@ -213,3 +217,16 @@ def non_substantive_text(choices: dict[str, str | None]) -> str:
     for answer, level in choices.items():
         groups.setdefault(level if level is not None else "missing", []).append(answer)
     return "; ".join(f"{', '.join(answers)}: {level}" for level, answers in groups.items())
+
+
+def lower_first(text: str) -> str:
+    """A label inside a sentence: 'Aware of the SP ...' -> 'aware of the SP ...'; a leading
+    acronym ('ONS4 ...', 'IT systems') stays as it is."""
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def association_label(exposure_label: str, outcome_label: str) -> str:
+    """The one way an association is named: 'exposure label → outcome label'."""
+    return f"{exposure_label} \u2192 {lower_first(outcome_label)}"

@@ -14,7 +14,7 @@ import pandas as pd
 from helpers import paths
 from helpers.analysis import describe, models
 from helpers.present import disclosure, prose
-from helpers.data.codebook import load_codebook
+from helpers.data.codebook import load_codebook, lower_first
 
 FREQUENCY_ITEMS = ["patient_outcome_freq", "service_outcome_freq"]
 MEASURE_COLUMNS = load_codebook().option_set("measures")
@@ -125,7 +125,7 @@ def association_labels(fits: pd.DataFrame) -> dict[str, str]:
     codebook = load_codebook()
     pairs = fits[["exposure", "outcome"]].drop_duplicates()
     return {
-        row.exposure: f"{codebook.label(row.exposure)} → {codebook.label(row.outcome).lower()}"
+        row.exposure: codebook.association_label(row.exposure, row.outcome)
         for row in pairs.itertuples()
     }
 
@@ -153,7 +153,7 @@ def null_summary(null_tests: pd.DataFrame) -> str:
             f"None of the {null_tests['term'].nunique()} confounders tested is jointly significant "
             f"(all p ≥ 0.05) in any of the {null_tests['outcome'].nunique()} outcome models."
         )
-    named = [f"{codebook.label(r.term).lower()} ({codebook.label(r.outcome).lower()}, {prose.p_text(r.p_value)})"
+    named = [f"{lower_first(codebook.label(r.term))} ({lower_first(codebook.label(r.outcome))}, {prose.p_text(r.p_value)})"
              for r in significant.itertuples()]
     return f"Jointly significant at the 5% level: {prose.listing(named)}."
 
@@ -180,7 +180,7 @@ def brant_summary(brant: pd.DataFrame) -> str:
             f"({len(omnibus)} model{'s' if len(omnibus) != 1 else ''}, every p ≥ 0.05)."
         )
     else:
-        named = [f"{codebook.label(r.exposure).lower()} ({prose.p_text(r.p_value)})" for r in failing.itertuples()]
+        named = [f"{lower_first(codebook.label(r.exposure))} ({prose.p_text(r.p_value)})" for r in failing.itertuples()]
         sentences.append(
             f"The omnibus Brant test rejects proportional odds for the models of {prose.listing(named)}: "
             f"their ordinal odds ratios average over cut-points that differ (see the Robustness chapter)."
@@ -194,7 +194,7 @@ def helps_summary(helps: pd.DataFrame, min_count: int = 0) -> str:
     second_share = (disclosure.MARKER if disclosure.primary([second["n"]], min_count)[0]
                     else prose.percent(second["percent"]))
     return (
-        f"The most chosen option is {first['label'].lower()} "
+        f"The most chosen option is {lower_first(first['label'])} "
         f"({prose.count_of(int(first['n']), int(first['denominator']), min_count=min_count, both_sides=False)}), "
-        f"followed by {second['label'].lower()} ({second_share})."
+        f"followed by {lower_first(second['label'])} ({second_share})."
     )

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from great_tables import GT
 
-from helpers.data.codebook import non_substantive_text
+from helpers.data.codebook import association_label, non_substantive_text
 from helpers.present import disclosure
 from helpers.stats.design import levels_of, parse_term
 from helpers.analysis.describe import frequency_table, multiple_response, wilson_ci
@@ -618,7 +618,7 @@ def _analysis_label(outcome, exposure, labels: Mapping | None) -> str:
         return labels[exposure]
     if exposure is None or _missing(exposure):
         return _outcome_label(outcome, labels)
-    return f"{_label(str(exposure), labels)} \u2192 {_outcome_label(outcome, labels).lower()}"
+    return association_label(_label(str(exposure), labels), _outcome_label(outcome, labels))
 
 
 def _test_term_label(term: str) -> str:

@@ -26,6 +26,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 
 from helpers import paths
 from helpers.data import published
+from helpers.present.prose import p_text
 from helpers.review.audit import attainable_counts
 
 CONFIDENCE = 0.95
@@ -171,13 +172,6 @@ def compare(df: pd.DataFrame, figures: list[dict] | None = None, responses: int 
 
 
 # --- Display ---------------------------------------------------------------------------------------
-def _p_text(p: float) -> str:
-    """'p < 0.001', 'p = 0.004', 'p = 0.31'."""
-    if p < 0.001:
-        return "p < 0.001"
-    return f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
-
-
 def display_frame(table: pd.DataFrame, suppress_below: int = 0) -> pd.DataFrame:
     """The comparison as strings; 2025 counts below `suppress_below` (or n - count below it) hidden."""
     rows = []
@@ -201,7 +195,7 @@ def display_frame(table: pd.DataFrame, suppress_below: int = 0) -> pd.DataFrame:
                     "Difference, points (95% CI)": "" if small else
                     f"{r['difference']:+.1f} ({r['diff_low']:+.1f} to {r['diff_high']:+.1f}; "
                     f"with 2023 rounding {r['diff_low_rounding']:+.1f} to {r['diff_high_rounding']:+.1f})",
-                    "Nominal z test": "" if small else f"z = {r['z']:.2f}, nominal {_p_text(r['p_value'])} (largest over 2023 rounding: {_p_text(r['p_value_max'])})",
+                    "Nominal z test": "" if small else f"z = {r['z']:.2f}, nominal {p_text(r['p_value'])} (largest over 2023 rounding: {p_text(r['p_value_max'])})",
                 }
             )  # fmt: skip
         rows.append(row)
@@ -264,7 +258,7 @@ def summary(table: pd.DataFrame, suppress_below: int = 0) -> str:
             f"({int(r.count_2025)} of {int(r.n_2025)}; 95% CI {r.ci_2025_low:.1f}-{r.ci_2025_high:.1f}%) here, a difference of "
             f"{r.difference:+.1f} points (Newcombe 95% CI {r.diff_low:+.1f} to {r.diff_high:+.1f}; "
             f"{r.diff_low_rounding:+.1f} to {r.diff_high_rounding:+.1f} over every 2023 count the rounded "
-            f"percentage allows; z = {r.z:.2f}, nominal {_p_text(r.p_value)}; largest over that range {_p_text(r.p_value_max)})."
+            f"percentage allows; z = {r.z:.2f}, nominal {p_text(r.p_value)}; largest over that range {p_text(r.p_value_max)})."
         )
     others = table[~table["comparable"]]
     text = " ".join(parts)

@@ -40,6 +40,7 @@ from helpers.analysis.sensitivity import (
     rubin_pool,
 )
 from helpers.analysis.misspecification import SCENARIOS, misspecification_study, power_at_mdor
+from helpers.data.codebook import lower_first
 from helpers.analysis.simulation import (
     SIMULATION_COLUMNS,
     Estimand,
@@ -89,18 +90,11 @@ def estimand_labels(estimands=None) -> dict[str, str]:
 
     cb = load_codebook()
     estimands = published_estimands() if estimands is None else estimands
-    return {e.name: f"{cb.label(e.exposure)} → {_lower_first(cb.label(e.outcome))}" for e in estimands}
-
-
-def _lower_first(text: str) -> str:
-    # 'Aware of the SP ...' -> 'aware of the SP ...'; acronyms ('ONS4 ...') stay as they are.
-    if len(text) > 1 and text[1].isupper():
-        return text
-    return text[:1].lower() + text[1:]
+    return {e.name: cb.association_label(e.exposure, e.outcome) for e in estimands}
 
 
 def _exposure_phrase(label: str) -> str:
-    return _lower_first(label.split(" → ")[0])
+    return lower_first(label.split(" → ")[0])
 
 
 def _labels_for(frame: pd.DataFrame) -> dict[str, str]:
