@@ -40,9 +40,17 @@ def wilson_ci(count, denominator) -> tuple[np.ndarray, np.ndarray]:
     return low, high
 
 
-def in_population(df: pd.DataFrame, population=None) -> pd.DataFrame:
-    """The rows of `df` in `population` (None = all; a boolean mask; or a ``DataFrame.query`` string)."""
-    if population is None:
+def in_population(df: pd.DataFrame, population=None, variable: str | None = None) -> pd.DataFrame:
+    """The rows of `df` in `population`: None or "all" = every row; "asked" = those the codebook's
+    skip logic asks `variable` (every row when it has none, or without `variable`); a
+    ``DataFrame.query`` string; or a boolean mask. The one definition of a population filter."""
+    if population is None or (isinstance(population, str) and population in ("all", "asked")):
+        if population == "asked" and variable is not None:
+            from helpers.data.codebook import load_codebook
+
+            book = load_codebook()
+            rule = book[variable].asked_if if variable in book.variables else None
+            return df.query(rule, engine="python") if rule else df
         return df
     if isinstance(population, str):
         return df.query(population, engine="python")

@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from helpers.data.load import add_derived
 from helpers.stats.logit import DIVERGED, HUGE_SE, Z975, LogitFit, firth_model, fisher_cov, fit_logistic, fit_logistic_batch
 
 CHUNK_SIZE = 25  # replicates per chunk: fixed, so results do not depend on n_jobs
@@ -269,20 +270,8 @@ class _Prepared:
 
 
 def with_derived(df: pd.DataFrame) -> pd.DataFrame:
-    """`df` with the codebook's derived Yes/No columns added where absent (as helpers.data does)."""
-    from helpers.data.codebook import load_codebook
-
-    missing = [d for d in load_codebook().derived.values() if d.name not in df.columns and d.source in df.columns]
-    if not missing:
-        return df
-    out = df.copy()
-    for d in missing:
-        src = out[d.source]
-        yes = src.isin(list(d.events)).to_numpy()
-        values = np.where(src.isna().to_numpy(), None, np.where(yes, "Yes", "No"))
-        out[d.name] = pd.Categorical(values, categories=["No", "Yes"])
-    out.attrs = dict(df.attrs)
-    return out
+    """`df` with the codebook's derived Yes/No columns added where absent (helpers.data.load.add_derived)."""
+    return add_derived(df, missing_only=True)
 
 
 def analysis_rows(df: pd.DataFrame, est: Estimand) -> tuple[np.ndarray, list[str], np.ndarray]:

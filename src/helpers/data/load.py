@@ -252,12 +252,21 @@ def _mixed_problem(name: str, values: pd.Series, kinds: pd.Series, matched: pd.S
 # --------------------------------------------------------------------------------------------
 
 
-def add_derived(df: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+def add_derived(df: pd.DataFrame, codebook: Codebook | None = None, missing_only: bool = False) -> pd.DataFrame:
     """Add (or recompute) the codebook's derived columns: Categorical No/Yes, NA where the
-    source is NA."""
+    source is NA. `missing_only`: a copy of `df` with only the derived columns it lacks (and
+    whose source it has), `df` itself when it lacks none."""
     codebook = codebook or load_codebook()
     dtype = pd.CategoricalDtype(["No", "Yes"])
-    for d in codebook.derived.values():
+    derived = list(codebook.derived.values())
+    if missing_only:
+        derived = [d for d in derived if d.name not in df.columns and d.source in df.columns]
+        if not derived:
+            return df
+        attrs = dict(df.attrs)
+        df = df.copy()
+        df.attrs = attrs
+    for d in derived:
         source = df[d.source].astype(object)
         values = np.where(source.isin(d.events), "Yes", "No").astype(object)
         values[source.isna().to_numpy()] = None

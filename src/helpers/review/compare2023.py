@@ -22,9 +22,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, proportions_ztest
+from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from helpers import paths
+from helpers.analysis.describe import in_population, wilson_ci
 from helpers.data import published
 from helpers.present.prose import p_text
 from helpers.review.audit import attainable_counts
@@ -76,9 +77,9 @@ def _published_2025(claim_id: Any) -> float:
 
 
 def wilson(count: int, n: int) -> tuple[float, float]:
-    """Wilson score 95% CI for count / n, in percent."""
-    low, high = proportion_confint(count, n, alpha=1 - CONFIDENCE, method="wilson")
-    return 100 * float(low), 100 * float(high)
+    """Wilson score 95% CI for count / n, in percent (helpers.analysis.describe.wilson_ci)."""
+    low, high = wilson_ci(count, n)
+    return float(low), float(high)
 
 
 def newcombe_difference(count1: int, n1: int, count2: int, n2: int) -> tuple[float, float]:
@@ -111,12 +112,6 @@ def _applicable(caveat: str, source: Any) -> str:
     return (text if text.endswith(".") or not text else text + ".").strip()
 
 
-def _population(df: pd.DataFrame, population: Any) -> pd.DataFrame:
-    if population in (None, "all", "asked"):
-        return df
-    return df.query(str(population))
-
-
 def compare(df: pd.DataFrame, figures: list[dict] | None = None, responses: int | None = None) -> pd.DataFrame:
     """One row per 2023 figure: both waves with CIs, the difference with its CI, z test, caveats."""
     if figures is None or not responses:
@@ -146,7 +141,7 @@ def compare(df: pd.DataFrame, figures: list[dict] | None = None, responses: int 
             row["general_caveat"] = ""
             rows.append(row)
             continue
-        values = _population(df, fig.get("population"))[variable]
+        values = in_population(df, fig.get("population"))[variable]
         answered = values.notna()
         n25 = int(answered.sum())
         levels = level if isinstance(level, list) else [level]

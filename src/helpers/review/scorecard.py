@@ -43,6 +43,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from helpers.analysis.describe import in_population
 from helpers.data import published
 from helpers.data.codebook import load_codebook
 
@@ -263,16 +264,6 @@ def count_status(published: float, reproduced: float) -> tuple[str, float]:
 
 
 # --- Reproducing each target from the data ---------------------------------------------------------
-def _population(df: pd.DataFrame, variable: str, population: Any) -> pd.DataFrame:
-    if population in (None, "all"):
-        return df
-    if population == "asked":
-        book = load_codebook()
-        rule = book[variable].asked_if if variable in book.variables else None
-        return df.query(rule) if rule else df
-    return df.query(str(population))
-
-
 def _query_columns(text: str | None) -> set[str]:
     return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text or ""))
 
@@ -322,7 +313,7 @@ def _reproduce_percentage(df: pd.DataFrame, target: dict) -> dict:
     if missing:
         return _not_computable(row, f"column(s) missing from the data: {', '.join(missing)}")
     try:
-        subset = _population(df, variable, population)
+        subset = in_population(df, population, variable)
     except Exception as exc:  # a population query that does not evaluate on this file
         return _not_computable(row, f"population '{population}' could not be evaluated: {exc}")
     values = subset[variable]
@@ -395,7 +386,7 @@ def _reproduce_count(df: pd.DataFrame, target: dict) -> dict:
     row = _empty_row(target, "count")
     population = target.get("population", "all")
     try:
-        subset = df if population in (None, "all") else df.query(str(population))
+        subset = in_population(df, population)
     except Exception as exc:
         return _not_computable(row, f"population '{population}' could not be evaluated: {exc}")
     row.update(value=float(len(subset)), count=len(subset), denominator=len(subset))
