@@ -6,28 +6,24 @@ import pandas as pd
 
 from helpers.analysis import brant, models
 from helpers.data.codebook import load_codebook
-from helpers.data.published import load_targets
-from helpers.analysis.spec import load_spec
+from helpers.analysis.spec import odds_ratio_table
 
 def associations(kind: str = "logistic") -> list[dict]:
-    """The published associations (claim id, outcome, exposure): the exposures as targets.yaml
-    defines them, each outcome as the primary specification (data/analysis_spec.yaml) maps it.
+    """The published associations (claim id, outcome, exposure): the odds ratios of
+    helpers.analysis.spec.odds_ratio_table, each outcome as the primary specification maps it.
 
     For `kind='ordinal'`, the outcome becomes the five-level item it was cut from (the codebook's
     derived variables); associations whose outcome has no ordinal form are left out.
     """
     derived = load_codebook().derived
-    spec = load_spec()
     found = []
-    for target in load_targets():
-        if target.get("kind") != "odds_ratio":
-            continue
-        outcome = spec.outcome(target["claim_id"])
+    for row in odds_ratio_table().itertuples():
+        outcome = str(row.outcome)
         if kind == "ordinal":
             if outcome not in derived:
                 continue
             outcome = derived[outcome].source
-        found.append({"claim_id": target["claim_id"], "outcome": outcome, "exposure": target["exposure"]})
+        found.append({"claim_id": str(row.claim_id), "outcome": outcome, "exposure": str(row.exposure)})
     return found
 
 

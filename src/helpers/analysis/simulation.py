@@ -88,8 +88,7 @@ def model3_covariates() -> tuple[str, ...]:
     """Model 3's confounders: demographics then job and training, in codebook order."""
     from helpers.data.codebook import load_codebook
 
-    cb = load_codebook()
-    return tuple(cb.confounders("demographics") + cb.confounders("job"))
+    return tuple(load_codebook().model3_covariates())
 
 
 def published_estimands(model_type: str = "logistic") -> list[Estimand]:

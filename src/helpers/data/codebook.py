@@ -84,6 +84,10 @@ class Codebook:
         """Confounders of one adjustment group: 'demographics' (Model 2) or 'job' (Model 3)."""
         return [v.name for v in self.variables.values() if v.role == "confounder" and v.group == group]
 
+    def model3_covariates(self) -> list[str]:
+        """Model 3's covariates: the demographics (Model 2), then job and training, in codebook order."""
+        return self.confounders("demographics") + self.confounders("job")
+
     def option_set(self, set_name: str) -> list[str]:
         """The Yes/No columns of one tick-all-that-apply question, in codebook order."""
         return [v.name for v in self.variables.values() if v.type == "multiple" and v.set == set_name]

@@ -267,7 +267,7 @@ def model3_terms(exposure: str, level: str = "Yes") -> list[str]:
     each categorical as treatment dummies against its first (reference) level."""
     cb = load_codebook()
     terms = [f"{exposure}[{level}]"]
-    for col in cb.confounders("demographics") + cb.confounders("job"):
+    for col in cb.model3_covariates():
         terms += [f"{col}[{lvl}]" for lvl in cb[col].levels[1:]]
     return terms
 
