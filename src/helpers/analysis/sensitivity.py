@@ -16,8 +16,7 @@ for the combined forest plot (`helpers.review.robustness.plot_sensitivity`).
 Logistic fits go through `fit_term`, which applies helpers.analysis.models.fit_logistic's rule (maximum
 likelihood; Firth's penalised likelihood with profile CI and penalised LR p-value when ML
 separates, fails or gives a huge SE) in numpy, profiling the exposure term only; the ordinal
-fits use `fit_proportional_odds` (polr's algorithm). Both are checked against helpers.analysis.models
-and R in tests/test_robustness.py. Everything is seeded: the same inputs give the same frame.
+fits are helpers.analysis.models.fit_ordinal's (checked against R in tests/test_models_reference.py). Everything is seeded: the same inputs give the same frame.
 """
 
 from __future__ import annotations
@@ -28,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
-from scipy.special import expit
 
+from helpers.analysis.models import fit_ordinal
 from helpers.stats.logit import HUGE_SE, Z975, firth, separated
 from helpers.analysis.simulation import (
     Estimand,
@@ -425,54 +424,6 @@ def cut_label(levels: list[str], k: int) -> str:
     return f"{up} vs {'/'.join(lower)}"
 
 
-def _po_objective(params: np.ndarray, X: np.ndarray, codes: np.ndarray, k: int) -> tuple[float, np.ndarray]:
-    # Negative log-likelihood of the proportional-odds model and its analytic gradient.
-    # logit P(Y <= j) = theta_j - X beta (MASS::polr's parametrisation).
-    p = X.shape[1]
-    beta, theta = params[:p], params[p:]
-    eta = X @ beta
-    cuts = np.concatenate([[-np.inf], theta, [np.inf]])
-    a, b = cuts[codes + 1] - eta, cuts[codes] - eta
-    Fa, Fb = expit(a), expit(b)
-    fa, fb = Fa * (1 - Fa), Fb * (1 - Fb)
-    prob = np.clip(Fa - Fb, 1e-300, None)
-    grad_eta = -(fa - fb) / prob
-    grad_theta = np.bincount(codes, weights=fa / prob, minlength=k)[: k - 1] - np.bincount(
-        codes, weights=fb / prob, minlength=k
-    )[1:k]
-    return -float(np.log(prob).sum()), -np.concatenate([X.T @ grad_eta, grad_theta])
-
-
-def fit_proportional_odds(X: np.ndarray, codes: np.ndarray, k: int | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Proportional-odds (cumulative logit) model by maximum likelihood, as MASS::polr does it:
-    BFGS on the analytic gradient, then the Hessian by finite differences of the gradient.
-
-    `X` without an intercept; `codes` 0..k-1. Returns (params = beta then thresholds, standard
-    errors, converged). A positive beta moves respondents to higher levels (polr's sign).
-    """
-    from scipy.optimize import minimize
-
-    k = int(codes.max()) + 1 if k is None else k
-    p = X.shape[1]
-    cum = np.cumsum(np.bincount(codes, minlength=k))[: k - 1] / len(codes)
-    start = np.concatenate([np.zeros(p), np.log(cum / (1 - cum))])
-    res = minimize(_po_objective, start, args=(X, codes, k), jac=True, method="BFGS",
-                   options={"gtol": 1e-8, "maxiter": 5000})
-    h = 1e-5
-    H = np.empty((len(start), len(start)))
-    for j in range(len(start)):
-        e = np.zeros(len(start))
-        e[j] = h
-        H[:, j] = (_po_objective(res.x + e, X, codes, k)[1] - _po_objective(res.x - e, X, codes, k)[1]) / (2 * h)
-    H = (H + H.T) / 2
-    try:
-        se = np.sqrt(np.clip(np.diag(np.linalg.inv(H)), 0, None))
-    except np.linalg.LinAlgError:
-        se = np.full(len(start), np.nan)
-    converged = bool(res.success) or float(np.abs(res.jac).max()) < 1e-4
-    return res.x, se, converged
-
-
 CUT_COLUMN = "_cut_outcome"
 
 
@@ -487,7 +438,7 @@ def _with_cut(df: pd.DataFrame, source: str, k: int) -> pd.DataFrame:
 
 def cutpoint_analysis(df: pd.DataFrame, estimands=None) -> pd.DataFrame:
     """For estimands whose outcome is cut from a 5-level item: the proportional-odds OR (Model 3,
-    `fit_proportional_odds`, polr's sign) and the binary-logit OR of 'level k or higher' at each
+    helpers.analysis.models.fit_ordinal, polr's sign) and the binary-logit OR of 'level k or higher' at each
     of the four cut-points. Under proportional odds the cut-point ORs scatter around the single
     ordinal OR. Outcomes without an ordinal source (uses_outcome_measures) are skipped."""
     from helpers.data.codebook import load_codebook
@@ -503,11 +454,10 @@ def cutpoint_analysis(df: pd.DataFrame, estimands=None) -> pd.DataFrame:
         spec = Estimand(est.name, source, est.exposure, est.term, covariates=tuple(est.covariates))
         X, names, complete = analysis_rows(df, spec)
         X, codes = X[complete], df[source].cat.codes.to_numpy()[complete]
-        present = np.unique(codes)  # unobserved levels drop out of the ordinal model
-        params, se, converged = fit_proportional_odds(X[:, 1:], np.searchsorted(present, codes), len(present))
-        j = names.index(est.term) - 1
-        b, s_b = float(params[j]), float(se[j])
-        notes = [] if converged else ["maximum likelihood did not converge"]
+        fit = fit_ordinal(df, source, est.exposure, list(est.covariates))
+        j = fit.names.index(est.term)
+        b, s_b = float(fit.params[j]), float(fit.std_errors[j])
+        notes = [w for w in fit.warnings if w == "maximum likelihood did not converge"]
         for cut in range(1, len(levels)):
             if separated(X, (codes >= cut).astype(float)):
                 notes.append(f"separation detected at split {levels[cut - 1]}|{levels[cut]}")
@@ -568,5 +518,5 @@ def all_sensitivity(df: pd.DataFrame, estimands=None, seed: int = 2025, m: int =
 __all__ = [
     "SENSITIVITY_COLUMNS", "ANALYSES", "TermFit", "fit_term", "firth_term", "separated", "firth_vs_ml",
     "rubin_pool", "pmm_draw", "mice_imputations", "mice", "imputation_method", "imputation_analysis", "ordinal_source",
-    "cut_label", "fit_proportional_odds", "cutpoint_analysis", "dichotomisation_analysis", "all_sensitivity",
+    "cut_label", "cutpoint_analysis", "dichotomisation_analysis", "all_sensitivity",
 ]
