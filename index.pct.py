@@ -34,9 +34,10 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import narrative, report
+from helpers.present import narrative, report
 
-df = report.load(data_file)
+setup = report.setup(data_file, output_dir, min_cell_count)
+df = setup.df
 
 # %%
 #| echo: false

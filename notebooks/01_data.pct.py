@@ -28,14 +28,14 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import mapping, narrative, report, tables
+from helpers.present import mapping, narrative, report, tables
 
-df = report.load(data_file)
-min_count = report.suppression_threshold(df, min_cell_count)
+setup = report.setup(data_file, output_dir, min_cell_count)
+df, min_count = setup.df, setup.min_count
 
 # %%
 #| echo: false
-display(Markdown(narrative.data_statement(df, min_cell_count)))
+display(Markdown(setup.statement))
 
 # %%
 #| echo: false

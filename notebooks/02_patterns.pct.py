@@ -29,15 +29,16 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import describe, disclosure, narrative, plots, report, tables
+from helpers.analysis import describe
+from helpers.present import disclosure, narrative, plots, report, tables
 
-df = report.load(data_file)
-min_count = report.suppression_threshold(df, min_cell_count)
+setup = report.setup(data_file, output_dir, min_cell_count)
+df, min_count = setup.df, setup.min_count
 plots.use_report_style()
 
 # %%
 #| echo: false
-display(Markdown(narrative.data_statement(df, min_cell_count)))
+display(Markdown(setup.statement))
 
 # %% [markdown]
 # ## How often outcomes are recorded

@@ -36,15 +36,17 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import analyses, models, narrative, plots, report, tables
+from helpers.analysis import analyses, models
+from helpers.present import narrative, plots, report, tables
 
-df = report.load(data_file)
+setup = report.setup(data_file, output_dir, min_cell_count)
+df = setup.df
 plots.use_report_style()
 fits = analyses.fit_associations(df, kind="logistic")
 
 # %%
 #| echo: false
-display(Markdown(narrative.data_statement(df, min_cell_count)))
+display(Markdown(setup.statement))
 
 # %%
 #| echo: false

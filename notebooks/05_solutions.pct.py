@@ -29,16 +29,17 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import describe, disclosure, narrative, plots, report, tables
+from helpers.analysis import describe
+from helpers.present import disclosure, narrative, plots, report, tables
 
-df = report.load(data_file)
-min_count = report.suppression_threshold(df, min_cell_count)
+setup = report.setup(data_file, output_dir, min_cell_count)
+df, min_count = setup.df, setup.min_count
 plots.use_report_style()
 helps = describe.multiple_response(df, narrative.HELP_COLUMNS)
 
 # %%
 #| echo: false
-display(Markdown(narrative.data_statement(df, min_cell_count)))
+display(Markdown(setup.statement))
 
 # %%
 #| echo: false

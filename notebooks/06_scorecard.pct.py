@@ -36,9 +36,11 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import audit, data, report, scorecard
+from helpers.present import report
+from helpers.review import audit, scorecard
 
-df = data.load_survey(data_file)
+setup = report.setup(data_file, output_dir, min_cell_count)
+df = setup.df
 scored = scorecard.score(scorecard.load_claims(), scorecard.reproduce_claims(df))
 checks = audit.consistency_table()
 
@@ -90,7 +92,7 @@ display(Markdown(audit.timing_finding()))
 
 # %%
 #| echo: false
-claims_file = scorecard.write_claims_csv(scored, report.output_folder(output_dir))
+claims_file = scorecard.write_claims_csv(scored, setup.output_folder())
 display(Markdown(f"The scorecard is also written to `{claims_file.name}` in the output folder."))
 
 # %% [markdown]

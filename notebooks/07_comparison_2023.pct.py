@@ -33,14 +33,16 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import compare2023, data, prose, report
+from helpers.present import report
+from helpers.review import compare2023
 
-df = data.load_survey(data_file)
+setup = report.setup(data_file, output_dir, min_cell_count)
+df, min_count = setup.df, setup.min_count
 comparison = compare2023.compare(df)
 
 # %%
 #| echo: false
-display(Markdown(prose.data_statement(df, min_cell_count)))
+display(Markdown(setup.statement))
 
 # %% [markdown]
 # ## 2023 and 2025 side by side
@@ -55,11 +57,11 @@ display(Markdown(prose.data_statement(df, min_cell_count)))
 #| label: tbl-compare-2023
 #| tbl-cap: "2023 headline figures and the comparable 2025 figures, with 95% CIs (2023 counts reconstructed from rounded percentages of 777 responses)."
 #| echo: false
-compare2023.comparison_table(comparison, report.suppression_threshold(df, min_cell_count))
+compare2023.comparison_table(comparison, min_count)
 
 # %%
 #| echo: false
-display(Markdown(compare2023.summary(comparison, report.suppression_threshold(df, min_cell_count))))
+display(Markdown(compare2023.summary(comparison, min_count)))
 
 # %%
 #| label: fig-compare-2023
@@ -69,7 +71,7 @@ compare2023.plot_comparison(comparison)
 
 # %%
 #| echo: false
-display(Markdown(compare2023.improvement_statement(comparison, report.suppression_threshold(df, min_cell_count))))
+display(Markdown(compare2023.improvement_statement(comparison, min_count)))
 
 # %%
 #| echo: false

@@ -45,15 +45,17 @@ scenario_replicates = 200
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import plots, prose, report, robustness
+from helpers.present import plots, report
+from helpers.review import robustness
 
-df = report.load(data_file)
+setup = report.setup(data_file, output_dir, min_cell_count)
+df = setup.df
 plots.use_report_style()
 estimands = robustness.published_estimands()
 
 # %%
 #| echo: false
-display(Markdown(prose.data_statement(df, min_cell_count)))
+display(Markdown(setup.statement))
 
 # %% [markdown]
 # ## Simulation study

@@ -34,10 +34,13 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers import abstract_audit, analyses, assumptions, effects, grid, plots, report, scorecard, spec
-from helpers.prose import is_synthetic
+from helpers.analysis import analyses, spec
+from helpers.present import plots, report
+from helpers.review import abstract_audit, assumptions, effects, grid, scorecard
+from helpers.present.prose import is_synthetic
 
-df = report.load(data_file)
+setup = report.setup(data_file, output_dir, min_cell_count)
+df = setup.df
 plots.use_report_style()
 choices = spec.load_spec()
 register = assumptions.register(choices)
@@ -116,7 +119,7 @@ display(Markdown(grid.decision_changes(specs, choices)))
 
 # %%
 #| echo: false
-specs_file = grid.write_csv(specs, report.output_folder(output_dir))
+specs_file = grid.write_csv(specs, setup.output_folder())
 display(Markdown(f"The grid ({specs['spec_id'].nunique()} specifications, {len(specs)} rows) is written to `{specs_file.name}` in the output folder."))
 
 # %% [markdown]

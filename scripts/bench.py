@@ -80,7 +80,7 @@ def baseline(work: Path) -> tuple[float, list[tuple[str, float, float]], float]:
         dest = nb_dir / f"{chapter.name}.ipynb"
         secs, code, peak, text = timed(
             [jupyter, "nbconvert", "--to", "notebook", "--execute", "--output", dest.name,
-             f"--ExecutePreprocessor.kernel_name=python3", str(src)],
+             "--ExecutePreprocessor.kernel_name=python3", str(src)],
             cwd=chapter.source.parent, env=execute.kernel_environment())
         if code != 0:
             raise SystemExit(f"baseline: nbconvert failed on {chapter.name}:\n{text[-2000:]}")

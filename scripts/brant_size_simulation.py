@@ -4,7 +4,7 @@ Data are simulated from a proportional-odds model (so the null hypothesis of the
 holds) with n = 409 and covariates like the survey's: a binary exposure, a binary training
 indicator, a four-level age group and a three-level employer. The five-level outcome has
 margins close to the paper's patient-level item (about 9% Never ... 30% Very often). Each
-replicate runs ``helpers.brant.brant_test``; the false-positive rate of the omnibus test at
+replicate runs ``helpers.analysis.brant.brant_test``; the false-positive rate of the omnibus test at
 alpha = 0.05 is printed with its Monte Carlo standard error. Replicates get independent seeds
 spawned from one fixed seed, so the result does not depend on the number of workers.
 
@@ -62,7 +62,7 @@ def simulate_sample(rng: np.random.Generator, n: int = 409) -> pd.DataFrame:
 
 
 def _replicate(seed_seq: np.random.SeedSequence, n: int) -> tuple[float, bool]:
-    from helpers.brant import brant_test
+    from helpers.analysis.brant import brant_test
 
     rng = np.random.default_rng(seed_seq)
     data = simulate_sample(rng, n)

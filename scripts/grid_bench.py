@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from helpers import grid
+from helpers.review import grid
 from helpers.data import load_survey
 
 

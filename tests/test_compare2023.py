@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from scipy.stats import chi2
 
-from helpers import compare2023, paths
+from helpers import paths
+from helpers.review import compare2023
 
 
 # --- Reference values --------------------------------------------------------------------------------

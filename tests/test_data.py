@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from helpers import data, paths, validate
-from helpers.data import canonical_name, load_survey
+from helpers.data import load_survey
+from helpers.data.names import canonical_name
 from helpers.validate import SurveyValidationError
 
 from bad_inputs.make_corpus import real_shaped, write_dta, write_sav, write_xlsx
@@ -282,7 +283,7 @@ def test_cache_reuses_a_load(tmp_path, valid_csv, valid_frame, monkeypatch):
     def no_reading(*args, **kwargs):
         raise AssertionError("read again instead of using the cache")
 
-    monkeypatch.setattr(data, "read_canonical", no_reading)
+    monkeypatch.setattr(data.load, "read_canonical", no_reading)
     copy = tmp_path / "renamed.csv"
     shutil.copy(valid_csv, copy)
     again = load_survey(copy, cache=True)

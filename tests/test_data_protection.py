@@ -11,7 +11,8 @@ import sys
 import pandas as pd
 import pytest
 
-from helpers import disclosure, paths, report, tables
+from helpers import paths
+from helpers.present import disclosure, report, tables
 from helpers.build import cli
 
 SURVEY_ID_PATTERN = r"SYN-\d{4}"
@@ -118,3 +119,13 @@ def test_two_clean_builds_give_identical_bytes(tmp_path):
     assert {"report.html", "report.pdf", "claims.csv", "simulation.csv", "specifications.csv"} <= set(runs[0])
     assert any(name.startswith("notebooks/") for name in runs[0])
     assert runs[0] == runs[1]
+
+
+def test_chapter_setup_applies_the_threshold_to_real_data_only(real_looking_copy):
+    from helpers.present import prose
+
+    synthetic = report.setup(None, None, 5)
+    assert synthetic.min_count == 0 and synthetic.statement == prose.data_statement(synthetic.df, 5)
+    real = report.setup(str(real_looking_copy), None, 7)
+    assert real.min_count == 7 and real.min_cell_count == 7
+    assert "7" in real.statement and real.statement != synthetic.statement

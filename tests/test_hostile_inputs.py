@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 
 from conftest import build_valid_frame, labels_only
-from helpers import paths
 from helpers.build import cli, execute
 from helpers.validate import MAX_VALUE_CHARS
 

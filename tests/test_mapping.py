@@ -1,5 +1,5 @@
-"""Numeric codes are never guessed (helpers.codemap), non-substantive answers are a stated
-choice, and the mapping report (helpers.mapping) lists every column and code with its count.
+"""Numeric codes are never guessed (helpers.data.codemap), non-substantive answers are a stated
+choice, and the mapping report (helpers.present.mapping) lists every column and code with its count.
 
 Every export here is generated: pandas writes the CSVs, pyreadstat the labelled SPSS files."""
 
@@ -11,9 +11,10 @@ import sys
 import pandas as pd
 import pytest
 
-from helpers import mapping, paths
-from helpers.codebook import load_codebook
-from helpers.codemap import codes_file
+from helpers import paths
+from helpers.present import mapping
+from helpers.data.codebook import load_codebook
+from helpers.data.codemap import codes_file
 from helpers.data import load_survey
 from helpers.validate import SurveyValidationError, main
 
@@ -400,7 +401,7 @@ def test_written_mapping_suppresses_small_counts(tmp_path, valid_frame, codebook
     back = pd.read_csv(written, dtype=str, keep_default_na=False)
     # only the counts change: codes such as '3' are not counts
     pd.testing.assert_frame_equal(back.drop(columns="n"), frame.drop(columns="n").astype(str))
-    from helpers.disclosure import MARKER
+    from helpers.present.disclosure import MARKER
 
     shown = back["n"].to_numpy()
     assert all(v in ("", MARKER) if pd.isna(x) or v == MARKER else v == str(x) for v, x in zip(shown, frame["n"]))  # only hidden, never changed

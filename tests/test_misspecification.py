@@ -1,4 +1,4 @@
-"""Misspecified generating models (helpers.misspecification): the simulation can show bias.
+"""Misspecified generating models (helpers.analysis.misspecification): the simulation can show bias.
 
 On a simulated survey of 1,000 (tests/_robustness_toy.py) with one association: the correctly
 specified scenario and selection on the outcome alone show no bias; an omitted confounder,
@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from _robustness_toy import COVARIATES, toy_survey
-from helpers.misspecification import SCENARIO_COLUMNS, SCENARIOS, misspecification_study, power_at_mdor
-from helpers.power import power_table
-from helpers.simulation import Estimand
+from helpers.analysis.misspecification import SCENARIO_COLUMNS, SCENARIOS, misspecification_study, power_at_mdor
+from helpers.analysis.power import power_table
+from helpers.analysis.simulation import Estimand
 
 EST = [Estimand("aware", "patient_outcomes_often", "aware_info_standard", "aware_info_standard[Yes]",
                 covariates=tuple(COVARIATES))]

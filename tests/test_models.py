@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import models
-from helpers.codebook import load_codebook
+from helpers.analysis import models
+from helpers.data.codebook import load_codebook
 
 YES_NO = pd.CategoricalDtype(["No", "Yes"])
 

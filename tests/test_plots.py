@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import describe, models, plots, style
-from helpers.codebook import load_codebook
+from helpers.analysis import describe, models
+from helpers.present import plots, style
+from helpers.data.codebook import load_codebook
 
-from _random_survey import YES_NO, random_survey
+from _random_survey import random_survey
 
 
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from helpers import prose
+from helpers.present import prose
 
 
 def test_count_of_gives_count_denominator_and_percent():

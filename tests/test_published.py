@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import paths, published
-from helpers.codebook import load_codebook
+from helpers import paths
+from helpers.data import published
+from helpers.data.codebook import load_codebook
 
 KINDS = {"percentage", "odds_ratio", "count", "list"}
 PERCENT_FIELDS = {"claim_id", "kind", "variable", "level", "population", "denominator", "count", "decimals", "assumed", "note"}

@@ -24,6 +24,7 @@ TOOLS = {
     "typst": "PDF compiler (fallback renderer)",
     "pytest": "make test",
     "nbval": "make test (pytest --nbval)",
+    "ruff": "lint and format check (.ci/run, make lint, pre-commit)",
     "setuptools": "build backend of the editable install",
     "uv": "installs requirements.lock (make env)",
     "openpyxl": "pandas' Excel reader",

@@ -8,12 +8,12 @@ import math
 import re
 from fractions import Fraction
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import paths, scorecard
-from helpers.scorecard import odds_ratio_status, percentage_status, round_half_up
+from helpers import paths
+from helpers.review import scorecard
+from helpers.review.scorecard import odds_ratio_status, percentage_status, round_half_up
 
 CLAIM_IDS = [
     "n_analysed", "pct_patient_outcomes_often", "pct_service_outcomes_often", "pct_uses_quantitative_measures",
@@ -167,7 +167,7 @@ def _fake_fit(estimates: dict[str, tuple[float, float]], n: int = 409) -> pd.Dat
 @pytest.fixture
 def fake_models(monkeypatch):
     """Replace the model fits by hand-made tidy frames (education's p set by the test)."""
-    import helpers.models as models
+    import helpers.analysis.models as models
 
     state = {"education_p": 0.4}
 
@@ -249,7 +249,7 @@ def test_claims_csv_is_deterministic(tmp_path):
 def synthetic():
     if not paths.SYNTHETIC_DATA.exists():
         pytest.skip(f"{paths.SYNTHETIC_DATA.relative_to(paths.ROOT)} not written yet (python -m helpers synth)")
-    pytest.importorskip("helpers.models", reason="helpers.models not available yet")
+    pytest.importorskip("helpers.analysis.models", reason="helpers.analysis.models not available yet")
     from helpers.data import load_survey
 
     return load_survey(paths.SYNTHETIC_DATA)

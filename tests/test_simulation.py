@@ -1,4 +1,4 @@
-"""The simulation study (helpers.simulation): fitting, true values, determinism, coverage.
+"""The simulation study (helpers.analysis.simulation): fitting, true values, determinism, coverage.
 
 Fast tests run on a small simulated survey (tests/_robustness_toy.py); the slow test runs the
 default study (R = 500) on the bundled synthetic data.
@@ -15,7 +15,7 @@ import statsmodels.api as sm
 from scipy.special import expit
 
 from _robustness_toy import COVARIATES, toy_survey
-from helpers.simulation import (
+from helpers.analysis.simulation import (
     SIMULATION_COLUMNS,
     Estimand,
     analysis_rows,
@@ -222,10 +222,10 @@ def test_separated_replicates_are_refitted_by_firth(toy):
 
 
 def test_firth_refit_matches_the_chapters_firth_fit(toy):
-    # The simulation's Firth refit gives the estimate of helpers.sensitivity.firth_term, and its
+    # The simulation's Firth refit gives the estimate of helpers.analysis.sensitivity.firth_term, and its
     # coverage decision (a penalised LR test at the true value) agrees with that profile CI.
-    from helpers.sensitivity import firth_term
-    from helpers.simulation import firth_replicate
+    from helpers.analysis.sensitivity import firth_term
+    from helpers.analysis.simulation import firth_replicate
 
     df, _ = toy
     est = _estimand()
@@ -294,7 +294,7 @@ def test_a_selected_sample_without_a_level_is_refitted_or_failed_never_a_crash()
     # Selection (zero weights) removes every respondent of a sparse level: that column is all
     # zero in the selected sample. The replicate is refitted without it; one whose exposure is
     # gone altogether is a failed replicate (NaN), not an exception.
-    from helpers.simulation import policy_fit_batch
+    from helpers.analysis.simulation import policy_fit_batch
 
     rng = np.random.default_rng(4)
     n = 300

@@ -9,8 +9,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import analyses, assumptions, data, grid, models, paths, scorecard, spec, synth
-from helpers.design import complete_cases
+from helpers import paths
+from helpers.analysis import analyses, models, spec
+from helpers import data
+from helpers.review import assumptions, grid, scorecard
+from helpers.synth import generator as synth
+from helpers.stats.design import complete_cases
 
 SPEC_TEXT = paths.ANALYSIS_SPEC.read_text(encoding="utf-8")
 
@@ -25,7 +29,7 @@ def specs(df):
     return grid.fit_grid(df)
 
 
-def _write_spec(tmp_path, edit) -> "spec.Spec":
+def _write_spec(tmp_path, edit) -> spec.Spec:
     raw = yaml.safe_load(SPEC_TEXT)
     edit(raw)
     path = tmp_path / "analysis_spec.yaml"
@@ -144,7 +148,7 @@ def test_grid_primary_reproduces_the_chapters_numbers_exactly(df, specs):
 
 def test_a_grid_row_equals_the_public_model_api(df, specs):
     """Model 2, mutually adjusted, investment -> service level, cut at 'sometimes', small
-    confounder levels excluded: built by hand here, fitted with helpers.models.logistic."""
+    confounder levels excluded: built by hand here, fitted with helpers.analysis.models.logistic."""
     frame = df.copy()
     yes = frame["service_outcome_freq"].astype(object).isin(["Sometimes", "Often", "Very often"])
     frame["service_outcomes_often"] = pd.Categorical(np.where(yes, "Yes", "No"), categories=["No", "Yes"])
@@ -213,7 +217,7 @@ def test_specifications_csv_is_deterministic(specs, tmp_path):
 def test_the_chapter_runs_on_a_file_with_missing_answers(df, tmp_path):
     """The synthetic file with "Don't know" (missing) exposure answers and a respondent id
     changed: every part of chapter 9 runs, and the "Don't know" coding now changes the sample."""
-    from helpers import abstract_audit, effects
+    from helpers.review import abstract_audit, effects
 
     frame = df.copy()
     frame.attrs = {"source": "real", "file": "survey.csv"}

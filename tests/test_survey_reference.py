@@ -13,7 +13,8 @@ import hashlib
 
 import pytest
 
-from helpers import analyses, paths
+from helpers import paths
+from helpers.analysis import analyses
 from helpers.data import load_survey
 from results import survey_r
 

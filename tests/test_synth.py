@@ -22,8 +22,10 @@ import pytest
 import yaml
 from scipy.stats import norm
 
-from helpers import paths, published, synth
-from helpers.codebook import load_codebook
+from helpers import paths
+from helpers.data import published
+from helpers.synth import generator as synth
+from helpers.data.codebook import load_codebook
 
 Z = norm.isf(0.025)
 
@@ -160,11 +162,11 @@ def test_count_and_named_measures(committed):
 
 
 def _model3(df: pd.DataFrame, outcome: str, exposure: str) -> tuple[pd.DataFrame, dict[str, float]]:
-    """(tidy Model 3 frame, joint Wald p per covariate) via helpers.models, else statsmodels."""
+    """(tidy Model 3 frame, joint Wald p per covariate) via helpers.analysis.models, else statsmodels."""
     cb = load_codebook()
     covariates = cb.confounders("demographics") + cb.confounders("job")
     try:
-        from helpers import models
+        from helpers.analysis import models
 
         tidy = models.logistic(df, outcome, exposure, covariates)
         wald = models.wald_test_terms(df, outcome, exposure, covariates, terms=covariates)

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import describe, disclosure, models, tables
-from helpers.codebook import load_codebook
+from helpers.analysis import describe, models
+from helpers.present import disclosure, tables
+from helpers.data.codebook import load_codebook
 
 from _random_survey import YES_NO, random_survey
 
@@ -174,7 +175,7 @@ def test_frequency_table_gt(survey):
 
 
 def test_wald_and_brant_tables(survey):
-    from helpers.brant import brant_test
+    from helpers.analysis.brant import brant_test
 
     wald = models.wald_test_terms(survey, "patient_outcomes_often", "aware_info_standard", ["education", "training"])
     frame = tables.wald_table_frame(wald)

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from helpers import validate
+from helpers.data import checks
 from helpers.validate import Problem, SurveyValidationError, format_rows, main, validate_frame
 
 from conftest import labels_only
@@ -180,9 +181,9 @@ def test_validate_frame_rejects_wrong_categories_and_columns(valid_frame):
 
 def test_min_complete_rows_is_the_threshold(monkeypatch, valid_frame):
     complete = 57  # the fixture's rows with every model variable answered
-    monkeypatch.setattr(validate, "MIN_COMPLETE_ROWS", complete)
+    monkeypatch.setattr(checks, "MIN_COMPLETE_ROWS", complete)
     validate_frame(valid_frame)
-    monkeypatch.setattr(validate, "MIN_COMPLETE_ROWS", complete + 1)
+    monkeypatch.setattr(checks, "MIN_COMPLETE_ROWS", complete + 1)
     with pytest.raises(SurveyValidationError, match=f"only {complete} of 60 rows .* at least {complete + 1}"):
         validate_frame(valid_frame)
 
@@ -196,9 +197,9 @@ def test_skip_logic_ignores_unknown_condition(valid_frame):
 
 
 def test_parse_condition():
-    assert validate.parse_condition("uses_outcome_measures == 'Yes'") == ("uses_outcome_measures", True, ("Yes",))
-    assert validate.parse_condition("x != 'Never'") == ("x", False, ("Never",))
-    assert validate.parse_condition("x in ['A', 'B']") == ("x", True, ("A", "B"))
+    assert checks.parse_condition("uses_outcome_measures == 'Yes'") == ("uses_outcome_measures", True, ("Yes",))
+    assert checks.parse_condition("x != 'Never'") == ("x", False, ("Never",))
+    assert checks.parse_condition("x in ['A', 'B']") == ("x", True, ("A", "B"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,12 +247,12 @@ def test_cli_several_files_missing_file_and_usage(capsys, valid_csv, tmp_path, m
 
 
 def test_cli_unexpected_error_is_one_line(capsys, valid_csv, monkeypatch):
-    import helpers.data
+    import helpers.data.load
 
     def boom(*args, **kwargs):
         raise RuntimeError(f"disk trouble reading {valid_csv}")
 
-    monkeypatch.setattr(helpers.data, "load_survey", boom)
+    monkeypatch.setattr(helpers.data.load, "load_survey", boom)
     assert main([str(valid_csv)]) == 2
     err = capsys.readouterr().err
     assert err == "survey_valid.csv: cannot be read: RuntimeError: disk trouble reading survey_valid.csv\n"

@@ -10,7 +10,7 @@ PUBLISHED = DATA / "published"
 PAPER_FIGURES = PUBLISHED / "paper-2025-abstract.yaml"
 SURVEY_2023_FIGURES = PUBLISHED / "survey-2023.yaml"
 TARGETS = PUBLISHED / "targets.yaml"
-# The analysis specification (open choices); read by helpers.spec only, never by the generator.
+# The analysis specification (open choices); read by helpers.analysis.spec only, never by the generator.
 ANALYSIS_SPEC = DATA / "analysis_spec.yaml"
 SYNTHETIC = DATA / "synthetic"
 SYNTHETIC_DATA = SYNTHETIC / "survey_2025_synthetic.csv"

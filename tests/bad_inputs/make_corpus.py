@@ -30,7 +30,7 @@ sys.path.insert(0, str(HERE.parent))  # tests/: conftest's builders
 
 from conftest import build_valid_frame, labels_only, to_codes  # noqa: E402
 
-from helpers.codebook import load_codebook  # noqa: E402
+from helpers.data.codebook import load_codebook  # noqa: E402
 
 FIXED_TIME = dt.datetime(2025, 1, 1, 0, 0, 0)
 
@@ -50,7 +50,7 @@ CONFIRMED = '# The codes of this file are the codebook\'s (confirmed for the tes
 
 def write_codes_csv(frame: pd.DataFrame, path: Path) -> Path:
     """A CSV of codes and its codes file confirming the codebook's codes."""
-    from helpers.codemap import codes_file
+    from helpers.data.codemap import codes_file
 
     codes_file(path).write_text(CONFIRMED, encoding="utf-8")
     return write_csv(frame, path)

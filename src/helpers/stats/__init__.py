@@ -1,0 +1,1 @@
+"""The numerical core: design matrices and model-fitting numerics (no pandas beyond the design step)."""

@@ -1,0 +1,200 @@
+"""Design matrices for the model helpers: complete cases, reference levels, term names.
+
+Term names follow ARCHITECTURE.md: ``column[level]`` for a level of a categorical column (the
+first level is the reference and gets no term), the column name for a numeric column,
+``(Intercept)`` for an intercept. Categorical means a pandas Categorical (its category order is
+kept, so a codebook column has its reference first), a bool column (levels False, True) or a
+string/object column (levels sorted). Levels absent from the analysed sample are dropped, and a
+warning says so (an absent reference level makes the first present level the reference).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+INTERCEPT = "(Intercept)"
+
+
+def term_name(column: str, level: object | None = None) -> str:
+    """'aware_info_standard[Yes]' for a level; the column name itself for a numeric column."""
+    return column if level is None else f"{column}[{level}]"
+
+
+def parse_term(term: str) -> tuple[str, str | None]:
+    """Inverse of :func:`term_name`: ('aware_info_standard', 'Yes') or ('age', None).
+
+    Intercept and threshold names ('Never|Rarely') come back as (term, None).
+    """
+    if term.endswith("]") and "[" in term:
+        column, level = term[:-1].split("[", 1)
+        return column, level
+    return term, None
+
+
+def is_categorical(series: pd.Series) -> bool:
+    return (
+        isinstance(series.dtype, pd.CategoricalDtype)
+        or pd.api.types.is_bool_dtype(series.dtype)
+        or pd.api.types.is_object_dtype(series.dtype)
+        or pd.api.types.is_string_dtype(series.dtype)
+    )
+
+
+def levels_of(series: pd.Series) -> list:
+    """All levels of a categorical column in model order (reference first)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return list(series.cat.categories)
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return [False, True]
+    return sorted(series.dropna().unique().tolist(), key=str)
+
+
+def observed_levels(series: pd.Series) -> list:
+    """Levels present in `series` (non-missing), in model order."""
+    present = set(series.dropna().unique().tolist())
+    return [level for level in levels_of(series) if level in present]
+
+
+def _unique(names: Iterable[str | None]) -> list[str]:
+    seen: list[str] = []
+    for name in names:
+        if name is not None and name not in seen:
+            seen.append(name)
+    return seen
+
+
+def complete_cases(df: pd.DataFrame, columns: Sequence[str | None]) -> pd.DataFrame:
+    """Rows of `df` with no missing value in any of `columns` (None entries ignored)."""
+    columns = _unique(columns)
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise KeyError(f"columns not in the data: {', '.join(missing)}")
+    return df.loc[df[columns].notna().all(axis=1), columns]
+
+
+def frequency_weights(df: pd.DataFrame, weights: str | None) -> np.ndarray:
+    """The frequency weights of the rows of `df` (ones when `weights` is None); checked >= 0."""
+    if weights is None:
+        return np.ones(len(df))
+    w = pd.to_numeric(df[weights], errors="raise").to_numpy(dtype=float)
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError(f"weights column '{weights}' must be finite and non-negative")
+    return w
+
+
+def total_n(w: np.ndarray) -> int | float:
+    """n reported with a fit: the number of rows, or the sum of the frequency weights."""
+    total = float(np.sum(w))
+    return int(round(total)) if abs(total - round(total)) < 1e-9 else total
+
+
+@dataclass
+class Design:
+    """A model matrix with its term names and, per source column, the columns it produced."""
+
+    X: np.ndarray
+    names: list[str]
+    columns: dict[str, list[int]]
+    reference: dict[str, object]
+    warnings: list[str] = field(default_factory=list)
+
+    def indices(self, column: str) -> list[int]:
+        return self.columns[column]
+
+
+def build_design(
+    data: pd.DataFrame, columns: Sequence[str], intercept: bool = True
+) -> Design:
+    """The model matrix of `columns` over the rows of `data` (which must be complete)."""
+    blocks: list[np.ndarray] = []
+    names: list[str] = []
+    index: dict[str, list[int]] = {}
+    reference: dict[str, object] = {}
+    warnings: list[str] = []
+    if intercept:
+        blocks.append(np.ones((len(data), 1)))
+        names.append(INTERCEPT)
+    for column in _unique(columns):
+        series = data[column]
+        start = len(names)
+        if is_categorical(series):
+            declared = levels_of(series)
+            present = observed_levels(series)
+            if len(present) < 2:
+                raise ValueError(
+                    f"'{column}' has fewer than two levels in the analysed sample: {present}"
+                )
+            dropped = [level for level in declared if level not in present]
+            if dropped:
+                if declared and declared[0] in dropped:
+                    warnings.append(
+                        f"{column}: reference level '{declared[0]}' absent from the sample; "
+                        f"'{present[0]}' is the reference"
+                    )
+                warnings.append(
+                    f"{column}: level(s) {', '.join(map(str, dropped))} absent from the sample, dropped"
+                )
+            reference[column] = present[0]
+            values = series.to_numpy(dtype=object)
+            for level in present[1:]:
+                blocks.append((values == level).astype(float)[:, None])
+                names.append(term_name(column, level))
+        else:
+            blocks.append(pd.to_numeric(series).to_numpy(dtype=float)[:, None])
+            names.append(column)
+        index[column] = list(range(start, len(names)))
+    X = np.hstack(blocks) if blocks else np.empty((len(data), 0))
+    if X.shape[1] and np.linalg.matrix_rank(X) < X.shape[1]:
+        raise ValueError(
+            "the model matrix is rank deficient (collinear terms) for columns: "
+            + ", ".join(_unique(columns))
+        )
+    return Design(X=X, names=names, columns=index, reference=reference, warnings=warnings)
+
+
+def binary_outcome(series: pd.Series) -> tuple[np.ndarray, object, object]:
+    """(y as 0/1 floats, event level, non-event level) for a binary outcome column.
+
+    Categorical No/Yes: the event is the last level. bool: True. Numeric 0/1: 1. Strings: the
+    alphabetically last of the two values.
+    """
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy(dtype=float), True, False
+    if isinstance(series.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(series.dtype):
+        levels = levels_of(series)
+        present = observed_levels(series)
+        if len(levels) != 2:
+            if len(present) == 2:
+                levels = present
+            else:
+                raise ValueError(f"binary outcome '{series.name}' must have two levels, has {levels}")
+        y = (series.to_numpy(dtype=object) == levels[1]).astype(float)
+        return y, levels[1], levels[0]
+    values = pd.to_numeric(series).to_numpy(dtype=float)
+    if not set(np.unique(values)) <= {0.0, 1.0}:
+        raise ValueError(f"binary outcome '{series.name}' must be 0/1, bool or two-level categorical")
+    return values, 1, 0
+
+
+def ordinal_outcome(series: pd.Series) -> tuple[np.ndarray, list, list[str]]:
+    """(integer codes 0..J-1 over the observed levels, observed levels, warnings)."""
+    if not (isinstance(series.dtype, pd.CategoricalDtype) and series.cat.ordered):
+        raise TypeError(f"ordinal outcome '{series.name}' must be an ordered pandas Categorical")
+    declared = list(series.cat.categories)
+    present = observed_levels(series)
+    warnings = []
+    if len(present) < 3:
+        raise ValueError(f"ordinal outcome '{series.name}' needs at least three observed levels: {present}")
+    if len(present) < len(declared):
+        absent = [level for level in declared if level not in present]
+        warnings.append(
+            f"{series.name}: level(s) {', '.join(map(str, absent))} absent from the sample, "
+            "thresholds fitted between the observed levels"
+        )
+    lookup = {level: i for i, level in enumerate(present)}
+    codes = np.array([lookup[v] for v in series.to_numpy(dtype=object)], dtype=int)
+    return codes, present, warnings

@@ -1,0 +1,267 @@
+"""The one logistic-regression core: maximum likelihood by Newton-Raphson (one fit or a batch of
+fits on a shared design), Firth's penalised likelihood, the separation check, and the constants
+that go with them. Used by helpers.analysis.models, the simulation, the sensitivity analyses and
+Brant's test.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.stats as st
+from scipy.special import expit
+
+Z975 = float(st.norm.ppf(0.975))
+# A log-odds standard error above this is taken as a sign of (quasi-)separation.
+HUGE_SE = 10.0
+DIVERGED = 15.0  # |log odds| beyond this = (quasi-)separation (an OR of 3.3 million)
+
+
+# --------------------------------------------------------------------------------------------
+# Firth and separation
+# --------------------------------------------------------------------------------------------
+
+
+def firth_model():
+    """firthmodels' Firth logistic regression with the project's one set of settings (intercept in X)."""
+    from firthmodels import FirthLogisticRegression
+
+    return FirthLogisticRegression(fit_intercept=False, max_iter=200, gtol=1e-8, xtol=1e-8, backend="numpy")
+
+
+def fisher_cov(X: np.ndarray, params: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """Inverse Fisher information X'WX at `params` (the standard errors logistf and brglm2 print)."""
+    mu = expit(X @ params)
+    v = mu * (1 - mu) if w is None else w * mu * (1 - mu)
+    return np.linalg.inv(X.T @ (X * v[:, None]))
+
+
+@dataclass
+class FirthFit:
+    params: np.ndarray
+    cov: np.ndarray
+    p_values: np.ndarray  # penalised likelihood-ratio p (Wald at the penalised estimate where that failed)
+    conf_int: np.ndarray  # profile penalised-likelihood 95% CI (Wald where the profile search failed)
+    converged: bool
+
+
+def firth(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, features: list[int] | None = None) -> FirthFit:
+    """Firth's penalised-likelihood fit (Heinze & Schemper 2002, logistf's defaults): profile CIs
+    and penalised LR p-values for `features` (default: every column; others are NaN)."""
+    model = firth_model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if w is None:
+            model.fit(X, y)
+        else:
+            model.fit(X, y, sample_weight=w)
+        params = np.asarray(model.coef_, dtype=float)
+        cov = fisher_cov(X, params, w)
+        try:  # the profile searches can fail on a degenerate design: Wald at the penalised fit then
+            model.lrt(features=features)
+            p_values = np.asarray(model.lrt_pvalues_, dtype=float)
+        except Exception:
+            p_values = np.full(len(params), np.nan)
+        try:
+            ci = np.asarray(model.conf_int(alpha=0.05, method="pl", features=features), dtype=float)
+        except Exception:
+            ci = np.full((len(params), 2), np.nan)
+    se = np.sqrt(np.diag(cov))
+    wald_p = 2 * st.norm.sf(np.abs(params / se))
+    p_values = np.where(np.isfinite(p_values), p_values, wald_p)
+    bad = ~np.all(np.isfinite(ci), axis=1)
+    ci[bad, 0] = params[bad] - Z975 * se[bad]
+    ci[bad, 1] = params[bad] + Z975 * se[bad]
+    return FirthFit(params, cov, p_values, ci, bool(model.converged_))
+
+
+def separated(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> bool:
+    """Complete or quasi-complete separation of y by the columns of X (intercept in column 0):
+    the linear-programming check of Konis (2007), firthmodels.detect_separation."""
+    from firthmodels import detect_separation
+
+    if w is not None:
+        keep = w > 0
+        X, y = X[keep], y[keep]
+    try:
+        return bool(detect_separation(X[:, 1:], y, fit_intercept=True).separation)
+    except Exception:  # rank-deficient subsets: the other checks (SE, convergence) decide
+        return False
+
+
+# --------------------------------------------------------------------------------------------
+# Maximum likelihood, one fit with per-coefficient convergence
+# --------------------------------------------------------------------------------------------
+
+
+def irls(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, max_iter: int = 100, tol: float = 1e-10):
+    """Weighted logistic ML by iteratively reweighted least squares, `y` in [0, 1] (fractional
+    allowed): (beta, fitted probabilities, |last step| per coefficient).
+
+    Converged when every coefficient's last step is below `tol`; under quasi-separation the
+    diverging coefficients keep stepping while the others settle, which is how Brant's test
+    tells them apart (helpers.analysis.brant)."""
+    w = np.ones(len(y)) if w is None else w
+    beta = np.zeros(X.shape[1])
+    ybar = np.clip(np.sum(w * y) / np.sum(w), 1e-6, 1 - 1e-6)
+    beta[0] = np.log(ybar / (1 - ybar))
+    step = np.full(X.shape[1], np.inf)
+    for _ in range(max_iter):
+        eta = np.clip(X @ beta, -30, 30)
+        pi = 1.0 / (1.0 + np.exp(-eta))
+        v = w * pi * (1 - pi)
+        info = X.T @ (X * v[:, None])
+        score = X.T @ (w * (y - pi))
+        step = np.linalg.lstsq(info, score, rcond=None)[0]
+        beta = beta + step
+        if np.max(np.abs(step)) < tol:
+            break
+    eta = np.clip(X @ beta, -30, 30)
+    return beta, 1.0 / (1.0 + np.exp(-eta)), np.abs(step)
+
+
+# --------------------------------------------------------------------------------------------
+# Maximum likelihood, vectorised over replicates
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LogitFit:
+    params: np.ndarray
+    std_errors: np.ndarray
+    converged: bool
+    separated: bool
+    n_iter: int
+    names: list[str] = field(default_factory=list)
+
+    def coef(self, term: str) -> tuple[float, float]:
+        j = self.names.index(term)
+        return float(self.params[j]), float(self.std_errors[j])
+
+
+def _deviance(y: np.ndarray, eta: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    # -2 log-likelihood of a (fractional) response, column-wise; logaddexp for stability.
+    # `w` has the shape of `y` (or is None).
+    ll = y * eta - np.logaddexp(0.0, eta)
+    if w is not None:
+        ll = ll * w
+    return -2.0 * ll.sum(axis=0)
+
+
+def fit_logistic(
+    X: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None = None,
+    beta0: np.ndarray | None = None,
+    max_iter: int = 60,
+    tol: float = 1e-10,
+    names: list[str] | None = None,
+) -> LogitFit:
+    """Maximum-likelihood logistic regression (Newton-Raphson) with `y` in [0, 1].
+
+    `y` may be fractional (an expected outcome, as for the true value). Convergence as R's glm:
+    relative deviance change below `tol`. Separation is flagged when a coefficient diverges.
+    """
+    res = fit_logistic_batch(X, np.asarray(y, dtype=float)[:, None], weights=weights, beta0=beta0, max_iter=max_iter, tol=tol)
+    return LogitFit(
+        params=res["params"][0],
+        std_errors=res["std_errors"][0],
+        converged=bool(res["converged"][0]),
+        separated=bool(res["separated"][0]),
+        n_iter=int(res["n_iter"]),
+        names=list(names or []),
+    )
+
+
+def _solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(H, g[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return np.stack([np.linalg.pinv(h) @ v for h, v in zip(H, g)])
+
+
+def _inverse_diag(H: np.ndarray) -> np.ndarray:
+    out = np.full(H.shape[:2], np.nan)
+    for r, h in enumerate(H):
+        try:
+            out[r] = np.diag(np.linalg.inv(h))
+        except np.linalg.LinAlgError:
+            out[r] = np.diag(np.linalg.pinv(h))
+    return out
+
+
+def fit_logistic_batch(
+    X: np.ndarray,
+    Y: np.ndarray,
+    weights: np.ndarray | None = None,
+    beta0: np.ndarray | None = None,
+    max_iter: int = 60,
+    tol: float = 1e-10,
+) -> dict[str, np.ndarray]:
+    """Fit one logistic regression per column of `Y` (n x R) on the shared design `X` (n x p).
+
+    Vectorised Newton-Raphson: the R Hessians come from one matrix product, W.T @ (X_i X_j),
+    and one batched solve per iteration. Returns params and std_errors (R x p), converged and
+    separated (R,), n_iter. A replicate is `separated` when a coefficient exceeds |15| (quasi- or
+    complete separation: the estimate of that coefficient is infinite); glm-style convergence of
+    the deviance is still reached there, and the other coefficients are then usable.
+    """
+    X = np.asarray(X, dtype=float)
+    Y = np.asarray(Y, dtype=float)
+    n, p = X.shape
+    R = Y.shape[1]
+    # Weights: one vector for every replicate, or one column per replicate (n x R; a zero weight
+    # leaves a row out of that replicate, e.g. a non-respondent in a selection scenario).
+    w = None if weights is None else np.asarray(weights, dtype=float)
+    if w is not None and w.ndim == 1:
+        w = np.repeat(w[:, None], R, axis=1)
+    XX = (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
+    beta = np.zeros((R, p)) if beta0 is None else np.tile(np.asarray(beta0, dtype=float), (R, 1))
+    eta = X @ beta.T
+    dev = _deviance(Y, eta, w)
+    active = np.ones(R, dtype=bool)
+    converged = np.zeros(R, dtype=bool)
+    it = 0
+    for it in range(1, max_iter + 1):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        mu = expit(eta[:, idx])
+        W = mu * (1.0 - mu)
+        resid = Y[:, idx] - mu
+        if w is not None:
+            W = W * w[:, idx]
+            resid = resid * w[:, idx]
+        H = (W.T @ XX).reshape(idx.size, p, p)
+        g = (X.T @ resid).T
+        step = _solve(H, g)
+        new_beta = beta[idx] + step
+        new_eta = X @ new_beta.T
+        new_dev = _deviance(Y[:, idx], new_eta, None if w is None else w[:, idx])
+        # Step-halving when the deviance rises (rare: Newton on a logistic log-likelihood).
+        for _ in range(10):
+            worse = new_dev > dev[idx] + 1e-9 * (np.abs(dev[idx]) + 0.1)
+            if not worse.any():
+                break
+            step[worse] *= 0.5
+            new_beta[worse] = beta[idx][worse] + step[worse]
+            new_eta[:, worse] = X @ new_beta[worse].T
+            new_dev[worse] = _deviance(Y[:, idx[worse]], new_eta[:, worse], None if w is None else w[:, idx[worse]])
+        change = np.abs(new_dev - dev[idx]) / (np.abs(new_dev) + 0.1)
+        beta[idx] = new_beta
+        eta[:, idx] = new_eta
+        dev[idx] = new_dev
+        done = (change < tol) | (np.abs(step).max(axis=1) < 1e-10)
+        converged[idx[done]] = True
+        active[idx[done]] = False
+    mu = expit(eta)
+    W = mu * (1.0 - mu)
+    if w is not None:
+        W = W * w
+    H = (W.T @ XX).reshape(R, p, p)
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(_inverse_diag(H))
+    separated = (np.abs(beta) > DIVERGED).any(axis=1) | ~np.isfinite(se).all(axis=1)
+    return {"params": beta, "std_errors": se, "converged": converged, "separated": separated, "n_iter": it}
