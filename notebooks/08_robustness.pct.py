@@ -231,5 +231,5 @@ display(Markdown(robustness.estimator_rule_statement(sensitivity, simulation, sc
 #| echo: false
 from helpers import recaps
 
-display(Markdown(recaps.robustness(simulation, scenarios, power, sensitivity)
+display(Markdown(recaps.robustness(simulation, scenarios, power, sensitivity, robustness.estimand_labels())
                  + "\n- The simulation summary is written to `simulation.csv` in the output folder."))

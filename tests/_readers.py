@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pikepdf
 from pypdf import PdfReader
 
 # zero-width space, non-joiner, joiner, word joiner, byte-order mark, soft hyphen
@@ -86,24 +85,30 @@ def mostly_empty_pages(pdf: Path, title: str = "", limit: float = 1 / 3) -> list
 
 
 def figure_alt_texts(pdf: Path) -> list[str]:
-    """The /Alt of every /Figure element of the PDF's structure tree ('' when absent)."""
-    alts = []
-    with pikepdf.open(pdf) as doc:
-        root = doc.Root.get("/StructTreeRoot")
-        if root is None:
-            return alts
+    """The /Alt of every /Figure element of the PDF's structure tree ('' when absent).
 
-        def walk(node):
-            if isinstance(node, pikepdf.Array):
-                for kid in node:
-                    walk(kid)
-            elif isinstance(node, pikepdf.Dictionary):
-                if node.get("/S") == pikepdf.Name.Figure:
-                    alts.append(str(node.get("/Alt", "")))
-                if "/K" in node:
-                    walk(node.K)
+    Read with pypdf's object model (pikepdf would do the same, but it brings lxml, which changes
+    the bytes openpyxl writes and so the committed test corpus)."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
-        walk(root.get("/K"))
+    alts: list[str] = []
+    root = PdfReader(pdf).trailer["/Root"].get("/StructTreeRoot")
+    if root is None:
+        return alts
+
+    def walk(node):
+        if isinstance(node, IndirectObject):
+            node = node.get_object()
+        if isinstance(node, ArrayObject):
+            for kid in node:
+                walk(kid)
+        elif isinstance(node, DictionaryObject) and node.get("/Type") != "/MCR":
+            if node.get("/S") == "/Figure":
+                alts.append(str(node.get("/Alt", "")))
+            if "/K" in node:
+                walk(node["/K"])
+
+    walk(root.get_object().get("/K"))
     return alts
 
 

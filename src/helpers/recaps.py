@@ -112,15 +112,13 @@ def comparison(table: pd.DataFrame, df: pd.DataFrame) -> str:
 
 
 def robustness(simulation: pd.DataFrame, scenarios: pd.DataFrame, power: pd.DataFrame,
-               sensitivity: pd.DataFrame) -> str:
+               sensitivity: pd.DataFrame, labels: dict[str, str] | None = None) -> str:
     alternatives = sensitivity[~sensitivity["primary"].astype(bool)]
     side = {name: np.sign(np.log(block.loc[block["primary"].astype(bool), "odds_ratio"].iloc[0]))
             for name, block in sensitivity.groupby("estimand", sort=False)}
     same = int(sum(np.sign(np.log(r.odds_ratio)) == side[r.estimand] for r in alternatives.itertuples()))
     worst = scenarios.loc[scenarios["bias"].abs().idxmax()]
-    from helpers.robustness import estimand_labels
-
-    labels = estimand_labels()
+    labels = labels or {}
     return _bullets([
         f"Model 3 recovers a known model: 95% intervals covered the true odds ratio in "
         f"{prose.percent(100 * simulation['coverage'].min())} to {prose.percent(100 * simulation['coverage'].max())} "

@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers import analyses, compare2023, models, narrative, prose, robustness, scorecard
+from helpers import analyses, compare2023, models, narrative, prose, scorecard
+from helpers.sensitivity import all_sensitivity
+from helpers.simulation import published_estimands
 
 __all__ = ["front_page", "findings", "agreement"]
 
@@ -43,7 +45,7 @@ def findings(df: pd.DataFrame, seed: int = 2025) -> list[str]:
     model3 = rows[rows["model"] == "Model 3"]
     ors = [f"{labels[r.exposure]}: {prose.odds_ratio(r.odds_ratio, r.conf_low, r.conf_high)}"
            for r in model3.itertuples()]
-    sensitivity = robustness.all_sensitivity(df, robustness.published_estimands(), seed=seed)
+    sensitivity = all_sensitivity(df, published_estimands(), seed=seed)
     alternatives = sensitivity[~sensitivity["primary"].astype(bool)]
     primary_side = {
         name: np.sign(np.log(block.loc[block["primary"].astype(bool), "odds_ratio"].iloc[0]))

@@ -115,7 +115,7 @@ local function text_len(s)
   return utf8.len(s) or #s
 end
 
-function set_widths(tbl)
+function set_widths(tbl, force)
   local ncol = #tbl.colspecs
   local body, head, word, total_len, rows_seen = {}, {}, {}, {}, 0
   for j = 1, ncol do body[j], head[j], word[j], total_len[j] = 1, 1, 1, 0 end
@@ -137,7 +137,7 @@ function set_widths(tbl)
   for _, b in ipairs(tbl.bodies) do visit(b.body, body) end
   local total = 0
   for j = 1, ncol do total = total + math.max(body[j], head[j]) + 2 end
-  if total <= WIDE then return end
+  if total <= WIDE and not force then return end
   -- when the longest words alone overfill the line, the table is set in the smaller size
   -- (maybe_small), whose line holds more characters: no column narrower than its longest word
   local line = WIDE
@@ -348,10 +348,14 @@ local function constant_columns(tbl)
     local head = stringify(tbl.head.rows[1].cells[j].contents)
     local value, same = nil, true
     for _, row in ipairs(tbl.bodies[1].body) do
-      if #row.cells ~= ncol then same = false break end
-      local t = stringify(row.cells[j].contents)
-      value = value or t
-      if t ~= value then same = false break end
+      if #row.cells == ncol then
+        local t = stringify(row.cells[j].contents)
+        value = value or t
+        if t ~= value then same = false break end
+      elseif not (#row.cells == 1 and row.cells[1].col_span == ncol) then
+        same = false
+        break
+      end
     end
     if same and value ~= "" and head:match("^[nN]%f[%W]") then
       notes:insert(1, head .. " = " .. value)
@@ -361,7 +365,15 @@ local function constant_columns(tbl)
   for _, j in ipairs(drop) do
     tbl.colspecs:remove(j)
     tbl.head.rows[1].cells:remove(j)
-    for _, row in ipairs(tbl.bodies[1].body) do row.cells:remove(j) end
+    for _, rows in ipairs({ tbl.bodies[1].head, tbl.bodies[1].body }) do
+      for _, row in ipairs(rows) do
+        if #row.cells == 1 and row.cells[1].col_span > 1 then
+          row.cells[1].col_span = row.cells[1].col_span - 1 -- a group heading spans one column less
+        else
+          row.cells:remove(j)
+        end
+      end
+    end
   end
   local sum = 0
   for _, c in ipairs(tbl.colspecs) do sum = sum + (tonumber(c[2]) or 0) end
@@ -392,8 +404,59 @@ local function estimated_lines(tbl)
   return lines
 end
 
+-- A long table with row groups (great_tables' group headings) is set as one block per group,
+-- each kept whole, so that no group heading is left alone at a page foot; the header and the
+-- caption stay with the first group. Returns nil for a table without groups.
+local function split_groups(blocks, tbl)
+  if #tbl.bodies ~= 1 then return nil end
+  local groups, current = {}, nil
+  for _, row in ipairs(tbl.bodies[1].body) do
+    if row_has(row, "gt_group_heading_row") or current == nil then
+      current = pandoc.List()
+      table.insert(groups, current)
+    end
+    current:insert(row)
+  end
+  if #groups < 2 then return nil end
+  local plain = {}
+  for j = 1, #tbl.colspecs do plain[j] = tonumber(tbl.colspecs[j][2]) or 0 end
+  if plain[1] == 0 then -- auto widths would differ from part to part: set them once
+    set_widths(tbl, true)
+  end
+  local b1 = tbl.bodies[1]
+  local out = pandoc.List()
+  for k, rows in ipairs(groups) do
+    local body = { attr = b1.attr, body = rows, head = k == 1 and b1.head or {}, row_head_columns = b1.row_head_columns }
+    local part
+    if k == 1 then
+      part = tbl:clone()
+      part.bodies = { body }
+    else
+      part = pandoc.Table({ long = {}, short = {} }, tbl.colspecs, pandoc.TableHead({}), { body }, pandoc.TableFoot({}))
+    end
+    if k == 1 then -- what comes before the table (a font size rule, say) opens first
+      for _, b in ipairs(blocks) do
+        if b == tbl then break end
+        out:insert(b)
+      end
+    end
+    out:insert(pandoc.RawBlock("typst", "#block(breakable: false, below: 0pt)["))
+    out:insert(part)
+    out:insert(pandoc.RawBlock("typst", "]"))
+    if k == #groups then -- the table's notes, and what closes the opening blocks, after the last group
+      local after = false
+      for _, b in ipairs(blocks) do
+        if after then out:insert(b) end
+        if b == tbl then after = true end
+      end
+    end
+  end
+  return out
+end
+
 local function keep_together(blocks, tbl)
-  if not is_typst or estimated_lines(tbl) > KEEP_LINES then return blocks end
+  if not is_typst then return blocks end
+  if estimated_lines(tbl) > KEEP_LINES then return split_groups(blocks, tbl) or blocks end
   local out = pandoc.List({ pandoc.RawBlock("typst", "#block(breakable: false)[") })
   out:extend(blocks)
   out:insert(pandoc.RawBlock("typst", "]"))
