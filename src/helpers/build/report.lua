@@ -613,6 +613,23 @@ end
 -- structure tree carries (pandoc's Typst writer drops it)
 local TEXT_WIDTH, MAX_HEIGHT = 465, 560 -- pt: A4 with the template's margins, less a caption
 
+-- A tall figure floats (placement: auto): when it does not fit in what is left of a page it
+-- goes to the top of the next while the text fills this one, so no page is left mostly empty
+-- in front of it. Short figures stay exactly where they are.
+local TALL_HEIGHT = 330 -- pt, about half the text height
+local TALL = {}
+
+local function Figure(fig)
+  if not is_typst then return nil end
+  local tall = false
+  fig.content:walk({ RawInline = function(r)
+    local src = r.text:match('image%("([^"]+)"')
+    if src and TALL[src] then tall = true end
+  end })
+  if not tall then return nil end
+  return { pandoc.RawBlock("typst", "#[#set figure(placement: auto)"), fig, pandoc.RawBlock("typst", "]") }
+end
+
 local function svg_size(src)
   local f = io.open(src, "r")
   if not f then return nil end
@@ -637,6 +654,7 @@ local function Image(img)
   if w and h then
     local scale = math.min(1, TEXT_WIDTH / w, MAX_HEIGHT / h)
     table.insert(params, string.format("width: %.1fpt", w * scale))
+    TALL[img.src] = h * scale > TALL_HEIGHT
   end
   return pandoc.RawInline("typst", "#box(image(" .. table.concat(params, ", ") .. "))")
 end
@@ -659,5 +677,6 @@ end
 return {
   { Meta = read_meta },
   { Div = Div, Cite = Cite, Image = Image },
+  { Figure = Figure },
   { Pandoc = Pandoc },
 }
