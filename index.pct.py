@@ -41,19 +41,19 @@ df = setup.df
 
 # %%
 #| echo: false
-display(Markdown(narrative.front_page_statement(df)))
+from helpers import summary
+
+display(Markdown(summary.front_page(df, seed)))
 
 # %% [markdown]
 # ## What the data are
 #
 # The survey's microdata are not public: only the paper's abstract is. The bundled dataset is
-# therefore **synthetic**: every respondent is invented, and the file is calibrated so that every
-# percentage and odds ratio printed in the abstract comes out of the analysis. Where the abstract
-# is silent (question wording, the distribution of demographics, the measures other than ONS4)
-# the values are assumptions, listed in the data dictionary and in `data/published/targets.yaml`.
-# Agreement with the paper is true by construction: it shows that the code reproduces the
-# published analysis path, not that the paper's findings hold. A researcher with the real survey
-# file can run the same notebooks on it, and then the scorecard becomes a genuine test.
+# therefore invented respondents, calibrated so that every percentage and odds ratio printed in
+# the abstract comes out of the analysis. Where the abstract is silent (question wording, the
+# distribution of demographics, the measures other than ONS4) the values are assumptions, listed
+# in the data dictionary and in `data/published/targets.yaml`. A researcher with the real survey
+# file can run the same notebooks on it (below).
 
 # %% [markdown]
 # ## How to reproduce

@@ -70,7 +70,10 @@ tables.data_dictionary()
 
 # %% [markdown]
 # ## Recap
-#
-# - The report runs on the file named above; on the bundled file every respondent is synthetic.
-# - @tbl-sample describes the sample; @tbl-dictionary says how each variable is coded and which
-#   definitions are assumed.
+
+# %%
+#| echo: false
+from helpers import recaps
+
+display(Markdown(recaps.data(df)))
+

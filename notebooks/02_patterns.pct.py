@@ -18,6 +18,8 @@
 # How often link workers record patient-level and service-level outcomes (@fig-frequency),
 # whether they use quantitative measures or capture qualitative data, which measures they use
 # (@fig-measures) and when in their work with a patient they record outcomes (@fig-timing).
+# Each percentage has a Wilson score 95% confidence interval [@wilson1927], which stays inside
+# 0-100% for small and extreme shares.
 
 # %% tags=["parameters"]
 data_file = None
@@ -51,8 +53,11 @@ display(Markdown(narrative.frequency_summary(df, min_count)))
 #| label: fig-frequency
 #| fig-cap: "How often link workers record patient-level and service-level outcomes (percent of respondents)."
 #| echo: false
-plots.diverging_likert(disclosure.protect_frequencies(describe.likert_distribution(df, narrative.FREQUENCY_ITEMS), min_count,
-                                                      published_sums=disclosure.derived_sums()))
+from helpers import alt_text, figures
+
+frequency = disclosure.protect_frequencies(describe.likert_distribution(df, narrative.FREQUENCY_ITEMS), min_count,
+                                           published_sums=disclosure.derived_sums())
+figures.show(plots.diverging_likert(frequency), alt_text.likert(frequency))
 
 # %%
 #| label: tbl-frequency
@@ -72,7 +77,8 @@ display(Markdown(narrative.measures_summary(df, measures, min_count)))
 #| label: fig-measures
 #| fig-cap: "Outcome measures used, among link workers who use quantitative measures (percent with Wilson 95% CI)."
 #| echo: false
-plots.bar_with_ci(disclosure.protect_frequencies(measures, min_count))
+shown = disclosure.protect_frequencies(measures, min_count)
+figures.show(plots.bar_with_ci(shown), alt_text.bars(shown))
 
 # %% [markdown]
 # ## When outcomes are recorded
@@ -86,12 +92,14 @@ display(Markdown(narrative.timing_summary(timing)))
 #| label: fig-timing
 #| fig-cap: "When outcomes are recorded, among those asked (percent with Wilson 95% CI)."
 #| echo: false
-plots.bar_with_ci(timing)
+figures.show(plots.bar_with_ci(timing), alt_text.bars(timing))
 
 # %% [markdown]
 # ## Recap
-#
-# - @fig-frequency and @tbl-frequency give the frequency of recording at both levels.
-# - @fig-measures shows which measures are used; @fig-timing when outcomes are recorded.
-# - Each percentage carries its denominator: measures are asked of measure users only, timing of
-#   those who record patient outcomes at all.
+
+# %%
+#| echo: false
+from helpers import recaps
+
+display(Markdown(recaps.patterns(df, shown, timing, min_count)))
+

@@ -62,7 +62,10 @@ tables.or_table(models.exposure_rows(fits), narrative.association_labels(fits))
 #| label: fig-forest
 #| fig-cap: "Odds ratios with 95% confidence intervals across Models 1-3 (log scale; the line marks no association)."
 #| echo: false
-plots.forest_plot(models.exposure_rows(fits), labels=narrative.association_labels(fits))
+from helpers import alt_text, figures
+
+exposures, labels = models.exposure_rows(fits), narrative.association_labels(fits)
+figures.show(plots.forest_plot(exposures, labels=labels), alt_text.forest(exposures, labels))
 
 # %% [markdown]
 # ## Null predictors
@@ -84,7 +87,10 @@ display(Markdown(narrative.null_summary(null_tests)))
 
 # %% [markdown]
 # ## Recap
-#
-# - Four associations, each fitted in three sequentially adjusted models on one shared sample.
-# - @tbl-logistic and @fig-forest show how adjustment moves each odds ratio.
-# - @tbl-null tests the predictors the paper reports as unrelated to outcome reporting.
+
+# %%
+#| echo: false
+from helpers import recaps
+
+display(Markdown(recaps.logistic(fits, null_tests)))
+

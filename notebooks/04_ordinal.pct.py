@@ -58,13 +58,16 @@ tables.or_table(models.exposure_rows(fits), narrative.association_labels(fits))
 #| label: fig-forest-ordinal
 #| fig-cap: "Proportional-odds odds ratios with 95% confidence intervals across Models 1-3 (log scale)."
 #| echo: false
-plots.forest_plot(models.exposure_rows(fits), labels=narrative.association_labels(fits))
+from helpers import alt_text, figures
+
+exposures, labels = models.exposure_rows(fits), narrative.association_labels(fits)
+figures.show(plots.forest_plot(exposures, labels=labels), alt_text.forest(exposures, labels))
 
 # %% [markdown]
 # ## Is the proportional-odds assumption reasonable?
 #
 # A proportional-odds model assumes each predictor shifts every cumulative split of the
-# frequency scale by the same odds ratio. The Brant test compares separate binary logits at
+# frequency scale by the same odds ratio. The Brant test [@brant1990] compares separate binary logits at
 # each cut-point; a small p-value says the assumption fails for that term.
 
 # %%
@@ -80,6 +83,10 @@ display(Markdown(narrative.brant_summary(brant)))
 
 # %% [markdown]
 # ## Recap
-#
-# - Ordinal models use the whole frequency scale rather than a split at "often".
-# - @tbl-ordinal and @fig-forest-ordinal give the odds ratios; @tbl-brant checks the assumption.
+
+# %%
+#| echo: false
+from helpers import recaps
+
+display(Markdown(recaps.ordinal(fits, brant)))
+

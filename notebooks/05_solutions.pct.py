@@ -49,7 +49,10 @@ display(Markdown(narrative.helps_summary(helps, min_count)))
 #| label: fig-helps
 #| fig-cap: "What would help link workers record outcomes (percent of respondents with Wilson 95% CI)."
 #| echo: false
-plots.bar_with_ci(disclosure.protect_frequencies(helps, min_count))
+from helpers import alt_text, figures
+
+shown = disclosure.protect_frequencies(helps, min_count)
+figures.show(plots.bar_with_ci(shown), alt_text.bars(shown))
 
 # %%
 #| label: tbl-helps
@@ -59,6 +62,10 @@ tables.multiple_response_by(df, narrative.HELP_COLUMNS, by="patient_outcomes_oft
 
 # %% [markdown]
 # ## Recap
-#
-# - @fig-helps ranks the options; @tbl-helps shows whether frequent recorders ask for different help.
-# - The options are this report's assumption: the abstract does not list the answer choices.
+
+# %%
+#| echo: false
+from helpers import recaps
+
+display(Markdown(recaps.solutions(helps, min_count)))
+

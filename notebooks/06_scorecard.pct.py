@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # Reproduction scorecard
+# # Reproduction scorecard {#sec-scorecard}
 #
 # Every figure printed in the paper's abstract [@fancourt2026], recomputed from the survey file
 # and set beside its published value, with an explicit status: *reproduced*, *minor* or *major*
@@ -97,9 +97,10 @@ display(Markdown(f"The scorecard is also written to `{claims_file.name}` in the 
 
 # %% [markdown]
 # ## Recap
-#
-# - @tbl-scorecard grades every figure of the abstract by explicit rules; what agreement means
-#   depends on the data, as the statement at the top of this chapter says.
-# - @tbl-audit checks the published figures against each other without data.
-# - The timing percentages have no printed denominator: the analysis uses one of the candidates
-#   that make both attainable.
+
+# %%
+#| echo: false
+from helpers import recaps
+
+display(Markdown(recaps.scorecard_recap(scored, df)))
+

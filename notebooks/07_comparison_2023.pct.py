@@ -48,7 +48,7 @@ display(Markdown(setup.statement))
 # ## 2023 and 2025 side by side
 #
 # @tbl-compare-2023 gives each 2023 headline figure, the comparable 2025 figure where one exists,
-# the difference in percentage points with Newcombe's hybrid score interval (also widened over
+# the difference in percentage points with Newcombe's hybrid score interval [@newcombe1998] (also widened over
 # every 2023 count the rounded percentage allows), and a pooled two-proportion z test whose
 # p-value is nominal (the caveats below say why).
 # @fig-compare-2023 shows the same estimates.
@@ -67,7 +67,9 @@ display(Markdown(compare2023.summary(comparison, min_count)))
 #| label: fig-compare-2023
 #| fig-cap: "Comparable figures in 2023 and 2025 with 95% CIs; the 2023 intervals cover every count the rounded percentage allows. Different samples and wording: not a measure of change."
 #| echo: false
-compare2023.plot_comparison(comparison)
+from helpers import alt_text, figures
+
+figures.show(compare2023.plot_comparison(comparison), alt_text.comparison(comparison))
 
 # %%
 #| echo: false
@@ -79,11 +81,10 @@ display(Markdown(compare2023.caveats_markdown(comparison)))
 
 # %% [markdown]
 # ## Recap
-#
-# - @tbl-compare-2023 and @fig-compare-2023 set the 2023 headline figures beside the 2025 ones.
-# - The 2023 values are rounded percentages of 777 responses; their rounding is carried into
-#   the intervals.
-# - Different samples and question wording make these descriptive contrasts, not a test of
-#   change: the p-values are nominal.
-# - The abstract's "modest improvements" is set against the differences in points and
-#   relative to 2023.
+
+# %%
+#| echo: false
+from helpers import recaps
+
+display(Markdown(recaps.comparison(comparison, df)))
+

@@ -286,7 +286,11 @@ def test_parity_pdf_captions_and_chapter_titles(quarto_book, builtin_book, both)
     quarto_pdf = "\n".join(pdf_pages(quarto_book["out"] / "report.pdf"))
     builtin_pdf = "\n".join(pdf_pages(builtin_book["out"] / "report.pdf"))
     labels = re.compile(r"^\s*((?:Figure|Table) \d+\.\d+):", re.M)
-    assert labels.findall(quarto_pdf) == labels.findall(builtin_pdf)
+    # the same figures and tables in the same order; the built-in PDF floats a tall figure past a
+    # table when it does not fit on the page (report.lua), so figures and tables are compared apart
+    for kind in ("Figure", "Table"):
+        assert ([l for l in labels.findall(quarto_pdf) if l.startswith(kind)]
+                == [l for l in labels.findall(builtin_pdf) if l.startswith(kind)]), kind
     assert len(labels.findall(quarto_pdf)) == sum(len(c["captions"]) for c in both[1].values())
     flat = [" ".join(t.split()) for t in (quarto_pdf, builtin_pdf)]
     for title in both[1]:

@@ -40,7 +40,7 @@ PIPE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)+\|?[
 KIND = {"fig": "Figure", "tbl": "Table", "sec": "Section"}
 # Default notice of a synthetic-data build when _quarto.yml has no `synthetic-notice`.
 SYNTHETIC_NOTICE = (
-    "Synthetic data: this report was built on the bundled synthetic survey, calibrated to the "
+    "This report was built on the bundled synthetic survey (invented respondents), calibrated to the "
     "published figures. Agreement with the paper holds by construction; it checks the code, "
     "not the paper's findings."
 )
@@ -231,6 +231,9 @@ class NotebookConverter:
                     caption = ""
                 if width:
                     attrs.append(f"width={width}")
+                alt_text = _caption((o.get("metadata", {}).get(mime) or {}).get("alt", ""))
+                if alt_text:  # written from the data by the chapter (helpers.figures)
+                    attrs.append('alt="' + alt_text.replace("\\", "\\\\").replace('"', '\\"') + '"')
                 alt = f"{{{' '.join(attrs)}}}" if attrs else ""
                 blocks.append(f"![{caption}]({src}){alt}")
             elif (kind == "tbl" or tbl_cap) and not table_done and _has_table(mime, body):
@@ -514,8 +517,8 @@ def compile_typst(source: Path, pdf: Path, warnings: list[str]) -> Path:
     import typst
 
     try:
-        _, typst_warnings = typst.compile_with_warnings(
-            str(source), output=str(pdf), root=str(source.parent), ignore_system_fonts=True)
+        _, typst_warnings = typst.compile_with_warnings(  # PDF/UA-1: tagged, every figure with alt text
+            str(source), output=str(pdf), root=str(source.parent), ignore_system_fonts=True, pdf_standards=["ua-1"])
     except typst.TypstError as exc:
         raise RenderError(f"typst failed on {source.name}:\n{exc}") from None
     for w in typst_warnings or []:

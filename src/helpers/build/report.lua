@@ -108,22 +108,27 @@ end
 
 -- Wide tables in print: relative column widths from the text each column holds (Typst's auto
 -- columns would squeeze the first, wordy column to a sliver). Narrow tables keep auto widths.
-local WIDE = 100 -- characters across a line of the table at its font size
+local WIDE = 92 -- characters across a line of the table at its font size (8.6pt)
+local WIDE_SMALL = 107 -- the same line at 7.4pt
+local SMALL = setmetatable({}, { __mode = "k" }) -- tables set in the smaller size
 local function text_len(s)
   return utf8.len(s) or #s
 end
 
-function set_widths(tbl)
+function set_widths(tbl, force)
   local ncol = #tbl.colspecs
-  local body, head, word = {}, {}, {}
-  for j = 1, ncol do body[j], head[j], word[j] = 1, 1, 1 end
+  local body, head, word, total_len, rows_seen = {}, {}, {}, {}, 0
+  for j = 1, ncol do body[j], head[j], word[j], total_len[j] = 1, 1, 1, 0 end
   local function visit(rows, full)
     for _, row in ipairs(rows) do
       if #row.cells == ncol then
+        if full == body then rows_seen = rows_seen + 1 end
         for j, cell in ipairs(row.cells) do
           local t = stringify(cell.contents)
           full[j] = math.max(full[j], text_len(t))
-          for w in t:gmatch("%S+") do word[j] = math.max(word[j], text_len(w)) end
+          if full == body then total_len[j] = total_len[j] + text_len(t) end
+          -- identifiers may break after an underscore (breakable_identifiers), so their parts count
+          for w in t:gmatch("[^%s_]+_?") do word[j] = math.max(word[j], text_len(w)) end
         end
       end
     end
@@ -132,19 +137,33 @@ function set_widths(tbl)
   for _, b in ipairs(tbl.bodies) do visit(b.body, body) end
   local total = 0
   for j = 1, ncol do total = total + math.max(body[j], head[j]) + 2 end
-  if total <= WIDE then return end
+  if total <= WIDE and not force then return end
+  -- when the longest words alone overfill the line, the table is set in the smaller size
+  -- (maybe_small), whose line holds more characters: no column narrower than its longest word
+  local line = WIDE
+  local floors_only = 0
+  for j = 1, ncol do floors_only = floors_only + math.max(word[j], 4) + 2 end
+  if floors_only > WIDE then
+    SMALL[tbl] = true
+    line = WIDE_SMALL
+  end
   -- header text may wrap (at word boundaries); body text wraps only in long text columns
   -- A column never gets narrower than its longest word (short columns such as 'type' keep
   -- their width); only the slack of the long text columns is shrunk to fit the line.
   local want, floor, sum, floors = {}, {}, 0, 0
   for j = 1, ncol do
     floor[j] = math.max(word[j], 4) + 2
-    want[j] = math.max(math.min(body[j], 38) + 2, floor[j])
+    -- the stub (row labels) keeps its labels whole up to 28 characters: a wide stub
+    if j == 1 then floor[j] = math.max(floor[j], math.min(body[j], 28) + 2) end
+    -- a column's claim on the line: between its typical and its longest cell (a column that
+    -- is mostly empty, or long in one row only, gives way to one that is long in every row)
+    local typical = math.sqrt(math.max(total_len[j] / math.max(rows_seen, 1), 1) * body[j])
+    want[j] = math.max(math.min(typical, 38) + 2, floor[j])
     sum, floors = sum + want[j], floors + floor[j]
   end
-  if sum > WIDE then
+  if sum > line then
     -- shrink the slack above each floor to fit the line; with no room left, widths follow the floors
-    local scale = floors < WIDE and (WIDE - floors) / (sum - floors) or 0
+    local scale = floors < line and (line - floors) / (sum - floors) or 0
     sum = 0
     for j = 1, ncol do
       want[j] = floor[j] + (want[j] - floor[j]) * scale
@@ -152,6 +171,23 @@ function set_widths(tbl)
     end
   end
   for j = 1, ncol do tbl.colspecs[j] = { tbl.colspecs[j][1], want[j] / sum } end
+end
+
+-- Long snake_case identifiers in Typst tables may break after an underscore. Each part is its
+-- own box: Typst may break a line between two boxes, and the PDF's text stays the identifier
+-- itself (a zero-width space would be copied with it and make it a syntax error).
+local TYPST_SPECIAL = "([\\#%[%]%*_`$<>@~\"])"
+function breakable_identifiers(tbl)
+  return tbl:walk({
+    Str = function(s)
+      if #s.text <= 12 or not s.text:find("_") or not s.text:match("^[%w_%.%%,;:%(%)]+$") then return nil end
+      local parts = {}
+      for piece in s.text:gmatch("[^_]+_?") do
+        table.insert(parts, "#box[" .. piece:gsub(TYPST_SPECIAL, "\\%1") .. "]")
+      end
+      return pandoc.RawInline("typst", table.concat(parts))
+    end,
+  })
 end
 
 -- Clean a table parsed from HTML: returns the table, its title (inlines) and notes (blocks).
@@ -220,16 +256,13 @@ local function clean_table(tbl)
         end
       end
     end
-    -- long identifiers (snake_case) may break after an underscore
-    tbl = tbl:walk({
-      Str = function(s)
-        if #s.text > 12 and s.text:find("_") then
-          return pandoc.Str((s.text:gsub("_", "_\u{200B}")))
-        end
-      end,
-    })
   end
-  if is_typst then set_widths(tbl) end
+  if is_typst then
+    set_widths(tbl) -- on the plain text, before identifiers become boxes
+    local small = SMALL[tbl]
+    tbl = breakable_identifiers(tbl)
+    SMALL[tbl] = small
+  end
   tbl.attr = pandoc.Attr("")
   return tbl, title, notes
 end
@@ -278,8 +311,153 @@ end
 
 -- many columns: a smaller font for this table only (Typst)
 local function maybe_small(blocks, tbl)
-  if not is_typst or #tbl.colspecs < 8 then return blocks end
+  if not is_typst or (#tbl.colspecs < 8 and not SMALL[tbl]) then return blocks end
   local out = pandoc.List({ pandoc.RawBlock("typst", "#[#show table: set text(size: 7.4pt)") })
+  out:extend(blocks)
+  out:insert(pandoc.RawBlock("typst", "]"))
+  return out
+end
+
+-- HTML: the table's box is a labelled, focusable region (a wide table scrolls sideways, by
+-- keyboard too) and the table names its caption (aria-labelledby): axe's
+-- scrollable-region-focusable and a programmatic caption
+local n_regions = 0
+function html_table_region(div, caption)
+  n_regions = n_regions + 1
+  local cap_id = (div.identifier ~= "" and div.identifier or ("table-" .. n_regions)) .. "-caption"
+  local label = stringify(caption)
+  for _, b in ipairs(div.content) do
+    if b.t == "Div" and has_class(b, "report-table-caption") then b.identifier = cap_id end
+    if b.t == "RawBlock" and b.format == "html" then
+      b.text = b.text:gsub("<table", '<table aria-labelledby="' .. cap_id .. '"', 1)
+    end
+  end
+  div.attributes["role"] = "region"
+  div.attributes["tabindex"] = "0"
+  div.attributes["aria-label"] = label ~= "" and label or "Table"
+  return div
+end
+
+-- Typst: a column with one value in every row (n = 409) says it once, in the caption
+local function constant_columns(tbl)
+  local ncol = #tbl.colspecs
+  local notes = pandoc.List()
+  if ncol < 3 or #tbl.head.rows ~= 1 or #tbl.bodies ~= 1 or #tbl.bodies[1].body < 3 then return notes end
+  local drop = {}
+  for j = ncol, 2, -1 do
+    local head = stringify(tbl.head.rows[1].cells[j].contents)
+    local value, same = nil, true
+    for _, row in ipairs(tbl.bodies[1].body) do
+      if #row.cells == ncol then
+        local t = stringify(row.cells[j].contents)
+        value = value or t
+        if t ~= value then same = false break end
+      elseif not (#row.cells == 1 and row.cells[1].col_span == ncol) then
+        same = false
+        break
+      end
+    end
+    if same and value ~= "" and head:match("^[nN]%f[%W]") then
+      notes:insert(1, head .. " = " .. value)
+      table.insert(drop, j)
+    end
+  end
+  for _, j in ipairs(drop) do
+    tbl.colspecs:remove(j)
+    tbl.head.rows[1].cells:remove(j)
+    for _, rows in ipairs({ tbl.bodies[1].head, tbl.bodies[1].body }) do
+      for _, row in ipairs(rows) do
+        if #row.cells == 1 and row.cells[1].col_span > 1 then
+          row.cells[1].col_span = row.cells[1].col_span - 1 -- a group heading spans one column less
+        else
+          row.cells:remove(j)
+        end
+      end
+    end
+  end
+  local sum = 0
+  for _, c in ipairs(tbl.colspecs) do sum = sum + (tonumber(c[2]) or 0) end
+  if sum > 0 then
+    for k, c in ipairs(tbl.colspecs) do tbl.colspecs[k] = { c[1], (tonumber(c[2]) or 0) / sum } end
+  end
+  return notes
+end
+
+-- Typst: a table of up to KEEP_ROWS rows is never split across pages (nor a group heading left
+-- at a page foot); longer tables break between rows (never inside one: report.typ) and repeat
+-- their header
+local KEEP_LINES = 24 -- about a third of a page of table text
+local function estimated_lines(tbl)
+  local ncol = #tbl.colspecs
+  local lines = 0
+  for _, b in ipairs(tbl.bodies) do
+    for _, row in ipairs(b.body) do
+      local most = 1
+      for j, cell in ipairs(row.cells) do
+        local share = tonumber(tbl.colspecs[j] and tbl.colspecs[j][2]) or (1 / ncol)
+        if share <= 0 then share = 1 / ncol end
+        most = math.max(most, math.ceil(text_len(stringify(cell.contents)) / math.max(WIDE * share - 2, 4)))
+      end
+      lines = lines + most
+    end
+  end
+  return lines
+end
+
+-- A long table with row groups (great_tables' group headings) is set as one block per group,
+-- each kept whole, so that no group heading is left alone at a page foot; the header and the
+-- caption stay with the first group. Returns nil for a table without groups.
+local function split_groups(blocks, tbl)
+  if #tbl.bodies ~= 1 then return nil end
+  local groups, current = {}, nil
+  for _, row in ipairs(tbl.bodies[1].body) do
+    if row_has(row, "gt_group_heading_row") or current == nil then
+      current = pandoc.List()
+      table.insert(groups, current)
+    end
+    current:insert(row)
+  end
+  if #groups < 2 then return nil end
+  local plain = {}
+  for j = 1, #tbl.colspecs do plain[j] = tonumber(tbl.colspecs[j][2]) or 0 end
+  if plain[1] == 0 then -- auto widths would differ from part to part: set them once
+    set_widths(tbl, true)
+  end
+  local b1 = tbl.bodies[1]
+  local out = pandoc.List()
+  for k, rows in ipairs(groups) do
+    local body = { attr = b1.attr, body = rows, head = k == 1 and b1.head or {}, row_head_columns = b1.row_head_columns }
+    local part
+    if k == 1 then
+      part = tbl:clone()
+      part.bodies = { body }
+    else
+      part = pandoc.Table({ long = {}, short = {} }, tbl.colspecs, pandoc.TableHead({}), { body }, pandoc.TableFoot({}))
+    end
+    if k == 1 then -- what comes before the table (a font size rule, say) opens first
+      for _, b in ipairs(blocks) do
+        if b == tbl then break end
+        out:insert(b)
+      end
+    end
+    out:insert(pandoc.RawBlock("typst", "#block(breakable: false, below: 0pt)["))
+    out:insert(part)
+    out:insert(pandoc.RawBlock("typst", "]"))
+    if k == #groups then -- the table's notes, and what closes the opening blocks, after the last group
+      local after = false
+      for _, b in ipairs(blocks) do
+        if after then out:insert(b) end
+        if b == tbl then after = true end
+      end
+    end
+  end
+  return out
+end
+
+local function keep_together(blocks, tbl)
+  if not is_typst then return blocks end
+  if estimated_lines(tbl) > KEEP_LINES then return split_groups(blocks, tbl) or blocks end
+  local out = pandoc.List({ pandoc.RawBlock("typst", "#block(breakable: false)[") })
   out:extend(blocks)
   out:insert(pandoc.RawBlock("typst", "]"))
   return out
@@ -296,7 +474,7 @@ local function report_table(div)
     end
   end
   local id = div.identifier
-  if is_html then return nil end -- the div keeps the caption on top and the table's own HTML
+  if is_html then return html_table_region(div, caption) end
   -- a Markdown table: give it the caption and the label
   local i, tbl = first_table(rest)
   if tbl then
@@ -334,10 +512,16 @@ local function report_table(div)
     blocks:remove(j - 1)
     j = j - 1
   end
+  local constant = constant_columns(t)
+  if #constant > 0 then
+    if #caption > 0 and not stringify(caption):match("[.:;!?]$") then caption:insert(pandoc.Str(".")) end
+    caption:insert(pandoc.Space())
+    caption:extend(pandoc.Inlines(table.concat(constant, "; ") .. " in every row."))
+  end
   t.caption = { long = { pandoc.Plain(caption) } }
   t.attr = pandoc.Attr(id)
   blocks[j] = t
-  return maybe_small(blocks, t)
+  return keep_together(maybe_small(blocks, t), t)
 end
 
 -- callouts and conditional content -------------------------------------------
@@ -401,6 +585,19 @@ local function Div(div)
   local c = conditional(div)
   if c then return c end
   if has_class(div, "report-table") then return report_table(div) end
+  if has_class(div, "cell-output-html") and is_html then
+    -- an unnumbered table output: a labelled, focusable scroll box too
+    for _, b in ipairs(div.content) do
+      if b.t == "RawBlock" and b.format == "html" and b.text:find("<table") then
+        local title = b.text:match('class="gt_heading gt_title[^"]*"[^>]*>(.-)</') or b.text:match("<caption[^>]*>(.-)</caption>")
+        div.attributes["role"] = "region"
+        div.attributes["tabindex"] = "0"
+        div.attributes["aria-label"] = title and title:gsub("<[^>]+>", "") or "Table"
+        return div
+      end
+    end
+    return nil
+  end
   if has_class(div, "cell-output-html") and not is_html then
     local out = pandoc.List()
     for _, b in ipairs(div.content) do
@@ -411,10 +608,55 @@ local function Div(div)
   return callout(div)
 end
 
--- figures: a sensible default width in print --------------------------------
+-- figures: vector (SVG) at natural size, scaled down to fit the text width and a page height
+-- with its caption; alt text (written from the data) as Typst's image(alt: ...), which the PDF's
+-- structure tree carries (pandoc's Typst writer drops it)
+local TEXT_WIDTH, MAX_HEIGHT = 465, 560 -- pt: A4 with the template's margins, less a caption
+
+-- A tall figure floats (placement: auto): when it does not fit in what is left of a page it
+-- goes to the top of the next while the text fills this one, so no page is left mostly empty
+-- in front of it. Short figures stay exactly where they are.
+local TALL_HEIGHT = 330 -- pt, about half the text height
+local TALL = {}
+
+local function Figure(fig)
+  if not is_typst then return nil end
+  local tall = false
+  fig.content:walk({ RawInline = function(r)
+    local src = r.text:match('image%("([^"]+)"')
+    if src and TALL[src] then tall = true end
+  end })
+  if not tall then return nil end
+  return { pandoc.RawBlock("typst", "#[#set figure(placement: auto)"), fig, pandoc.RawBlock("typst", "]") }
+end
+
+local function svg_size(src)
+  local f = io.open(src, "r")
+  if not f then return nil end
+  local head = f:read(4000) or ""
+  f:close()
+  local tag = head:match("<svg.->") or ""
+  return tonumber(tag:match('width="([%d.]+)pt"')), tonumber(tag:match('height="([%d.]+)pt"'))
+end
+
+local function typst_string(s)
+  return '"' .. (s:gsub("\\", "\\\\"):gsub('"', '\\"')) .. '"'
+end
 
 local function Image(img)
-  return nil -- natural size (matplotlib writes its dpi into the PNG); Typst caps it at the text width
+  if not is_typst then return nil end
+  local params = { typst_string(img.src) }
+  -- pandoc's reader keeps an `alt` attribute as the image's description (its caption field),
+  -- and the figure's caption apart
+  local alt = img.attributes.alt or stringify(img.caption)
+  if alt and alt ~= "" then table.insert(params, "alt: " .. typst_string(alt)) end
+  local w, h = svg_size(img.src)
+  if w and h then
+    local scale = math.min(1, TEXT_WIDTH / w, MAX_HEIGHT / h)
+    table.insert(params, string.format("width: %.1fpt", w * scale))
+    TALL[img.src] = h * scale > TALL_HEIGHT
+  end
+  return pandoc.RawInline("typst", "#box(image(" .. table.concat(params, ", ") .. "))")
 end
 
 -- chapters open a new page in print: only top-level chapter headings (a heading inside a
@@ -435,5 +677,6 @@ end
 return {
   { Meta = read_meta },
   { Div = Div, Cite = Cite, Image = Image },
+  { Figure = Figure },
   { Pandoc = Pandoc },
 }

@@ -32,15 +32,6 @@ REPORTED_PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "firthmodels", "
 data_statement = prose.data_statement
 
 
-def front_page_statement(df: pd.DataFrame) -> str:
-    if prose.is_synthetic(df):
-        return (
-            f"::: {{.callout-warning}}\n{prose.data_statement(df)} This edition of the report was built on "
-            f"the bundled synthetic file ({len(df)} invented respondents).\n:::"
-        )
-    return f"::: {{.callout-note}}\n{prose.data_statement(df)}\n:::"
-
-
 def provenance(df: pd.DataFrame, seed: int) -> str:
     """What this edition was built from: the data file's sha256, the seed and the lock's digest
     (no dates, no paths: the same inputs give the same text on any machine)."""

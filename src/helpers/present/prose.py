@@ -19,10 +19,18 @@ REAL_STATEMENT = (
 
 
 def data_statement(df: pd.DataFrame, min_cell_count: int = 5) -> str:
-    """The plain statement of what data a chapter ran on, shown at the top of every chapter."""
+    """What data a chapter ran on, at the top of every chapter: for a survey file, its name and
+    the disclosure threshold. For the synthetic file nothing: the caveat is said once, in the
+    summary (and on the title page, running header and banner), and again only in the chapters
+    where it changes what a result means (the scorecard, the 2023 comparison)."""
     if is_synthetic(df):
-        return SYNTHETIC_STATEMENT.format(n=len(df))
+        return ""
     return REAL_STATEMENT.format(file=df.attrs.get("file", "(unnamed)"), n=len(df), threshold=min_cell_count)
+
+
+def synthetic_statement(df: pd.DataFrame) -> str:
+    """The synthetic-data caveat as one paragraph (where a chapter needs it)."""
+    return SYNTHETIC_STATEMENT.format(n=len(df))
 
 
 def is_synthetic(df: pd.DataFrame) -> bool:

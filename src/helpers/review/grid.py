@@ -317,6 +317,11 @@ def decision_changes(grid: pd.DataFrame, spec: Spec | None = None) -> str:
     return "\n".join(lines)
 
 
+def claim_labels() -> dict[str, str]:
+    """Claim id -> the published figure in words (the scorecard's 'Figure' column)."""
+    return {c["claim_id"]: scorecard.plain_label(c["what"]) for c in scorecard.load_claims()}
+
+
 def spec_curve(grid: pd.DataFrame):
     """Specification curve: each published odds ratio under every specification, sorted by size,
     with its 95% CI, the published OR and CI as a band, and the primary specification marked."""
@@ -330,6 +335,7 @@ def spec_curve(grid: pd.DataFrame):
     claim_ids = list(dict.fromkeys(ors["claim_id"]))
     fig, axes = plt.subplots(len(claim_ids), 1, figsize=(style.FIGURE_WIDTH, 2.0 * len(claim_ids)), layout="constrained")
     colours = {True: style.OKABE_ITO["blue"], False: style.OKABE_ITO["vermillion"]}
+    titles = claim_labels()  # plain language: the ids stay in claims.csv
     for ax, claim_id in zip(np.atleast_1d(axes), claim_ids):
         block = ors[ors["claim_id"] == claim_id].sort_values(["estimate", "spec_id"]).reset_index(drop=True)
         x = np.arange(len(block))
@@ -352,7 +358,7 @@ def spec_curve(grid: pd.DataFrame):
         ax.yaxis.set_minor_formatter(mpl.ticker.NullFormatter())
         ax.set_xlim(-1, len(x))
         ax.set_xticks([])
-        ax.set_title(claim_id, fontsize=9, loc="left")
+        ax.set_title(titles.get(claim_id, claim_id), fontsize=9, loc="left")
         ax.set_ylabel("OR", fontsize=8)
     np.atleast_1d(axes)[-1].set_xlabel("specifications, sorted by odds ratio (grey band: published 95% CI; dashed: published OR)", fontsize=8)
     handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()

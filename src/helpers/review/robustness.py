@@ -487,7 +487,7 @@ def power_check_statement(power: pd.DataFrame, check: pd.DataFrame, target: floa
     )
     return (
         f"Minimum detectable odds ratios at {int(100 * target)}% power (α = 0.05, two-sided, in the direction of "
-        "the published OR, Hsieh et al. 1998 with the exposure's R² deflating n): " + "; ".join(parts) + ". "
+        "the published OR, @hsieh1998 with the exposure's R² deflating n): " + "; ".join(parts) + ". "
         f"Generating data at exactly those odds ratios ({int(check['replicates'].min()):,} replicates each), "
         + verdict + ". Power at the published odds ratios is not shown: computed at an observed estimate it "
         "is a restatement of its p-value."

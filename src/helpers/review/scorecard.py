@@ -700,7 +700,9 @@ def data_statement(df: pd.DataFrame, min_cell_count: int = 5) -> str:
     synthetic = df.attrs.get("source") == "synthetic"
     from helpers.present.prose import data_statement as general
 
-    return general(df, min_cell_count) + "\n\n" + ("**" + (TRUE_BY_CONSTRUCTION if synthetic else GENUINE_TEST) + "**")
+    lead = general(df, min_cell_count)  # empty for the synthetic data: the caveat is said once, up front
+    lead = lead + "\n\n" if lead else ""
+    return lead + ("**" + (TRUE_BY_CONSTRUCTION if synthetic else GENUINE_TEST) + "**")
 
 
 def summary_sentence(scored: pd.DataFrame) -> str:
@@ -716,10 +718,10 @@ def summary_sentence(scored: pd.DataFrame) -> str:
     )
     failed = scored[scored["status"].astype(str).isin(["minor", "major"])]
     if len(failed):
-        text += " Not reproduced: " + ", ".join(f"`{i}` ({s})" for i, s in zip(failed["claim_id"], failed["status"])) + "."
+        text += " Not reproduced: " + ", ".join(f"{plain_label(w)} ({s})" for w, s in zip(failed["what"], failed["status"])) + "."
     missing = scored[scored["status"].astype(str) == "not computable"]
     if len(missing):
-        text += " Not computable: " + "; ".join(f"`{i}` ({r})" for i, r in zip(missing["claim_id"], missing["reason"])) + "."
+        text += " Not computable: " + "; ".join(f"{plain_label(w)} ({r})" for w, r in zip(missing["what"], missing["reason"])) + "."
     return text
 
 
@@ -733,6 +735,33 @@ def _fmt_value(kind: str, value: Any, low: float = np.nan, high: float = np.nan,
     if kind == "percentage":
         return f"{value:.{decimals}f}%"
     return f"{value:.0f}"
+
+
+# Readers see words; the ids (claim ids, specification choices) stay in claims.csv.
+CHOICE_WORDS = {
+    "outcome_map": "outcome", "model_level": "model", "exposures": "exposures", "cut_point": "cut-point",
+    "dont_know": "\"don't know\" coding", "sparse_levels": "sparse levels", "model_type": "model type",
+    "ci_method": "CI method", "confounders": "confounders",
+}
+
+
+def plain_label(what: Any) -> str:
+    """'aware of the SP Information Standard -> reports outcomes' -> 'Aware of ... → reports outcomes'."""
+    text = str(what).replace("->", "→")
+    return text[:1].upper() + text[1:]
+
+
+def plain_assumptions(ids: Any) -> str:
+    """'outcome_map; model_level; calibration: count' -> 'outcome, model; calibration (count)'."""
+    if _nan(ids) or not str(ids).strip():
+        return ""
+    parts = [p.strip() for p in str(ids).split(";") if p.strip()]
+    choices = [CHOICE_WORDS.get(p, p.replace("_", " ")) for p in parts if not p.startswith("calibration:")]
+    calibration = [p.split(":", 1)[1].strip() for p in parts if p.startswith("calibration:")]
+    out = [", ".join(choices)] if choices else []
+    if calibration:
+        out.append("calibration (" + ", ".join(calibration) + ")")
+    return "; ".join(out)
 
 
 def display_frame(scored: pd.DataFrame) -> pd.DataFrame:
@@ -753,13 +782,13 @@ def display_frame(scored: pd.DataFrame) -> pd.DataFrame:
         denominator = "" if _nan(r["denominator"]) else f"{int(r['denominator'])}"
         rows.append(
             {
-                "Figure": r["claim_id"],
+                "Figure": plain_label(r["what"]),
                 "Published": published,
                 "Reproduced": reproduced,
                 "n": denominator,
                 "Check": check if r["status"] != "not computable" else r["reason"],
                 "Status": str(r["status"]),
-                "Rests on": r.get("assumptions", ""),
+                "Rests on": plain_assumptions(r.get("assumptions", "")),
             }
         )
     return pd.DataFrame(rows)
