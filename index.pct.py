@@ -41,7 +41,7 @@ df = setup.df
 
 # %%
 #| echo: false
-from helpers import summary
+from helpers.review import summary
 
 display(Markdown(summary.front_page(df, seed)))
 

@@ -73,7 +73,7 @@ tables.data_dictionary()
 
 # %%
 #| echo: false
-from helpers import recaps
+from helpers.review import recaps
 
 display(Markdown(recaps.data(df)))
 

@@ -53,7 +53,7 @@ display(Markdown(narrative.frequency_summary(df, min_count)))
 #| label: fig-frequency
 #| fig-cap: "How often link workers record patient-level and service-level outcomes (percent of respondents)."
 #| echo: false
-from helpers import alt_text, figures
+from helpers.present import alt_text, figures
 
 frequency = disclosure.protect_frequencies(describe.likert_distribution(df, narrative.FREQUENCY_ITEMS), min_count,
                                            published_sums=disclosure.derived_sums())
@@ -99,7 +99,7 @@ figures.show(plots.bar_with_ci(timing), alt_text.bars(timing))
 
 # %%
 #| echo: false
-from helpers import recaps
+from helpers.review import recaps
 
 display(Markdown(recaps.patterns(df, shown, timing, min_count)))
 

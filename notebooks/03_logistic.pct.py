@@ -62,7 +62,7 @@ tables.or_table(models.exposure_rows(fits), narrative.association_labels(fits))
 #| label: fig-forest
 #| fig-cap: "Odds ratios with 95% confidence intervals across Models 1-3 (log scale; the line marks no association)."
 #| echo: false
-from helpers import alt_text, figures
+from helpers.present import alt_text, figures
 
 exposures, labels = models.exposure_rows(fits), narrative.association_labels(fits)
 figures.show(plots.forest_plot(exposures, labels=labels), alt_text.forest(exposures, labels))
@@ -90,7 +90,7 @@ display(Markdown(narrative.null_summary(null_tests)))
 
 # %%
 #| echo: false
-from helpers import recaps
+from helpers.review import recaps
 
 display(Markdown(recaps.logistic(fits, null_tests)))
 

@@ -58,7 +58,7 @@ tables.or_table(models.exposure_rows(fits), narrative.association_labels(fits))
 #| label: fig-forest-ordinal
 #| fig-cap: "Proportional-odds odds ratios with 95% confidence intervals across Models 1-3 (log scale)."
 #| echo: false
-from helpers import alt_text, figures
+from helpers.present import alt_text, figures
 
 exposures, labels = models.exposure_rows(fits), narrative.association_labels(fits)
 figures.show(plots.forest_plot(exposures, labels=labels), alt_text.forest(exposures, labels))
@@ -86,7 +86,7 @@ display(Markdown(narrative.brant_summary(brant)))
 
 # %%
 #| echo: false
-from helpers import recaps
+from helpers.review import recaps
 
 display(Markdown(recaps.ordinal(fits, brant)))
 

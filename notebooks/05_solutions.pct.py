@@ -49,7 +49,7 @@ display(Markdown(narrative.helps_summary(helps, min_count)))
 #| label: fig-helps
 #| fig-cap: "What would help link workers record outcomes (percent of respondents with Wilson 95% CI)."
 #| echo: false
-from helpers import alt_text, figures
+from helpers.present import alt_text, figures
 
 shown = disclosure.protect_frequencies(helps, min_count)
 figures.show(plots.bar_with_ci(shown), alt_text.bars(shown))
@@ -65,7 +65,7 @@ tables.multiple_response_by(df, narrative.HELP_COLUMNS, by="patient_outcomes_oft
 
 # %%
 #| echo: false
-from helpers import recaps
+from helpers.review import recaps
 
 display(Markdown(recaps.solutions(helps, min_count)))
 

@@ -100,7 +100,7 @@ display(Markdown(f"The scorecard is also written to `{claims_file.name}` in the 
 
 # %%
 #| echo: false
-from helpers import recaps
+from helpers.review import recaps
 
 display(Markdown(recaps.scorecard_recap(scored, df)))
 

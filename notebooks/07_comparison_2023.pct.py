@@ -67,7 +67,7 @@ display(Markdown(compare2023.summary(comparison, min_count)))
 #| label: fig-compare-2023
 #| fig-cap: "Comparable figures in 2023 and 2025 with 95% CIs; the 2023 intervals cover every count the rounded percentage allows. Different samples and wording: not a measure of change."
 #| echo: false
-from helpers import alt_text, figures
+from helpers.present import alt_text, figures
 
 figures.show(compare2023.plot_comparison(comparison), alt_text.comparison(comparison))
 
@@ -84,7 +84,7 @@ display(Markdown(compare2023.caveats_markdown(comparison)))
 
 # %%
 #| echo: false
-from helpers import recaps
+from helpers.review import recaps
 
 display(Markdown(recaps.comparison(comparison, df)))
 

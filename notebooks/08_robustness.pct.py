@@ -91,7 +91,7 @@ display(Markdown(robustness.simulation_statement(simulation)))
 #| label: fig-sampling
 #| fig-cap: "Sampling distributions of the estimated odds ratios over the simulation replicates (log scale), with the true value (solid) and the published odds ratio (dashed)."
 #| echo: false
-from helpers import alt_text, figures
+from helpers.present import alt_text, figures
 
 figures.show(robustness.plot_sampling_distributions(replicate_estimates, simulation),
              alt_text.sampling(replicate_estimates, simulation, robustness.estimand_labels()))
@@ -231,7 +231,7 @@ display(Markdown(robustness.estimator_rule_statement(sensitivity, simulation, sc
 
 # %%
 #| echo: false
-from helpers import recaps
+from helpers.review import recaps
 
 display(Markdown(recaps.robustness(simulation, scenarios, power, sensitivity, robustness.estimand_labels())
                  + "\n- The simulation summary is written to `simulation.csv` in the output folder."))

@@ -101,7 +101,7 @@ assumptions.calibration_table(assumptions.calibration_assumptions())
 #| label: fig-spec-curve
 #| fig-cap: "Specification curve: each published odds ratio under every specification of the grid, sorted, with 95% CIs; grey band and dashed line: the published CI and OR; diamond: the primary (assumed) specification."
 #| echo: false
-from helpers import alt_text, figures
+from helpers.present import alt_text, figures
 
 figures.show(grid.spec_curve(specs), alt_text.spec_curve(specs, grid.claim_labels()))
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 from pypdf import PdfReader
 
-from helpers import analyses, models, report, scorecard
+from helpers.analysis import analyses, models
+from helpers.present import report
+from helpers.review import scorecard
 from helpers.build.project import read_project
 from helpers import paths
 

@@ -10,7 +10,8 @@ matplotlib.use("Agg")
 import pandas as pd
 import pytest
 
-from helpers import alt_text, figures, plots, prose, recaps, summary
+from helpers.present import alt_text, figures, plots, prose
+from helpers.review import recaps, summary
 
 
 def _forest_rows(ors3, ors1):

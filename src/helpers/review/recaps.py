@@ -9,9 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers import disclosure, models, narrative, prose, scorecard
-from helpers.alt_text import short_label
-from helpers.codebook import load_codebook
+from helpers.present import disclosure, narrative, prose
+from helpers.analysis import models
+from helpers.review import scorecard
+from helpers.present.alt_text import short_label
+from helpers.data.codebook import load_codebook
 
 __all__ = ["data", "patterns", "logistic", "ordinal", "solutions", "scorecard_recap", "comparison", "robustness"]
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers import analyses, compare2023, models, narrative, prose, scorecard
-from helpers.sensitivity import all_sensitivity
-from helpers.simulation import published_estimands
+from helpers.analysis import analyses, models
+from helpers.review import compare2023, scorecard
+from helpers.present import narrative, prose
+from helpers.analysis.sensitivity import all_sensitivity
+from helpers.analysis.simulation import published_estimands
 
 __all__ = ["front_page", "findings", "agreement"]
 

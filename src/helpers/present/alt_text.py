@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from helpers.prose import listing
+from helpers.present.prose import listing
 
 __all__ = ["forest", "likert", "bars", "comparison", "sampling", "sensitivity", "spec_curve", "short_label"]
 
