@@ -13,7 +13,9 @@ import pytest
 
 import helpers
 from helpers.build import cli, execute, render
-from helpers.build.cli import Options, build
+from helpers.build.cli import Options
+
+from _build_run import run_build
 
 FIXTURE = Path(__file__).parent / "fixtures" / "notebooks"
 
@@ -55,7 +57,7 @@ def test_execution_is_byte_deterministic(tmp_path):
 def test_failure_names_notebook_and_cell_and_keeps_previous_outputs(tmp_path, capsys):
     project = _small_book(tmp_path)
     out = tmp_path / "_output"
-    assert build(Options(project=project, validate=False, renderer="pandoc"), echo=lambda m: None).code == 0
+    run_build(Options(project=project, validate=False, renderer="pandoc"))
     kept = [out / "report.html", out / "report.pdf", tmp_path / "02_more.ipynb", tmp_path / "index.ipynb",
             out / ".build" / "stamps.json"]
     before = {p: _sha(p) for p in kept}
@@ -77,9 +79,7 @@ def test_failure_names_notebook_and_cell_and_keeps_previous_outputs(tmp_path, ca
 
     # once fixed, the notebook that did succeed is not executed again
     src.write_text(src.read_text().replace("ratio = 1 / 0", "ratio = 1 / 2"))
-    log: list[str] = []
-    outcome = build(Options(project=project, validate=False, renderer="pandoc"), echo=log.append)
-    assert outcome.code == 0, "\n".join(log)
+    outcome, log = run_build(Options(project=project, validate=False, renderer="pandoc"))
     assert any(l.strip().startswith("reuse  index") for l in log)
     assert not any(l.strip().startswith("start  index") for l in log)
     assert _sha(tmp_path / "index.ipynb") != before[tmp_path / "index.ipynb"]

@@ -26,11 +26,13 @@ import json
 import os
 import re
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -55,6 +57,7 @@ class Job:
     kernel: str = KERNEL
     timeout: int | None = None  # seconds per cell (None = no limit)
     log: str = ""
+    runtime: str = ""  # private folder for the kernel's connection file and sockets
 
 
 @dataclass
@@ -271,6 +274,33 @@ class KernelPeak:
         self.kib = max(self.kib, kib)
 
 
+# A Unix socket path has at most 107 bytes (sun_path); ipc sockets are named `{ip}-{N}`.
+SOCKET_PATH_MAX = 100
+
+
+def kernel_config(job: Job, runtime: Path):
+    """jupyter_client configuration for this job's kernel: ipc transport (Unix sockets), with the
+    connection file and sockets in the build's private runtime folder.
+
+    Why: with tcp, jupyter_client picks free ports by binding to port 0 and closing the socket
+    again; two workers starting kernels at the same moment can pick the same port, and one
+    kernel fails to start. Socket files named after the job cannot collide, and nothing lands
+    in HOME's or XDG_RUNTIME_DIR's runtime folder. A runtime folder whose path is too long for
+    a socket name gets its sockets in a private temporary folder (the caller removes it).
+    """
+    from traitlets.config import Config
+
+    runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+    sockets = runtime / job.name
+    if len(str(sockets)) + 4 > SOCKET_PATH_MAX:
+        sockets = Path(tempfile.mkdtemp(prefix="kernel-")) / "s"
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.connection_file = str(runtime / f"{job.name}.json")
+    config.KernelManager.ip = str(sockets)
+    return config
+
+
 def run(job: Job) -> Result:
     """Execute one notebook (in this process; the kernel is a child process)."""
     import resource
@@ -284,7 +314,9 @@ def run(job: Job) -> Result:
     result = Result(job.name, ok=False, log=job.log)
     server = preload.SERVER
     peak = KernelPeak(server.pid if server else None)
-    engine_options = {}
+    runtime = Path(job.runtime) if job.runtime else output.parent / "kernels"
+    config = kernel_config(job, runtime)
+    engine_options = {"config": config}
     if server is not None:
         server.log = job.log or None
         engine_options["kernel_manager_class"] = preload.kernel_manager_class()
@@ -315,6 +347,9 @@ def run(job: Job) -> Result:
         kib = peak.kib or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # no /proc: all children
         result.peak_mb = round(kib / 1024, 1)
         staged_input.unlink(missing_ok=True)
+        sockets = Path(config.KernelManager.ip).parent
+        if sockets != runtime:
+            shutil.rmtree(sockets, ignore_errors=True)
     if output.exists():
         import nbformat
 
@@ -458,6 +493,16 @@ def _last_line(path: str | None) -> str:
     return lines[-1] if lines else ""
 
 
+def _writable_config_home(env: dict) -> bool:
+    """Whether matplotlib can create its folder under XDG_CONFIG_HOME or HOME/.config."""
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME") or "/nonexistent", ".config")
+    try:
+        Path(base).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(base, os.W_OK | os.X_OK)
+
+
 def run_all(
     jobs: list[Job],
     workers: int = 2,
@@ -478,7 +523,15 @@ def run_all(
         return []
     workdir = Path(workdir) if workdir else Path(jobs[0].output).parent
     workdir.mkdir(parents=True, exist_ok=True)
-    env = kernel_environment()
+    # one private runtime folder per run (connection files, sockets): nothing in HOME or
+    # XDG_RUNTIME_DIR needs to exist or be writable, and concurrent builds never share one
+    runtime = workdir / "kernels"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    jobs = [j if j.runtime else replace(j, runtime=str(runtime)) for j in jobs]
+    env = {**kernel_environment(), "JUPYTER_RUNTIME_DIR": str(runtime)}
+    if "MPLCONFIGDIR" not in env and not _writable_config_home(env):
+        # matplotlib would print a warning about its config folder into the notebook's output
+        env["MPLCONFIGDIR"] = str(workdir / "matplotlib")
     if preload_kernels is None:
         preload_kernels = len(jobs) > max(1, workers)
     pending = list(jobs)
@@ -536,9 +589,22 @@ def failure_message(result: Result, source: str) -> str:
         if result.first_line:
             where += f": {result.first_line}"
     lines = [f"FAILED {where}", f"    {result.error or 'unknown error'}"]
+    if result.log and result.cell is None:  # no cell raised (the kernel did not start, died, ...)
+        lines += [f"    | {l}" for l in _tail(result.log, LOG_TAIL)]
     if result.log:
         lines.append(f"    log: {result.log}")
     return "\n".join(lines)
+
+
+LOG_TAIL = 10  # lines of a notebook's log shown when it failed outside its cells
+
+
+def _tail(path: str, n: int) -> list[str]:
+    try:
+        lines = Path(path).read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    return [l for l in lines if l.strip()][-n:]
 
 
 if __name__ == "__main__":
