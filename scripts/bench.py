@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from helpers import paths  # noqa: E402
-from helpers.build import execute, render  # noqa: E402
-from helpers.build.project import read_project  # noqa: E402
+from reportbuild import execute, render  # noqa: E402
+from reportbuild.project import read_project  # noqa: E402
 
 
 def timed(cmd: list[str], cwd: Path = ROOT, env: dict | None = None) -> tuple[float, int, float, str]:

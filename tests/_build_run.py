@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers.build.cli import Options, Outcome, build
+from reportbuild.cli import Options, Outcome, build
 
 LOG_TAIL = 40
 

@@ -12,8 +12,8 @@ import nbformat
 import pytest
 
 import helpers
-from helpers.build import cli, execute, render
-from helpers.build.cli import Options
+from reportbuild import cli, execute, render
+from reportbuild.cli import Options
 
 from _build_run import run_build
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from helpers import paths
-from helpers.build import cli, guard
+from reportbuild import cli, guard
 
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -242,7 +242,7 @@ def test_a_read_only_output_folder_is_one_line(shared_folder):
 def test_a_renderer_killed_by_a_signal_is_named_as_such(tmp_path):
     import signal
 
-    from helpers.build import render
+    from reportbuild import render
 
     proc = render._start([sys.executable, "-c", "import time; time.sleep(60)"], tmp_path)
     proc.send_signal(signal.SIGKILL)

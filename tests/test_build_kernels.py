@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.build import execute
+from reportbuild import execute
 
 PROBE = '''# ---
 # jupyter:

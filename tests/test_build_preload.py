@@ -1,4 +1,4 @@
-"""Preloaded kernels (helpers.build.preload): same bytes as a fresh kernel, nothing left running."""
+"""Preloaded kernels (reportbuild.preload): same bytes as a fresh kernel, nothing left running."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.build import execute, preload
+from reportbuild import execute, preload
 
 FIXTURE = Path(__file__).parent / "fixtures" / "notebooks"
 RECORD = {"data_file": None, "output_dir": None, "seed": 2025, "min_cell_count": 5}

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers.build import render
-from helpers.build.cli import Options, build
+from reportbuild import render
+from reportbuild.cli import Options, build
 
 from _build_run import run_build
-from helpers.build.project import read_project
+from reportbuild.project import read_project
 
 FIXTURE = Path(__file__).parent / "fixtures" / "notebooks"
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from helpers import disclosure, paths, report, tables
-from helpers.build import cli
+from reportbuild import cli
 
 SURVEY_ID_PATTERN = r"SYN-\d{4}"
 

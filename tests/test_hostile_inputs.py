@@ -16,7 +16,7 @@ import pytest
 
 from conftest import build_valid_frame, labels_only
 from helpers import paths
-from helpers.build import cli, execute
+from reportbuild import cli, execute
 from helpers.validate import MAX_VALUE_CHARS
 
 

@@ -33,7 +33,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import paths
+import helpers
+from helpers import paths
 from . import ASSETS, guard
 from .project import Project, read_project
 from .imports import helper_files
@@ -96,7 +97,7 @@ def is_synthetic(data: Path | None) -> bool:
         return False
 
 
-HELPERS_ROOT = Path(__file__).resolve().parents[1]
+HELPERS_ROOT = Path(helpers.__file__).resolve().parent
 
 
 def helpers_sources() -> list[Path]:
@@ -118,7 +119,7 @@ def validation_errors(data: Path | None) -> list[str] | None:
     if not Path(target).exists():
         return [f"{_show(target)}: no such file"]
     try:
-        from .. import validate as validation
+        from helpers import validate as validation
     except ImportError as exc:
         print(f"build: warning: data not validated (helpers.validate unavailable: {exc})", file=sys.stderr)
         return None

@@ -1,11 +1,11 @@
 """Execute notebooks: Jupytext source -> papermill (with parameters) -> normalised .ipynb.
 
-Notebooks run in ``workers`` long-lived worker processes (``python -m helpers.build.execute
+Notebooks run in ``workers`` long-lived worker processes (``python -m reportbuild.execute
 --serve``), each taking one notebook at a time from the parent, so papermill and its imports load
 once per worker rather than once per notebook. Every notebook still gets a fresh kernel: nothing
 a notebook does can reach another. The parent prints one line when a notebook starts and one
 when it ends. A worker writes only into the staging folder it is given (and the notebook's log);
-the caller decides what to keep. ``python -m helpers.build.execute JOB.json RESULT.json`` runs a
+the caller decides what to keep. ``python -m reportbuild.execute JOB.json RESULT.json`` runs a
 single notebook.
 
 Conventions (documented in README.md):
@@ -427,7 +427,7 @@ class _Worker:
         self.log_path = log
         self.stderr = open(log, "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "helpers.build.execute", "--serve"] + (["--preload"] if preload_kernels else []),
+            [sys.executable, "-m", "reportbuild.execute", "--serve"] + (["--preload"] if preload_kernels else []),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, env=env, text=True, bufsize=1,
         )
         self.job: Job | None = None

@@ -17,7 +17,7 @@ What is shared, and what is not:
 - ``tests/test_build_preload.py`` checks that a notebook executed in a forked kernel is
   byte-identical to one executed in a fresh kernel, figures included.
 
-How: the execution worker starts one ``python -m helpers.build.preload`` (``ForkServer``) and
+How: the execution worker starts one ``python -m reportbuild.preload`` (``ForkServer``) and
 passes ``PreloadedKernelManager`` to papermill as its kernel manager. Its ``_async_launch_kernel``
 (the override point jupyter_client documents for launching kernels differently) asks the server
 for a kernel: one JSON line (argv, cwd, env, log) in, one JSON line (pid) out. jupyter_client's
@@ -56,7 +56,7 @@ LIBRARIES = (
     "IPython.display",
 )
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
-SERVER_CWD = os.getcwd()  # what `python -m helpers.build.preload` put first on sys.path
+SERVER_CWD = os.getcwd()  # what `python -m reportbuild.preload` put first on sys.path
 
 
 def enabled() -> bool:
@@ -106,7 +106,7 @@ def _become_kernel(request: dict) -> int:
     sys.argv = [find_spec("ipykernel_launcher").origin, *request["args"]]
     if sys.path and sys.path[0] in ("", SERVER_CWD):
         del sys.path[0]  # `python -m` puts the cwd first, and ipykernel_launcher takes it out again
-    for name in [m for m in sys.modules if m == "helpers" or m.startswith("helpers.")]:
+    for name in [m for m in sys.modules if m.split(".")[0] in ("helpers", "reportbuild")]:
         del sys.modules[name]  # imported to run this server; a notebook imports its own
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -234,7 +234,7 @@ class ForkServer:
         self.proc = None
         if self.prefix is not None:
             interpreter = self.prefix[:-2]
-            self.proc = subprocess.Popen([*interpreter, "-m", "helpers.build.preload"], stdin=subprocess.PIPE,
+            self.proc = subprocess.Popen([*interpreter, "-m", "reportbuild.preload"], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
 
     @property
