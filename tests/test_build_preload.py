@@ -30,7 +30,7 @@ print("backend:", matplotlib.get_backend(), "| env:", os.environ.get("MPLBACKEND
 print("parent pid given:", "JPY_PARENT_PID" in os.environ)
 print("session leader:", os.getsid(0) == os.getpid())
 print("stdin:", sys.stdin is None or not sys.stdin.isatty())
-print("helpers preloaded:", sorted(m for m in sys.modules if m.startswith("helpers")))
+print("helpers preloaded:", sorted(m for m in sys.modules if m.split(".")[0] in ("helpers", "reportbuild")))
 '''
 
 
@@ -122,11 +122,12 @@ def test_other_kernels_start_the_usual_way():
     env = execute.kernel_environment()
     server = preload.ForkServer(env, python)
     try:
-        assert server.fork(["/usr/bin/R", "--slave", "-e", "IRkernel::main()"], os.getcwd(), env) is None
+        status = str(Path(os.getcwd()) / "never-written.exit")
+        assert server.fork(["/usr/bin/R", "--slave", "-e", "IRkernel::main()"], os.getcwd(), env, status) is None
         flagged = [sys.executable, "-Xfrozen_modules=off", *python[1:]]  # other interpreter flags
-        assert server.fork(flagged, os.getcwd(), env) is None
+        assert server.fork(flagged, os.getcwd(), env, status) is None
         hashed = {**env, "PYTHONHASHSEED": "12345"}  # read once, when the interpreter starts
-        assert server.fork(python, os.getcwd(), hashed) is None
+        assert server.fork(python, os.getcwd(), hashed, status) is None
     finally:
         server.close()
     assert server.proc.returncode is not None
@@ -139,19 +140,37 @@ def test_launcher_prefix_keeps_the_interpreter_flags():
     assert preload._launcher_prefix(["python", "-m", "other_kernel", "-f", "x"]) is None
 
 
-def test_forked_process_reports_exit_and_takes_signals():
+def test_forked_process_status_is_what_the_preload_process_wrote(tmp_path):
+    class Gone:  # a preload process that has exited
+        def alive(self):
+            return False
+
     child = subprocess.Popen(["sleep", "30"])
+    status = tmp_path / "k.exit"
     try:
-        proc = preload.ForkedProcess(child.pid)
+        proc = preload.ForkedProcess(child.pid, str(status))
         assert proc.poll() is None
         with pytest.raises(subprocess.TimeoutExpired):
             proc.wait(timeout=0.1)
         proc.kill()
-        assert proc.wait(timeout=5) == 0  # the exit status belongs to the real parent
+        status.write_text("-9")  # what the preload process writes when it reaps a SIGKILLed child
+        assert proc.wait(timeout=5) == -9
         proc.kill()  # no error once it has gone
     finally:
         child.kill()
         child.wait()
+    assert preload.ForkedProcess(child.pid, str(tmp_path / "none.exit"), Gone()).poll() == 1  # unknown is not 0
+
+
+@pytest.mark.parametrize("mode", ["1", "0"], ids=["forked", "fresh"])
+def test_a_killed_kernel_is_reported_as_killed(tmp_path, monkeypatch, mode):
+    monkeypatch.setenv("HELPERS_PRELOAD", mode)
+    source = tmp_path / "nb" / "killed.py"
+    source.parent.mkdir()
+    source.write_text("# %%\nx = 1\n\n# %%\nimport os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")
+    [(result, _)] = _run(tmp_path, [source], mode)
+    assert not result.ok
+    assert "the kernel was killed by signal SIGKILL" in result.error, result.error
 
 
 def test_preloading_can_be_switched_off(monkeypatch):

@@ -21,6 +21,7 @@ Conventions (documented in README.md):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -36,7 +37,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from . import preload
+from . import preload, provisioner
 
 KERNEL = "python3"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -316,10 +317,9 @@ def run(job: Job) -> Result:
     peak = KernelPeak(server.pid if server else None)
     runtime = Path(job.runtime) if job.runtime else output.parent / "kernels"
     config = kernel_config(job, runtime)
-    engine_options = {"config": config}
     if server is not None:
         server.log = job.log or None
-        engine_options["kernel_manager_class"] = preload.kernel_manager_class()
+    provisioner.LAST_EXIT = None
     start = time.perf_counter()
     try:
         write(read_source(source), staged_input)
@@ -334,7 +334,7 @@ def run(job: Job) -> Result:
             request_save_on_cell_execute=False,
             execution_timeout=job.timeout,
             on_cell_executed=peak,
-            **engine_options,
+            config=config,
         )
         result.ok = True
     except PapermillExecutionError as exc:
@@ -342,6 +342,9 @@ def run(job: Job) -> Result:
     except Exception as exc:  # kernel died, timeout, unreadable source, ...
         first = next((l.strip() for l in str(exc).splitlines() if l.strip()), "")  # the message, not a preview
         result.error = f"{type(exc).__name__}: {first}".rstrip(": ")
+        ended = provisioner.exit_description(provisioner.LAST_EXIT)
+        if ended:
+            result.error += f" (the kernel {ended})"
     finally:
         result.seconds = round(time.perf_counter() - start, 2)
         kib = peak.kib or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # no /proc: all children
@@ -493,6 +496,19 @@ def _last_line(path: str | None) -> str:
     return lines[-1] if lines else ""
 
 
+@contextlib.contextmanager
+def _environment(env: dict):
+    """os.environ set to `env` for the duration (kernelspec look-up as the worker will do it)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def _writable_config_home(env: dict) -> bool:
     """Whether matplotlib can create its folder under XDG_CONFIG_HOME or HOME/.config."""
     base = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME") or "/nonexistent", ".config")
@@ -529,6 +545,12 @@ def run_all(
     runtime.mkdir(mode=0o700, exist_ok=True)
     jobs = [j if j.runtime else replace(j, runtime=str(runtime)) for j in jobs]
     env = {**kernel_environment(), "JUPYTER_RUNTIME_DIR": str(runtime)}
+    # the kernels' specs, private to this run: this interpreter, and the build's provisioner
+    specs = workdir / "kernelspecs"
+    for kernel in sorted({j.kernel for j in jobs}):
+        with _environment(env):
+            provisioner.write_kernelspec(specs, kernel)
+    env["JUPYTER_PATH"] = os.pathsep.join([str(specs), env["JUPYTER_PATH"]])
     if "MPLCONFIGDIR" not in env and not _writable_config_home(env):
         # matplotlib would print a warning about its config folder into the notebook's output
         env["MPLCONFIGDIR"] = str(workdir / "matplotlib")
