@@ -60,13 +60,15 @@ lock: ## regenerate requirements.lock (and .ci/uv.lock) from requirements.txt
 
 env: $(ENV_STAMP) ## create .venv with the pinned requirements (done by report/test on first use)
 
-# GNU make itself exits 2 whenever a recipe fails; the build's own status (2 invalid data or
-# options, 1 a failing notebook or render, 130 interrupted) is named on the last line.
+# GNU make itself exits 2 whenever a recipe fails: ./report exits with the build's own status
+# (2 invalid data or options, 1 a failing notebook or render, 130 interrupted, 128+N a signal);
+# this target names it on its last line.
 report: $(ENV_STAMP) ## execute what changed and render _output/report.html + report.pdf [DATA=.. OUT=..]
-	@echo "$(PY) -m helpers build $(BUILD_ARGS)"
-	@$(PY) -m helpers build $(BUILD_ARGS) || { s=$$?; case $$s in 1) why="a notebook or the rendering failed";; \
-		2) why="invalid data, data file or output folder; nothing written";; 130) why="interrupted";; \
-		*) why="stopped by signal $$((s - 128))";; esac; echo "make report: build exit status $$s: $$why" >&2; exit $$s; }
+	@echo "./report $(BUILD_ARGS)"
+	@REPORT_PYTHON="$(PY)" ./report $(BUILD_ARGS) || { s=$$?; case $$s in 1) why="a notebook or the rendering failed";; \
+		2) why="invalid data, data file, output folder or options; nothing written";; 130) why="interrupted";; \
+		*) why="stopped by signal SIG$$(kill -l $$((s - 128)) 2>/dev/null || echo $$((s - 128)))";; esac; \
+		echo "make report: build exit status $$s: $$why (./report exits $$s; make exits 2)" >&2; exit $$s; }
 
 test: $(ENV_STAMP) ## fast tests, then nbval on the executed notebooks
 	$(PY) -m pytest -m "not slow" tests

@@ -407,6 +407,7 @@ def serve(preload_kernels: bool = False) -> int:
                 _point_output_at(None, worker_stderr)
             control.write(Path(job_file).name + "\n")
     finally:
+        provisioner.kill_running()
         if preload.SERVER is not None:
             preload.SERVER.close()
     return 0

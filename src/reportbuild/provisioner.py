@@ -25,6 +25,7 @@ from . import preload
 
 NAME = "reportbuild-preload"  # the entry point's name (pyproject.toml)
 LAST_EXIT: int | None = None  # exit status of the last kernel seen to end in this process
+RUNNING: set[int] = set()  # process groups of the kernels this process started, until seen to end
 
 
 class PreloadProvisioner(LocalProvisioner):
@@ -40,11 +41,14 @@ class PreloadProvisioner(LocalProvisioner):
             status_file = self._status_file()
             pid = server.fork([str(a) for a in cmd], str(kwargs.get("cwd") or os.getcwd()), env, status_file)
         if pid is None:
-            return await super().launch_kernel(cmd, **kwargs)
-        self.process = preload.ForkedProcess(pid, status_file, server)
-        self.pid = self.pgid = pid  # the fork called setsid(): it leads its own process group
-        self.cwd = kwargs.get("cwd") or Path.cwd()
-        return self.connection_info
+            info = await super().launch_kernel(cmd, **kwargs)
+        else:
+            self.process = preload.ForkedProcess(pid, status_file, server)
+            self.pid = self.pgid = pid  # the fork called setsid(): it leads its own process group
+            self.cwd = kwargs.get("cwd") or Path.cwd()
+            info = self.connection_info
+        RUNNING.add(self.pgid or self.pid)
+        return info
 
     async def poll(self) -> int | None:
         global LAST_EXIT
@@ -52,12 +56,26 @@ class PreloadProvisioner(LocalProvisioner):
         status = await super().poll()
         if process is not None and status is not None:
             LAST_EXIT = status
+            RUNNING.discard(self.pgid or self.pid)
         return status
 
     def _status_file(self) -> str:
         connection_file = getattr(self.parent, "connection_file", "") or ""
         base = Path(connection_file) if connection_file else Path(os.environ.get("JUPYTER_RUNTIME_DIR", ".")) / f"kernel-{os.getpid()}"
         return str(base.with_suffix(".exit"))
+
+
+def kill_running() -> None:
+    """Kill every kernel this process started that has not been seen to end: a worker that is
+    stopped while a kernel is still starting (before papermill can shut it down) leaves none."""
+    import signal
+
+    for group in list(RUNNING):
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except OSError:
+            pass
+        RUNNING.discard(group)
 
 
 def exit_description(status: int | None) -> str:
