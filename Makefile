@@ -35,7 +35,7 @@ export JOBS
 
 BUILD_ARGS = $(if $(DATA),--data "$(DATA)") $(if $(OUT),--out "$(OUT)") --jobs $(JOBS)
 
-.PHONY: help env lock numerics report test test-slow test-quarto quarto nbval lab bench synth validate ci clean distclean
+.PHONY: help env lock numerics report test test-fast test-slow test-quarto quarto nbval lab bench synth validate ci clean distclean
 
 help: ## list the targets
 	@echo "Usage: make TARGET [DATA=survey-file] [OUT=output-dir] [JOBS=n]"
@@ -70,9 +70,15 @@ report: $(ENV_STAMP) ## execute what changed and render _output/report.html + re
 		*) why="stopped by signal SIG$$(kill -l $$((s - 128)) 2>/dev/null || echo $$((s - 128)))";; esac; \
 		echo "make report: build exit status $$s: $$why (./report exits $$s; make exits 2)" >&2; exit $$s; }
 
-test: $(ENV_STAMP) ## fast tests, then nbval on the executed notebooks
+# The fast tests and nbval run side by side (one core each; make -O prints each run's output
+# when it ends). nbval's notebooks write into _output/ and .build/: created first, so tests that
+# watch the checkout's top level see nothing appear because of the other run.
+test: $(ENV_STAMP) ## fast tests and nbval on the executed notebooks, side by side
+	@mkdir -p _output .build
+	@$(MAKE) --no-print-directory -j2 -Otarget test-fast nbval
+
+test-fast: $(ENV_STAMP) ## only the fast tests
 	$(PY) -m pytest -m "not slow" tests
-	$(PY) -m pytest --nbval index.ipynb notebooks/ --nbval-current-env --nbval-sanitize-with .ci/nbval-sanitize.cfg
 
 nbval: $(ENV_STAMP) ## only re-execute the notebooks and compare with their stored outputs
 	$(PY) -m pytest --nbval index.ipynb notebooks/ --nbval-current-env --nbval-sanitize-with .ci/nbval-sanitize.cfg

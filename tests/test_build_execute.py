@@ -12,6 +12,7 @@ import nbformat
 import pytest
 
 import helpers
+import helpers.data  # noqa: F401  (loaded before a test swaps helpers.validate for a fake)
 from reportbuild import cli, execute, render
 from reportbuild.cli import Options
 
@@ -33,7 +34,13 @@ def _small_book(root: Path) -> Path:
     return project
 
 
-def test_execution_is_byte_deterministic(tmp_path):
+def test_execution_is_byte_deterministic(tmp_path, monkeypatch):
+    """Two kernels at once (the same moment: no port race on ipc), HOME unusable, no XDG dirs."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("HOME below a regular file cannot be created, not even by root")
+    monkeypatch.setenv("HOME", str(blocker / "home"))
+    for name in ("XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "JUPYTER_RUNTIME_DIR", "MPLCONFIGDIR"):
+        monkeypatch.delenv(name, raising=False)
     source = FIXTURE / "02_more.py"
     record = {"data_file": None, "output_dir": None, "seed": 2025, "min_cell_count": 5}
     jobs = [
@@ -51,9 +58,11 @@ def test_execution_is_byte_deterministic(tmp_path):
     for cell in nb.cells:
         assert not {"papermill", "execution"} & set(cell.metadata)
     assert any(o.get("output_type") == "display_data" for c in nb.cells for o in c.get("outputs", []))
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]  # no HOME warning
     assert str(tmp_path) not in a.read_text()
 
 
+@pytest.mark.slow  # three builds of a two-chapter book (~20 s); the message format: test_failure_message_format
 def test_failure_names_notebook_and_cell_and_keeps_previous_outputs(tmp_path, capsys):
     project = _small_book(tmp_path)
     out = tmp_path / "_output"

@@ -510,6 +510,11 @@ def _environment(env: dict):
         os.environ.update(saved)
 
 
+# The preload process imports every library a chapter may need (~2 s of CPU) while a fresh kernel
+# imports only what its notebook uses: it pays from about three notebooks per worker on.
+PRELOAD_MIN_PER_WORKER = 3
+
+
 def _writable_config_home(env: dict) -> bool:
     """Whether matplotlib can create its folder under XDG_CONFIG_HOME or HOME/.config."""
     base = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME") or "/nonexistent", ".config")
@@ -532,9 +537,9 @@ def run_all(
     """Run jobs on `workers` long-lived worker processes, in the order given.
 
     After a failure no new notebook is started (unless keep_going); running ones finish. A
-    worker that dies is replaced for the jobs still to run. `preload_kernels` (default: when a
-    worker has more than one notebook to run, the only case where it pays) forks kernels from a
-    process that has imported the libraries already (preload.py; HELPERS_PRELOAD=0 turns it off).
+    worker that dies is replaced for the jobs still to run. `preload_kernels` (default: when each
+    worker has at least PRELOAD_MIN_PER_WORKER notebooks to run, where it pays) forks kernels from
+    a process that has imported the libraries already (preload.py; HELPERS_PRELOAD=0 turns it off).
     """
     if not jobs:
         return []
@@ -556,7 +561,7 @@ def run_all(
         # matplotlib would print a warning about its config folder into the notebook's output
         env["MPLCONFIGDIR"] = str(workdir / "matplotlib")
     if preload_kernels is None:
-        preload_kernels = len(jobs) > max(1, workers)
+        preload_kernels = len(jobs) >= PRELOAD_MIN_PER_WORKER * max(1, workers)
     pending = list(jobs)
     pool: list[_Worker] = []
     results: list[Result] = []
