@@ -315,7 +315,8 @@ def run(job: Job) -> Result:
     result = Result(job.name, ok=False, log=job.log)
     server = preload.SERVER
     peak = KernelPeak(server.pid if server else None)
-    runtime = Path(job.runtime) if job.runtime else output.parent / "kernels"
+    # run_all gives each job the build's runtime folder; a job run on its own gets a private one
+    runtime = Path(job.runtime) if job.runtime else Path(tempfile.mkdtemp(prefix="kernels-"))
     config = kernel_config(job, runtime)
     if server is not None:
         server.log = job.log or None
@@ -353,6 +354,8 @@ def run(job: Job) -> Result:
         sockets = Path(config.KernelManager.ip).parent
         if sockets != runtime:
             shutil.rmtree(sockets, ignore_errors=True)
+        if not job.runtime:
+            shutil.rmtree(runtime, ignore_errors=True)
     if output.exists():
         import nbformat
 
