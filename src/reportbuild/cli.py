@@ -41,6 +41,8 @@ from helpers import paths
 from . import ASSETS, guard
 from .project import Project, read_project
 from .imports import helper_files
+from .imports import load_cache as load_imports_cache
+from .imports import save_cache as save_imports_cache
 from .stamps import Stamps, digest, expand, file_digest
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130  # README, ./report
@@ -284,11 +286,15 @@ class Build:
                     shutil.rmtree(cache, ignore_errors=True)
 
     def _run(self) -> Outcome:
-        from . import execute, render
+        from . import render  # execute (papermill, jupyter_client) only when a notebook runs
 
         t0 = time.perf_counter()
         notebooks = self.project.notebooks
+        imports_cache = self.build_dir / "imports.json"
+        load_imports_cache(imports_cache)
         hashes = {c.name: self.notebook_hash(c) for c in notebooks}
+        if self.build_dir.is_dir():
+            save_imports_cache(imports_cache)
         stale = [c for c in notebooks
                  if self.opts.force or not self.stamps.notebook_fresh(c.name, hashes[c.name], self.root)]
         pending = self._pending() if not self.opts.force else {}
@@ -323,6 +329,8 @@ class Build:
             data_desc = "synthetic (bundled)" if self.data is None else _show(self.data)
             self.echo(f"build: {len(to_run)} of {len(notebooks)} notebooks to execute, "
                       f"{min(self.opts.jobs, len(to_run))} at a time; data: {data_desc}")
+            from . import execute
+
             jobs = []
             for c in to_run:
                 outdir = self.staging / "outputs" / c.name
