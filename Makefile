@@ -35,7 +35,7 @@ export JOBS
 
 BUILD_ARGS = $(if $(DATA),--data "$(DATA)") $(if $(OUT),--out "$(OUT)") --jobs $(JOBS)
 
-.PHONY: help env lock lint format numerics report test test-slow test-quarto quarto nbval lab bench synth validate ci clean distclean
+.PHONY: help env lock lint format numerics report test test-fast test-slow test-quarto quarto nbval lab bench synth validate ci clean distclean
 
 help: ## list the targets
 	@echo "Usage: make TARGET [DATA=survey-file] [OUT=output-dir] [JOBS=n]"
@@ -60,13 +60,15 @@ lock: ## regenerate requirements.lock (and .ci/uv.lock) from requirements.txt
 
 env: $(ENV_STAMP) ## create .venv with the pinned requirements (done by report/test on first use)
 
-# GNU make itself exits 2 whenever a recipe fails; the build's own status (2 invalid data or
-# options, 1 a failing notebook or render, 130 interrupted) is named on the last line.
+# GNU make itself exits 2 whenever a recipe fails: ./report exits with the build's own status
+# (2 invalid data or options, 1 a failing notebook or render, 130 interrupted, 128+N a signal);
+# this target names it on its last line.
 report: $(ENV_STAMP) ## execute what changed and render _output/report.html + report.pdf [DATA=.. OUT=..]
-	@echo "$(PY) -m helpers build $(BUILD_ARGS)"
-	@$(PY) -m helpers build $(BUILD_ARGS) || { s=$$?; case $$s in 1) why="a notebook or the rendering failed";; \
-		2) why="invalid data, data file or output folder; nothing written";; 130) why="interrupted";; \
-		*) why="stopped by signal $$((s - 128))";; esac; echo "make report: build exit status $$s: $$why" >&2; exit $$s; }
+	@echo "./report $(BUILD_ARGS)"
+	@REPORT_PYTHON="$(PY)" ./report $(BUILD_ARGS) || { s=$$?; case $$s in 1) why="a notebook or the rendering failed";; \
+		2) why="invalid data, data file, output folder or options; nothing written";; 130) why="interrupted";; \
+		*) why="stopped by signal SIG$$(kill -l $$((s - 128)) 2>/dev/null || echo $$((s - 128)))";; esac; \
+		echo "make report: build exit status $$s: $$why (./report exits $$s; make exits 2)" >&2; exit $$s; }
 
 LINT_PATHS = src tests scripts index.pct.py notebooks/*.pct.py
 lint: $(ENV_STAMP) ## ruff check (configured in pyproject.toml)
@@ -77,9 +79,15 @@ lint: $(ENV_STAMP) ## ruff check (configured in pyproject.toml)
 format: $(ENV_STAMP) ## ruff format: rewrite the sources in the project's one style
 	$(VENV)/bin/ruff format $(LINT_PATHS)
 
-test: $(ENV_STAMP) ## fast tests, then nbval on the executed notebooks
+# The fast tests and nbval run side by side (one core each; make -O prints each run's output
+# when it ends). nbval's notebooks write into _output/ and .build/: created first, so tests that
+# watch the checkout's top level see nothing appear because of the other run.
+test: $(ENV_STAMP) ## fast tests and nbval on the executed notebooks, side by side
+	@mkdir -p _output .build
+	@$(MAKE) --no-print-directory -j2 -Otarget test-fast nbval
+
+test-fast: $(ENV_STAMP) ## only the fast tests
 	$(PY) -m pytest -m "not slow" tests
-	$(PY) -m pytest --nbval index.ipynb notebooks/ --nbval-current-env --nbval-sanitize-with .ci/nbval-sanitize.cfg
 
 nbval: $(ENV_STAMP) ## only re-execute the notebooks and compare with their stored outputs
 	$(PY) -m pytest --nbval index.ipynb notebooks/ --nbval-current-env --nbval-sanitize-with .ci/nbval-sanitize.cfg

@@ -19,8 +19,8 @@ PAGE_TOP_MARGIN, PAGE_BOTTOM_MARGIN = 2.7 * 72 / 2.54, 2.4 * 72 / 2.54
 
 def render_report(dest: Path) -> dict[str, Path]:
     from helpers import paths
-    from helpers.build import render
-    from helpers.build.project import read_project
+    from reportbuild import render
+    from reportbuild.project import read_project
 
     result = render.render_pandoc(read_project(paths.QUARTO_PROJECT), {}, dest, synthetic=True)
     return {p.suffix.lstrip("."): p for p in result.files}

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from helpers import paths
-from helpers.build import cli, execute, guard
+from reportbuild import cli, execute, guard
 
 CORPUS = paths.TESTS / "bad_inputs"
 CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text(encoding="utf-8"))

@@ -12,8 +12,11 @@ import nbformat
 import pytest
 
 import helpers
-from helpers.build import cli, execute, render
-from helpers.build.cli import Options, build
+import helpers.data  # noqa: F401  (loaded before a test swaps helpers.validate for a fake)
+from reportbuild import cli, execute, render
+from reportbuild.cli import Options
+
+from _build_run import run_build
 
 FIXTURE = Path(__file__).parent / "fixtures" / "notebooks"
 
@@ -31,7 +34,13 @@ def _small_book(root: Path) -> Path:
     return project
 
 
-def test_execution_is_byte_deterministic(tmp_path):
+def test_execution_is_byte_deterministic(tmp_path, monkeypatch):
+    """Two kernels at once (the same moment: no port race on ipc), HOME unusable, no XDG dirs."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("HOME below a regular file cannot be created, not even by root")
+    monkeypatch.setenv("HOME", str(blocker / "home"))
+    for name in ("XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "JUPYTER_RUNTIME_DIR", "MPLCONFIGDIR"):
+        monkeypatch.delenv(name, raising=False)
     source = FIXTURE / "02_more.py"
     record = {"data_file": None, "output_dir": None, "seed": 2025, "min_cell_count": 5}
     jobs = [
@@ -49,13 +58,15 @@ def test_execution_is_byte_deterministic(tmp_path):
     for cell in nb.cells:
         assert not {"papermill", "execution"} & set(cell.metadata)
     assert any(o.get("output_type") == "display_data" for c in nb.cells for o in c.get("outputs", []))
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]  # no HOME warning
     assert str(tmp_path) not in a.read_text()
 
 
+@pytest.mark.slow  # three builds of a two-chapter book (~20 s); the message format: test_failure_message_format
 def test_failure_names_notebook_and_cell_and_keeps_previous_outputs(tmp_path, capsys):
     project = _small_book(tmp_path)
     out = tmp_path / "_output"
-    assert build(Options(project=project, validate=False, renderer="pandoc"), echo=lambda m: None).code == 0
+    run_build(Options(project=project, validate=False, renderer="pandoc"))
     kept = [out / "report.html", out / "report.pdf", tmp_path / "02_more.ipynb", tmp_path / "index.ipynb",
             out / ".build" / "stamps.json"]
     before = {p: _sha(p) for p in kept}
@@ -72,14 +83,12 @@ def test_failure_names_notebook_and_cell_and_keeps_previous_outputs(tmp_path, ca
     line = next(i for i, l in enumerate(src.read_text().splitlines(), 1) if l == "ratio = 1 / 0")
     assert f"(line {line})" in text
     assert {p: _sha(p) for p in kept} == before  # nothing replaced, not even index.ipynb
-    assert not (out / ".build" / "staging").exists()
+    assert not list((out / ".build").glob("staging*"))
     assert (out / ".build" / "failed" / "02_more.ipynb").exists()
 
     # once fixed, the notebook that did succeed is not executed again
     src.write_text(src.read_text().replace("ratio = 1 / 0", "ratio = 1 / 2"))
-    log: list[str] = []
-    outcome = build(Options(project=project, validate=False, renderer="pandoc"), echo=log.append)
-    assert outcome.code == 0, "\n".join(log)
+    outcome, log = run_build(Options(project=project, validate=False, renderer="pandoc"))
     assert any(l.strip().startswith("reuse  index") for l in log)
     assert not any(l.strip().startswith("start  index") for l in log)
     assert _sha(tmp_path / "index.ipynb") != before[tmp_path / "index.ipynb"]

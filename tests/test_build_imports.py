@@ -1,4 +1,4 @@
-"""A notebook's helper dependencies (helpers.build.imports): wide enough, never too narrow."""
+"""A notebook's helper dependencies (reportbuild.imports): wide enough, never too narrow."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from helpers import paths
-from helpers.build.cli import HELPERS_ROOT
-from helpers.build.imports import helper_files
+from reportbuild.cli import HELPERS_ROOT
+from reportbuild.imports import helper_files
 
 CHAPTERS = paths.chapter_sources()
 
@@ -64,7 +64,7 @@ def test_a_helper_change_reaches_only_the_chapters_that_import_it():
 # runs the chapter's import statements and reports the helper modules Python loaded.
 PROBE = """
 import importlib, json, os, sys
-from helpers.build import preload
+from reportbuild import preload
 for name in preload.LIBRARIES:
     importlib.import_module(name)
 for name in [m for m in sys.modules if m.split(".")[0] == "helpers"]:

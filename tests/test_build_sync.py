@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from helpers import paths
-from helpers.build.project import read_project
+from reportbuild.project import read_project
 
 SOURCES = paths.chapter_sources()
 

@@ -13,7 +13,7 @@ import pytest
 
 from helpers import paths
 from helpers.present import disclosure, report, tables
-from helpers.build import cli
+from reportbuild import cli
 
 SURVEY_ID_PATTERN = r"SYN-\d{4}"
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from conftest import build_valid_frame, labels_only
-from helpers.build import cli, execute
+from reportbuild import cli, execute
 from helpers.validate import MAX_VALUE_CHARS
 
 

@@ -222,7 +222,7 @@ def test_editing_the_codes_file_is_not_hidden_by_the_load_cache(tmp_path, valid_
 
 
 def test_the_build_re_executes_when_the_codes_file_changes(tmp_path):
-    from helpers.build.cli import data_dependencies
+    from reportbuild.cli import data_dependencies
 
     data = tmp_path / "export.csv"
     data.write_text("x\n")

@@ -21,8 +21,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from helpers import paths
-from helpers.build import render
-from helpers.build.project import read_project
+from reportbuild import render
+from reportbuild.project import read_project
 
 pytestmark = [
     pytest.mark.slow,

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from helpers.analysis import analyses, models
 from helpers.present import report
 from helpers.review import scorecard
-from helpers.build.project import read_project
+from reportbuild.project import read_project
 from helpers import paths
 
 import _readers

@@ -70,7 +70,7 @@ def test_every_pin_is_imported_or_a_tool():
 def test_every_third_party_import_is_pinned():
     pins = _pins()
     dists = _distribution_of()
-    local = {"helpers", "conftest", "_random_survey", "_robustness_toy", "bad_inputs", "make_corpus"}
+    local = {"helpers", "reportbuild", "_build_run", "conftest", "_random_survey", "_robustness_toy", "bad_inputs", "make_corpus"}
     missing = {}
     for module in _imported_modules() - set(sys.stdlib_module_names) - local:
         owners = dists.get(module, set())

@@ -242,7 +242,7 @@ def test_a_model_that_cannot_be_fitted_is_a_not_computable_row():
 
 def test_editing_the_specification_reexecutes_the_notebooks():
     # The build's content hash covers the specification file, so an edit re-runs the chapters.
-    from helpers.build.cli import data_dependencies
+    from reportbuild.cli import data_dependencies
 
     assert paths.ANALYSIS_SPEC in data_dependencies(None)
     assert paths.ANALYSIS_SPEC in data_dependencies(paths.ROOT / "data" / "real" / "x.csv")

@@ -3,7 +3,7 @@
 Each command lives in the module that does the job and exposes `main(argv) -> int`:
   validate FILE      check a survey export against the codebook (helpers.validate)
   synth              regenerate data/synthetic/ from its seed (helpers.synth)
-  build ...          execute the notebooks and render the report (helpers.build.cli)
+  build ...          execute the notebooks and render the report (reportbuild.cli)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 COMMANDS = {
     "validate": "helpers.validate",
     "synth": "helpers.synth",
-    "build": "helpers.build.cli",
+    "build": "reportbuild.cli",
 }
 
 

@@ -47,11 +47,11 @@ def _safe_message(err: BaseException, path: str) -> str:
 
 def _warn_if_committable(path: Path) -> None:
     """A real export inside the repository where git would see it: say so (stderr)."""
-    from helpers.build import guard
+    from helpers import datafile
 
     try:
-        warning = guard.tracked_data_warning(path, guard.data_source(path))
-    except (guard.GuardError, OSError):
+        warning = datafile.tracked_data_warning(path, datafile.data_source(path))
+    except (datafile.DataFileError, OSError):
         return  # not a readable file: the load says why
     if warning:
         print(warning, file=sys.stderr)

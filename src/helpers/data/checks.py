@@ -101,7 +101,7 @@ class SurveyValidationError(ValueError):
 
     @property
     def messages(self) -> list[str]:
-        """Alias of `.problems` (what helpers.build.cli looks for)."""
+        """Alias of `.problems` (what reportbuild.cli looks for)."""
         return self.problems
 
     def _summary(self) -> str:

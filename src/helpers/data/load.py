@@ -361,41 +361,7 @@ def read_canonical(path: Path, codebook: Codebook) -> tuple[pd.DataFrame, list[s
 # --------------------------------------------------------------------------------------------
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _manifest_hashes(manifest: Path) -> set[str]:
-    """Every `sha256` value in the synthetic manifest (at any depth)."""
-    try:
-        data = yaml.safe_load(Path(manifest).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return set()
-    found: set[str] = set()
-
-    def walk(node):
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if str(k).lower() == "sha256" and isinstance(v, str):
-                    found.add(v.strip().lower())
-                else:
-                    walk(v)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(data)
-    return found
-
-
-def source_of(sha256: str, manifest: str | os.PathLike | None = None) -> str:
-    """'synthetic' when `sha256` is the bundled synthetic file's (per its manifest), else 'real'."""
-    manifest = Path(manifest) if manifest is not None else paths.SYNTHETIC_MANIFEST
-    return "synthetic" if sha256.lower() in _manifest_hashes(manifest) else "real"
+from helpers.datafile import file_sha256, source_of  # noqa: E402  (the data file's identity)
 
 
 @lru_cache(maxsize=1)

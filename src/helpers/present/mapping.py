@@ -321,7 +321,7 @@ def cli_options(args: list[str]) -> tuple[list[str], bool, str | None]:
 
 def _committable(folder: Path) -> bool:
     """True when `folder` is inside the repository and git does not ignore it (the build's rule,
-    helpers.build.cli.ensure_private; not imported, so that no chapter depends on the build)."""
+    reportbuild.cli.ensure_private; not imported, so that no chapter depends on the build)."""
     import subprocess
 
     try:

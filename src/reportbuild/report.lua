@@ -3,7 +3,7 @@ report.lua: pandoc filter for the report (run before --citeproc).
 
 - Cross-references: a citation whose keys are all `fig-`, `tbl-` or `sec-` labels becomes a link
   ("Figure 2.1"); `[-@fig-x]` gives the number alone. Numbers come from the metadata field
-  `crossref` written by helpers.build.render. An unknown label prints a warning and shows as
+  `crossref` written by reportbuild.render. An unknown label prints a warning and shows as
   "?@label" (as Quarto does).
 - Tables: `.report-table` divs (a caption and an HTML or Markdown table). HTML keeps the table's
   own HTML; other formats (Typst) get a real table parsed from the HTML with pandoc.read, with

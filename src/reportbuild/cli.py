@@ -10,7 +10,8 @@ Order of work, and what each step may touch:
    specification ``data/analysis_spec.yaml``, the data file, the
    parameters, requirements.txt and .lock) or whose outputs are missing or edited;
 3. if any: validate the data file (exit 2 on a validation error, nothing written), then execute
-   them in parallel into ``OUT/.build/staging/``;
+   them in parallel into this build's own staging folder ``OUT/.build/staging-<pid>-<random>/``
+   (never shared with another build; the output folder's lock keeps two builds of one folder apart);
 4. render if any executed notebook, ``_quarto.yml``, the bibliography or the templates changed,
    again into staging;
 5. only if everything succeeded: ``os.replace`` each staged file onto its destination and record
@@ -26,20 +27,25 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import paths
+import helpers
+from helpers import paths
 from . import ASSETS, guard
 from .project import Project, read_project
 from .imports import helper_files
+from .imports import load_cache as load_imports_cache
+from .imports import save_cache as save_imports_cache
 from .stamps import Stamps, digest, expand, file_digest
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130  # README, ./report
 
 
 @dataclass
@@ -96,7 +102,7 @@ def is_synthetic(data: Path | None) -> bool:
         return False
 
 
-HELPERS_ROOT = Path(__file__).resolve().parents[1]
+HELPERS_ROOT = Path(helpers.__file__).resolve().parent
 
 
 def helpers_sources() -> list[Path]:
@@ -118,7 +124,7 @@ def validation_errors(data: Path | None) -> list[str] | None:
     if not Path(target).exists():
         return [f"{_show(target)}: no such file"]
     try:
-        from .. import validate as validation
+        from helpers import validate as validation
     except ImportError as exc:
         print(f"build: warning: data not validated (helpers.validate unavailable: {exc})", file=sys.stderr)
         return None
@@ -178,7 +184,9 @@ class Build:
             ensure_private(self.out, self.root)
         self.committed = self.data is None and self.out == self.project.output_dir
         self.build_dir = self.out / ".build"
-        self.staging = self.build_dir / "staging"
+        # one staging folder per build, not per output folder: nothing a build stages (notebooks,
+        # kernel runtime files, rendering) is ever seen by another build or by a validate run
+        self.staging = self.build_dir / f"staging-{os.getpid()}-{secrets.token_hex(4)}"
         self.stamps = Stamps(self.build_dir / "stamps.json")
         self.record = {
             "data_file": _record_path(self.data, str(opts.data) if opts.data else None, self.root),
@@ -278,11 +286,15 @@ class Build:
                     shutil.rmtree(cache, ignore_errors=True)
 
     def _run(self) -> Outcome:
-        from . import execute, render
+        from . import render  # execute (papermill, jupyter_client) only when a notebook runs
 
         t0 = time.perf_counter()
         notebooks = self.project.notebooks
+        imports_cache = self.build_dir / "imports.json"
+        load_imports_cache(imports_cache)
         hashes = {c.name: self.notebook_hash(c) for c in notebooks}
+        if self.build_dir.is_dir():
+            save_imports_cache(imports_cache)
         stale = [c for c in notebooks
                  if self.opts.force or not self.stamps.notebook_fresh(c.name, hashes[c.name], self.root)]
         pending = self._pending() if not self.opts.force else {}
@@ -305,7 +317,8 @@ class Build:
         if stale:
             self.out.mkdir(parents=True, exist_ok=True)
             guard.mark_output(self.out)
-            shutil.rmtree(self.staging, ignore_errors=True)
+            for abandoned in self.build_dir.glob("staging*"):  # of a build that was killed (we hold the lock)
+                shutil.rmtree(abandoned, ignore_errors=True)
             (self.staging / "notebooks").mkdir(parents=True)
             for c in reuse:
                 self._take_pending(c.name)
@@ -316,6 +329,8 @@ class Build:
             data_desc = "synthetic (bundled)" if self.data is None else _show(self.data)
             self.echo(f"build: {len(to_run)} of {len(notebooks)} notebooks to execute, "
                       f"{min(self.opts.jobs, len(to_run))} at a time; data: {data_desc}")
+            from . import execute
+
             jobs = []
             for c in to_run:
                 outdir = self.staging / "outputs" / c.name
@@ -466,14 +481,22 @@ def parse_args(argv: list[str]) -> Options:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit status: 0 done, 1 a notebook or the rendering failed, 2 invalid data, data file,
+    output folder or options (one line, nothing written), 130 interrupted, 128+N signal N."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
     opts = parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
         runner = Build(opts, echo=lambda m: print(m, flush=True))
     except (ValueError, OSError, KeyError) as exc:  # the data file, OUT, an unreadable _quarto.yml
         print(f"build: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    previous_term = signal.signal(signal.SIGTERM, _terminated)
     try:
         outcome = runner.run()
+    except Terminated as exc:
+        shutil.rmtree(runner.staging, ignore_errors=True)
+        print(f"build: stopped by signal {exc.name}; previous outputs left untouched", file=sys.stderr)
+        return 128 + exc.signum
     except guard.GuardError as exc:  # another build holds the lock
         print(f"build: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -486,5 +509,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         shutil.rmtree(runner.staging, ignore_errors=True)
         print("build: interrupted; previous outputs left untouched", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
     return outcome.code
+
+
+class Terminated(BaseException):
+    """SIGTERM during a build: unwinds like Ctrl-C (workers and kernels stopped, staging removed)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+
+
+def _terminated(signum, _frame):
+    raise Terminated(signum)

@@ -1,11 +1,11 @@
 """Execute notebooks: Jupytext source -> papermill (with parameters) -> normalised .ipynb.
 
-Notebooks run in ``workers`` long-lived worker processes (``python -m helpers.build.execute
+Notebooks run in ``workers`` long-lived worker processes (``python -m reportbuild.execute
 --serve``), each taking one notebook at a time from the parent, so papermill and its imports load
 once per worker rather than once per notebook. Every notebook still gets a fresh kernel: nothing
 a notebook does can reach another. The parent prints one line when a notebook starts and one
 when it ends. A worker writes only into the staging folder it is given (and the notebook's log);
-the caller decides what to keep. ``python -m helpers.build.execute JOB.json RESULT.json`` runs a
+the caller decides what to keep. ``python -m reportbuild.execute JOB.json RESULT.json`` runs a
 single notebook.
 
 Conventions (documented in README.md):
@@ -21,20 +21,23 @@ Conventions (documented in README.md):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from . import preload
+from . import preload, provisioner
 
 KERNEL = "python3"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -55,6 +58,7 @@ class Job:
     kernel: str = KERNEL
     timeout: int | None = None  # seconds per cell (None = no limit)
     log: str = ""
+    runtime: str = ""  # private folder for the kernel's connection file and sockets
 
 
 @dataclass
@@ -271,6 +275,33 @@ class KernelPeak:
         self.kib = max(self.kib, kib)
 
 
+# A Unix socket path has at most 107 bytes (sun_path); ipc sockets are named `{ip}-{N}`.
+SOCKET_PATH_MAX = 100
+
+
+def kernel_config(job: Job, runtime: Path):
+    """jupyter_client configuration for this job's kernel: ipc transport (Unix sockets), with the
+    connection file and sockets in the build's private runtime folder.
+
+    Why: with tcp, jupyter_client picks free ports by binding to port 0 and closing the socket
+    again; two workers starting kernels at the same moment can pick the same port, and one
+    kernel fails to start. Socket files named after the job cannot collide, and nothing lands
+    in HOME's or XDG_RUNTIME_DIR's runtime folder. A runtime folder whose path is too long for
+    a socket name gets its sockets in a private temporary folder (the caller removes it).
+    """
+    from traitlets.config import Config
+
+    runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+    sockets = runtime / job.name
+    if len(str(sockets)) + 4 > SOCKET_PATH_MAX:
+        sockets = Path(tempfile.mkdtemp(prefix="kernel-")) / "s"
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.connection_file = str(runtime / f"{job.name}.json")
+    config.KernelManager.ip = str(sockets)
+    return config
+
+
 def run(job: Job) -> Result:
     """Execute one notebook (in this process; the kernel is a child process)."""
     import resource
@@ -284,10 +315,12 @@ def run(job: Job) -> Result:
     result = Result(job.name, ok=False, log=job.log)
     server = preload.SERVER
     peak = KernelPeak(server.pid if server else None)
-    engine_options = {}
+    # run_all gives each job the build's runtime folder; a job run on its own gets a private one
+    runtime = Path(job.runtime) if job.runtime else Path(tempfile.mkdtemp(prefix="kernels-"))
+    config = kernel_config(job, runtime)
     if server is not None:
         server.log = job.log or None
-        engine_options["kernel_manager_class"] = preload.kernel_manager_class()
+    provisioner.LAST_EXIT = None
     start = time.perf_counter()
     try:
         write(read_source(source), staged_input)
@@ -302,7 +335,7 @@ def run(job: Job) -> Result:
             request_save_on_cell_execute=False,
             execution_timeout=job.timeout,
             on_cell_executed=peak,
-            **engine_options,
+            config=config,
         )
         result.ok = True
     except PapermillExecutionError as exc:
@@ -310,11 +343,19 @@ def run(job: Job) -> Result:
     except Exception as exc:  # kernel died, timeout, unreadable source, ...
         first = next((l.strip() for l in str(exc).splitlines() if l.strip()), "")  # the message, not a preview
         result.error = f"{type(exc).__name__}: {first}".rstrip(": ")
+        ended = provisioner.exit_description(provisioner.LAST_EXIT)
+        if ended:
+            result.error += f" (the kernel {ended})"
     finally:
         result.seconds = round(time.perf_counter() - start, 2)
         kib = peak.kib or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # no /proc: all children
         result.peak_mb = round(kib / 1024, 1)
         staged_input.unlink(missing_ok=True)
+        sockets = Path(config.KernelManager.ip).parent
+        if sockets != runtime:
+            shutil.rmtree(sockets, ignore_errors=True)
+        if not job.runtime:
+            shutil.rmtree(runtime, ignore_errors=True)
     if output.exists():
         import nbformat
 
@@ -369,6 +410,7 @@ def serve(preload_kernels: bool = False) -> int:
                 _point_output_at(None, worker_stderr)
             control.write(Path(job_file).name + "\n")
     finally:
+        provisioner.kill_running()
         if preload.SERVER is not None:
             preload.SERVER.close()
     return 0
@@ -392,7 +434,7 @@ class _Worker:
         self.log_path = log
         self.stderr = open(log, "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "helpers.build.execute", "--serve"] + (["--preload"] if preload_kernels else []),
+            [sys.executable, "-m", "reportbuild.execute", "--serve"] + (["--preload"] if preload_kernels else []),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, env=env, text=True, bufsize=1,
         )
         self.job: Job | None = None
@@ -458,6 +500,34 @@ def _last_line(path: str | None) -> str:
     return lines[-1] if lines else ""
 
 
+@contextlib.contextmanager
+def _environment(env: dict):
+    """os.environ set to `env` for the duration (kernelspec look-up as the worker will do it)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+# The preload process imports every library a chapter may need (~2 s of CPU) while a fresh kernel
+# imports only what its notebook uses: it pays from about three notebooks per worker on.
+PRELOAD_MIN_PER_WORKER = 3
+
+
+def _writable_config_home(env: dict) -> bool:
+    """Whether matplotlib can create its folder under XDG_CONFIG_HOME or HOME/.config."""
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME") or "/nonexistent", ".config")
+    try:
+        Path(base).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(base, os.W_OK | os.X_OK)
+
+
 def run_all(
     jobs: list[Job],
     workers: int = 2,
@@ -470,17 +540,31 @@ def run_all(
     """Run jobs on `workers` long-lived worker processes, in the order given.
 
     After a failure no new notebook is started (unless keep_going); running ones finish. A
-    worker that dies is replaced for the jobs still to run. `preload_kernels` (default: when a
-    worker has more than one notebook to run, the only case where it pays) forks kernels from a
-    process that has imported the libraries already (preload.py; HELPERS_PRELOAD=0 turns it off).
+    worker that dies is replaced for the jobs still to run. `preload_kernels` (default: when each
+    worker has at least PRELOAD_MIN_PER_WORKER notebooks to run, where it pays) forks kernels from
+    a process that has imported the libraries already (preload.py; HELPERS_PRELOAD=0 turns it off).
     """
     if not jobs:
         return []
     workdir = Path(workdir) if workdir else Path(jobs[0].output).parent
     workdir.mkdir(parents=True, exist_ok=True)
-    env = kernel_environment()
+    # one private runtime folder per run (connection files, sockets): nothing in HOME or
+    # XDG_RUNTIME_DIR needs to exist or be writable, and concurrent builds never share one
+    runtime = workdir / "kernels"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    jobs = [j if j.runtime else replace(j, runtime=str(runtime)) for j in jobs]
+    env = {**kernel_environment(), "JUPYTER_RUNTIME_DIR": str(runtime)}
+    # the kernels' specs, private to this run: this interpreter, and the build's provisioner
+    specs = workdir / "kernelspecs"
+    for kernel in sorted({j.kernel for j in jobs}):
+        with _environment(env):
+            provisioner.write_kernelspec(specs, kernel)
+    env["JUPYTER_PATH"] = os.pathsep.join([str(specs), env["JUPYTER_PATH"]])
+    if "MPLCONFIGDIR" not in env and not _writable_config_home(env):
+        # matplotlib would print a warning about its config folder into the notebook's output
+        env["MPLCONFIGDIR"] = str(workdir / "matplotlib")
     if preload_kernels is None:
-        preload_kernels = len(jobs) > max(1, workers)
+        preload_kernels = len(jobs) >= PRELOAD_MIN_PER_WORKER * max(1, workers)
     pending = list(jobs)
     pool: list[_Worker] = []
     results: list[Result] = []
@@ -536,9 +620,22 @@ def failure_message(result: Result, source: str) -> str:
         if result.first_line:
             where += f": {result.first_line}"
     lines = [f"FAILED {where}", f"    {result.error or 'unknown error'}"]
+    if result.log and result.cell is None:  # no cell raised (the kernel did not start, died, ...)
+        lines += [f"    | {l}" for l in _tail(result.log, LOG_TAIL)]
     if result.log:
         lines.append(f"    log: {result.log}")
     return "\n".join(lines)
+
+
+LOG_TAIL = 10  # lines of a notebook's log shown when it failed outside its cells
+
+
+def _tail(path: str, n: int) -> list[str]:
+    try:
+        lines = Path(path).read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    return [l for l in lines if l.strip()][-n:]
 
 
 if __name__ == "__main__":

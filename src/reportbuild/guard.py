@@ -21,108 +21,18 @@ import errno
 import fcntl
 import hashlib
 import os
-import stat
 import subprocess
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 
-from .. import paths
+from helpers import paths
+from helpers.datafile import DataFileError as GuardError  # one error type: a refusal, one line
+from helpers.datafile import (  # noqa: F401  (the data-file checks are part of the guards)
+    _git, _inside, check_data_file, data_source, refuse_real_at_bundled_path, shown, tracked_data_warning,
+)
 
 MARKER_FILE = ".helpers-output"
 MARKER_TEXT = "An output folder of `python -m helpers build` (this file lets later builds reuse it).\n"
-
-
-class GuardError(ValueError):
-    """A refusal, one line."""
-
-
-def shown(path: Path) -> str:
-    """A path for messages: relative to the working directory when below it."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
-
-
-# -------------------------------------------------------------------------------- data file
-
-def check_data_file(path: Path) -> None:
-    """A readable regular file, or GuardError; never opens anything that could block."""
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise GuardError(f"{shown(path)}: no such file") from None
-    except OSError as err:
-        raise GuardError(f"{shown(path)}: cannot be read ({err.strerror})") from None
-    mode = info.st_mode
-    if stat.S_ISDIR(mode):
-        raise GuardError(f"{shown(path)}: is a folder, not a survey file: give the path of the export itself")
-    if not stat.S_ISREG(mode):
-        kind = "a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
-        raise GuardError(f"{shown(path)}: is {kind}, not a regular file: save the export as a file and give its path")
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        os.close(fd)
-    except PermissionError:
-        raise GuardError(f"{shown(path)}: cannot be read (permission denied)") from None
-    except OSError as err:
-        raise GuardError(f"{shown(path)}: cannot be read ({err.strerror})") from None
-
-
-@lru_cache(maxsize=8)
-def _source(path: str, size: int, mtime_ns: int, manifest: str) -> str:
-    from ..data import file_sha256, source_of
-
-    return source_of(file_sha256(path), manifest)
-
-
-def data_source(path: Path, manifest: Path | None = None) -> str:
-    """'synthetic' when the file's sha256 is in the synthetic manifest, else 'real'."""
-    check_data_file(path)
-    info = os.stat(path)
-    return _source(str(Path(path).resolve()), info.st_size, info.st_mtime_ns,
-                   str(manifest or paths.SYNTHETIC_MANIFEST))
-
-
-def refuse_real_at_bundled_path(path: Path, source: str) -> None:
-    if source != "synthetic" and Path(path).resolve() == paths.SYNTHETIC_DATA.resolve():
-        raise GuardError(
-            f"{shown(path)}: is not the bundled synthetic file (its sha256 is not in "
-            f"{paths.SYNTHETIC_MANIFEST.relative_to(paths.ROOT)}): never put survey data there; "
-            "restore it (git checkout data/synthetic) and run on data/real/<file> instead")
-
-
-def _inside(path: Path, root: Path) -> Path | None:
-    try:
-        return Path(path).resolve().relative_to(Path(root).resolve())
-    except ValueError:
-        return None
-
-
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess | None:
-    if not (Path(root) / ".git").exists():
-        return None
-    try:
-        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-    except OSError:
-        return None
-
-
-def tracked_data_warning(path: Path, source: str, root: Path = paths.ROOT) -> str | None:
-    """A warning when a real data file sits in the repository, untracked and not ignored: the
-    next `git add -A` would commit it."""
-    relative = _inside(path, root)
-    if source == "synthetic" or relative is None:
-        return None
-    result = _git(root, "check-ignore", "-q", "--", relative.as_posix())
-    if result is None or result.returncode == 0:
-        return None
-    tracked = _git(root, "ls-files", "--error-unmatch", "--", relative.as_posix())
-    if tracked is not None and tracked.returncode == 0:
-        return None  # a file of the project (a test fixture); `git add` adds nothing new
-    return (f"warning: {relative.as_posix()} is inside the repository and not git-ignored: "
-            "`git add` would commit survey data; move it to data/real/ (ignored)")
 
 
 # -------------------------------------------------------------------------------- output folder

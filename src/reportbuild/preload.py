@@ -17,13 +17,14 @@ What is shared, and what is not:
 - ``tests/test_build_preload.py`` checks that a notebook executed in a forked kernel is
   byte-identical to one executed in a fresh kernel, figures included.
 
-How: the execution worker starts one ``python -m helpers.build.preload`` (``ForkServer``) and
-passes ``PreloadedKernelManager`` to papermill as its kernel manager. Its ``_async_launch_kernel``
-(the override point jupyter_client documents for launching kernels differently) asks the server
-for a kernel: one JSON line (argv, cwd, env, log) in, one JSON line (pid) out. jupyter_client's
-``LocalProvisioner`` then manages the child through ``ForkedProcess``, a ``Popen`` look-alike.
-Anything unexpected (another kernel command, no server, a failed fork) falls back to the usual
-launch. Fork without exec is only safe on Linux: elsewhere, or with ``HELPERS_PRELOAD=0``, kernels
+How: the execution worker starts one ``python -m reportbuild.preload`` (``ForkServer``). Kernels
+are launched by the build's kernel provisioner (:mod:`reportbuild.provisioner`, jupyter_client's
+documented provisioner interface), which asks the server for a kernel: one JSON line (argv, cwd,
+env, log, status file) in, one JSON line (pid) out. The provisioner then manages the child
+through ``ForkedProcess``, a ``Popen`` look-alike whose exit status the server writes to the
+status file when it reaps the child (the kernel is its child, not the worker's). Anything
+unexpected (another kernel command, no server, a failed fork) falls back to the usual launch.
+Fork without exec is only safe on Linux: elsewhere, or with ``HELPERS_PRELOAD=0``, kernels
 start the usual way.
 """
 
@@ -56,7 +57,8 @@ LIBRARIES = (
     "IPython.display",
 )
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
-SERVER_CWD = os.getcwd()  # what `python -m helpers.build.preload` put first on sys.path
+SERVER_CWD = os.getcwd()
+REAP_INTERVAL = 0.05  # seconds: how soon a kernel's exit status is known  # what `python -m reportbuild.preload` put first on sys.path
 
 
 def enabled() -> bool:
@@ -75,15 +77,22 @@ def _launcher_prefix(kernel_argv: list[str]) -> list[str] | None:
 # --------------------------------------------------------------------------- the preload process
 
 
-def _reap() -> None:
-    """Collect exited kernels (they are this process's children)."""
+def _reap(children: dict[int, str]) -> None:
+    """Collect exited kernels (this process's children) and write each one's exit status
+    (negative: the signal that killed it, as Popen.returncode) to its status file."""
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
+        path = children.pop(pid, None)
+        if path:
+            tmp = f"{path}.tmp"
+            with open(tmp, "w") as f:
+                f.write(str(os.waitstatus_to_exitcode(status)))
+            os.replace(tmp, path)  # complete or absent, never half-written
 
 
 def _become_kernel(request: dict) -> int:
@@ -106,7 +115,7 @@ def _become_kernel(request: dict) -> int:
     sys.argv = [find_spec("ipykernel_launcher").origin, *request["args"]]
     if sys.path and sys.path[0] in ("", SERVER_CWD):
         del sys.path[0]  # `python -m` puts the cwd first, and ipykernel_launcher takes it out again
-    for name in [m for m in sys.modules if m == "helpers" or m.startswith("helpers.")]:
+    for name in [m for m in sys.modules if m.split(".")[0] in ("helpers", "reportbuild")]:
         del sys.modules[name]  # imported to run this server; a notebook imports its own
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -131,12 +140,12 @@ def serve() -> int:
     os.dup2(null, 1)
     os.close(null)
     answers.write(json.dumps({"ready": os.getpid()}) + "\n")
-    children: set[int] = set()
+    children: dict[int, str] = {}  # pid -> status file
     stdin = sys.stdin.buffer
     try:
         while True:
-            ready, _, _ = select.select([stdin], [], [], 1.0)
-            _reap()
+            ready, _, _ = select.select([stdin], [], [], REAP_INTERVAL)
+            _reap(children)
             if not ready:
                 continue
             line = stdin.readline()
@@ -159,7 +168,7 @@ def serve() -> int:
                     traceback.print_exc()
                 finally:
                     os._exit(code)
-            children.add(pid)
+            children[pid] = request.get("status") or ""
             answers.write(json.dumps({"pid": pid}) + "\n")
     finally:
         for pid in children:  # the worker has gone: no kernel outlives it
@@ -167,7 +176,7 @@ def serve() -> int:
                 os.killpg(pid, signal.SIGTERM)
             except OSError:
                 pass
-        _reap()
+        _reap(children)
     return 0
 
 
@@ -176,24 +185,24 @@ def serve() -> int:
 
 class ForkedProcess:
     """The part of `subprocess.Popen` that jupyter_client's LocalProvisioner uses, for a kernel
-    forked by the preload process (a child of that process, not of this one)."""
+    forked by the preload process (a child of that process, not of this one): its exit status is
+    what the preload process wrote to `status_file` when it reaped the kernel."""
 
     stdin = stdout = stderr = None
 
-    def __init__(self, pid: int):
+    def __init__(self, pid: int, status_file: str, server: "ForkServer | None" = None):
         self.pid = pid
+        self.status_file = status_file
+        self.server = server
         self.returncode: int | None = None
 
-    def _state(self) -> str:
-        try:
-            with open(f"/proc/{self.pid}/stat") as f:
-                return f.read().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return "X"
-
     def poll(self) -> int | None:
-        if self.returncode is None and self._state() in ("Z", "X", "x"):
-            self.returncode = 0  # the exit status belongs to the preload process
+        if self.returncode is None:
+            try:
+                self.returncode = int(Path(self.status_file).read_text())
+            except (OSError, ValueError):
+                if self.server is not None and not self.server.alive():
+                    self.returncode = 1  # the preload process is gone: status unknown, not success
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
@@ -234,20 +243,24 @@ class ForkServer:
         self.proc = None
         if self.prefix is not None:
             interpreter = self.prefix[:-2]
-            self.proc = subprocess.Popen([*interpreter, "-m", "helpers.build.preload"], stdin=subprocess.PIPE,
+            self.proc = subprocess.Popen([*interpreter, "-m", "reportbuild.preload"], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
 
     @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
 
-    def fork(self, argv: list[str], cwd: str, env: dict) -> int | None:
-        """A kernel for `argv` (pid), or None if this kernel cannot be forked."""
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def fork(self, argv: list[str], cwd: str, env: dict, status_file: str) -> int | None:
+        """A kernel for `argv` (pid), or None if this kernel cannot be forked. Its exit status
+        will be written to `status_file`."""
         if (self.proc is None or argv[:len(self.prefix)] != self.prefix
                 or env.get("PYTHONHASHSEED") != self.hash_seed or self.proc.poll() is not None):
             return None
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        request = {"args": argv[len(self.prefix):], "cwd": cwd, "env": env, "log": self.log}
+        request = {"args": argv[len(self.prefix):], "cwd": cwd, "env": env, "log": self.log, "status": status_file}
         try:
             if not self._ready:
                 self._ready = "ready" in json.loads(self.proc.stdout.readline() or "{}")
@@ -275,35 +288,6 @@ class ForkServer:
 
 
 SERVER: ForkServer | None = None  # set by the execution worker
-
-
-def _kernel_manager_class():
-    from jupyter_client import AsyncKernelManager
-
-    class PreloadedKernelManager(AsyncKernelManager):
-        """An AsyncKernelManager whose python kernels are forked by the preload process."""
-
-        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
-            server = SERVER
-            pid = None
-            if server is not None and self.provisioner is not None and hasattr(self.provisioner, "pgid"):
-                env = kw.get("env") or dict(os.environ)
-                env = {**env, "JPY_PARENT_PID": str(os.getpid())}  # as jupyter_client's launcher sets it
-                pid = server.fork([str(a) for a in kernel_cmd], str(kw.get("cwd") or os.getcwd()), env)
-            if pid is None:
-                await super()._async_launch_kernel(kernel_cmd, **kw)
-                return
-            self.provisioner.process = ForkedProcess(pid)
-            self.provisioner.pid = self.provisioner.pgid = pid
-            self.provisioner.cwd = kw.get("cwd") or Path.cwd()
-            self._reconcile_connection_info(self.provisioner.connection_info)
-
-    return PreloadedKernelManager
-
-
-def kernel_manager_class():
-    """The kernel manager class for papermill/nbclient: preloaded kernels when a server runs."""
-    return _kernel_manager_class() if SERVER is not None else None
 
 
 if __name__ == "__main__":

@@ -1,0 +1,110 @@
+"""The build's kernel provisioner: jupyter_client's documented provisioner interface
+(``LocalProvisioner`` subclass, registered under the ``jupyter_client.kernel_provisioners``
+entry point in pyproject.toml and chosen by the ``metadata.kernel_provisioner`` of the private
+kernelspec that :func:`write_kernelspec` writes for each build).
+
+What it adds to jupyter_client's local provisioner:
+- ``launch_kernel``: in an execution worker that runs a preload process (:mod:`reportbuild.preload`),
+  the kernel is forked from it instead of started as a new interpreter; otherwise (and whenever
+  the fork is refused) the usual launch;
+- ``poll``: the kernel's exit status is kept (``LAST_EXIT``), so that a build can say that a
+  kernel was killed by a signal or exited with a status, for forked kernels too (their status
+  comes from the preload process, whose children they are).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from jupyter_client.provisioning import LocalProvisioner
+
+from . import preload
+
+NAME = "reportbuild-preload"  # the entry point's name (pyproject.toml)
+LAST_EXIT: int | None = None  # exit status of the last kernel seen to end in this process
+RUNNING: set[int] = set()  # process groups of the kernels this process started, until seen to end
+
+
+class PreloadProvisioner(LocalProvisioner):
+    """Kernels forked from the preload process when one runs, else launched as usual."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs):
+        global LAST_EXIT
+        LAST_EXIT = None
+        server = preload.SERVER
+        pid = None
+        if server is not None:
+            env = {**(kwargs.get("env") or os.environ), "JPY_PARENT_PID": str(os.getpid())}  # as the launcher sets it
+            status_file = self._status_file()
+            pid = server.fork([str(a) for a in cmd], str(kwargs.get("cwd") or os.getcwd()), env, status_file)
+        if pid is None:
+            info = await super().launch_kernel(cmd, **kwargs)
+        else:
+            self.process = preload.ForkedProcess(pid, status_file, server)
+            self.pid = self.pgid = pid  # the fork called setsid(): it leads its own process group
+            self.cwd = kwargs.get("cwd") or Path.cwd()
+            info = self.connection_info
+        RUNNING.add(self.pgid or self.pid)
+        return info
+
+    async def poll(self) -> int | None:
+        global LAST_EXIT
+        process = self.process
+        status = await super().poll()
+        if process is not None and status is not None:
+            LAST_EXIT = status
+            RUNNING.discard(self.pgid or self.pid)
+        return status
+
+    def _status_file(self) -> str:
+        connection_file = getattr(self.parent, "connection_file", "") or ""
+        base = Path(connection_file) if connection_file else Path(os.environ.get("JUPYTER_RUNTIME_DIR", ".")) / f"kernel-{os.getpid()}"
+        return str(base.with_suffix(".exit"))
+
+
+def kill_running() -> None:
+    """Kill every kernel this process started that has not been seen to end: a worker that is
+    stopped while a kernel is still starting (before papermill can shut it down) leaves none."""
+    import signal
+
+    for group in list(RUNNING):
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except OSError:
+            pass
+        RUNNING.discard(group)
+
+
+def exit_description(status: int | None) -> str:
+    """'was killed by signal SIGKILL', 'exited with status 3', or '' (still running, or status 0)."""
+    import signal
+
+    if status is None or status == 0:
+        return ""
+    if status < 0:
+        try:
+            return f"was killed by signal {signal.Signals(-status).name}"
+        except ValueError:
+            return f"was killed by signal {-status}"
+    return f"exited with status {status}"
+
+
+def write_kernelspec(folder: Path, kernel: str) -> Path:
+    """A private copy of `kernel`'s spec that runs on this interpreter and names this
+    provisioner; returns the data folder to put first on JUPYTER_PATH."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec(kernel)
+    argv = list(spec.argv)
+    if argv and argv[0] in {"python", f"python{sys.version_info[0]}", "python%d.%d" % sys.version_info[:2]}:
+        argv[0] = sys.executable
+    metadata = {**(spec.metadata or {}), "kernel_provisioner": {"provisioner_name": NAME}}
+    target = Path(folder) / "kernels" / kernel
+    target.mkdir(parents=True, exist_ok=True)
+    doc = {"argv": argv, "display_name": spec.display_name, "language": spec.language,
+           "env": spec.env or {}, "interrupt_mode": spec.interrupt_mode, "metadata": metadata}
+    (target / "kernel.json").write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    return Path(folder)

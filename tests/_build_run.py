@@ -1,0 +1,33 @@
+"""Run the build in a test and, when it fails, say why: the build's own messages and the tail
+of each failing notebook's log go into the assertion message (a swallowed echo once left a CI
+failure undiagnosable)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reportbuild.cli import Options, Outcome, build
+
+LOG_TAIL = 40
+
+
+def diagnosis(outcome: Outcome, log: list[str], opts: Options) -> str:
+    lines = [f"build exited {outcome.code}; failed: {outcome.failed}", "--- build messages:", *log]
+    roots = {Path(opts.out)} if opts.out else set()
+    if opts.project:
+        roots.add(Path(opts.project).parent)
+    for name in outcome.failed:
+        for root in roots:
+            for path in sorted(root.glob(f"**/.build/logs/{name}.log")):
+                tail = path.read_text(errors="replace").splitlines()[-LOG_TAIL:]
+                lines += [f"--- last {LOG_TAIL} lines of {path}:", *tail]
+    return "\n".join(lines)
+
+
+def run_build(opts: Options, expect: int | None = 0) -> tuple[Outcome, list[str]]:
+    """The build's outcome and messages; asserts its exit status unless `expect` is None."""
+    log: list[str] = []
+    outcome = build(opts, echo=log.append)
+    if expect is not None:
+        assert outcome.code == expect, diagnosis(outcome, log, opts)
+    return outcome, log
