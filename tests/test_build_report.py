@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from reportbuild import render
-from reportbuild.cli import Options, build
+from reportbuild.cli import Options
 
 from _build_run import run_build
 from reportbuild.project import read_project

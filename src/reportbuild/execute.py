@@ -35,7 +35,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from . import preload, provisioner
 
@@ -213,13 +213,7 @@ def kernel_environment() -> dict:
 
 def kernel_argv(kernel: str = KERNEL) -> list[str]:
     """The command that starts `kernel`, as jupyter_client will run it from this interpreter."""
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    spec = KernelSpecManager().get_kernel_spec(kernel)
-    argv = list(spec.argv)
-    if argv and argv[0] in {"python", f"python{sys.version_info[0]}", "python%d.%d" % sys.version_info[:2]}:
-        argv[0] = sys.executable
-    return argv
+    return provisioner.kernel_argv(kernel)
 
 
 class KernelPeak:

@@ -21,7 +21,6 @@ import errno
 import fcntl
 import hashlib
 import os
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -90,7 +89,7 @@ class OutputLock:
         self.path = Path(tempfile.gettempdir()) / f"helpers-build-{key}.lock"
         self.fd: int | None = None
 
-    def __enter__(self) -> "OutputLock":
+    def __enter__(self) -> OutputLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

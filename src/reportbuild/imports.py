@@ -12,9 +12,9 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 
 def _module_file(root: Path, package: str, dotted: str) -> Path | None:
@@ -77,7 +77,7 @@ def save_cache(path: Path) -> None:
         pass  # a cache only
 
 
-@lru_cache(maxsize=None)
+@cache
 def _module_imports(path: str, here: str, is_package: bool, stamp: tuple[int, int]) -> frozenset[str] | None:
     """`_referenced` of one file, parsed once whatever the number of chapters and builds."""
     try:

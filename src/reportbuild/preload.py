@@ -190,7 +190,7 @@ class ForkedProcess:
 
     stdin = stdout = stderr = None
 
-    def __init__(self, pid: int, status_file: str, server: "ForkServer | None" = None):
+    def __init__(self, pid: int, status_file: str, server: ForkServer | None = None):
         self.pid = pid
         self.status_file = status_file
         self.server = server

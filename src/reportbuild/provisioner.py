@@ -92,15 +92,26 @@ def exit_description(status: int | None) -> str:
     return f"exited with status {status}"
 
 
+def kernel_argv(kernel: str, spec=None) -> list[str]:
+    """The command that starts `kernel`, as jupyter_client will run it from this interpreter."""
+    if spec is None:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        spec = KernelSpecManager().get_kernel_spec(kernel)
+    argv = list(spec.argv)
+    major, minor = sys.version_info[:2]
+    if argv and argv[0] in {"python", f"python{major}", f"python{major}.{minor}"}:
+        argv[0] = sys.executable
+    return argv
+
+
 def write_kernelspec(folder: Path, kernel: str) -> Path:
     """A private copy of `kernel`'s spec that runs on this interpreter and names this
     provisioner; returns the data folder to put first on JUPYTER_PATH."""
     from jupyter_client.kernelspec import KernelSpecManager
 
     spec = KernelSpecManager().get_kernel_spec(kernel)
-    argv = list(spec.argv)
-    if argv and argv[0] in {"python", f"python{sys.version_info[0]}", "python%d.%d" % sys.version_info[:2]}:
-        argv[0] = sys.executable
+    argv = kernel_argv(kernel, spec)
     metadata = {**(spec.metadata or {}), "kernel_provisioner": {"provisioner_name": NAME}}
     target = Path(folder) / "kernels" / kernel
     target.mkdir(parents=True, exist_ok=True)

@@ -361,7 +361,7 @@ def pandoc_path() -> str:
     except (ImportError, OSError):
         if exe:
             return exe
-        raise RenderError("pandoc not found: pip install pypandoc-binary")
+        raise RenderError("pandoc not found: pip install pypandoc-binary") from None
 
 
 def quarto_path() -> str | None:

@@ -43,7 +43,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from helpers import paths
 from helpers.data.codebook import MISSING, Codebook, load_codebook
