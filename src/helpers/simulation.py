@@ -49,6 +49,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from helpers.patterns import patterns
+
 Z975 = NormalDist().inv_cdf(0.975)
 CHUNK_SIZE = 25  # replicates per chunk: fixed, so results do not depend on n_jobs
 DIVERGED = 15.0  # |log odds| beyond this = (quasi-)separation (an OR of 3.3 million)
@@ -315,6 +317,7 @@ def policy_fit_batch(
     beta0: np.ndarray | None = None,
     p_values: bool = True,
     coverage: bool = True,
+    rows: tuple | None = None,
 ) -> dict[str, np.ndarray]:
     """Column j's estimate for every replicate (column of `Y`) under the report's one rule:
     maximum likelihood (Wald CI and p) unless the ML fit is separated, then Firth's penalised
@@ -328,6 +331,8 @@ def policy_fit_batch(
     penalised likelihood-ratio test of beta_j = truth (an offset fit), which accepts exactly when
     the profile CI contains `truth`, at a quarter of the cost of profiling both bounds.
     `p_values` / `coverage` False: the Firth refits skip that test (see `firth_replicate`).
+    `rows`: when X, Y and weights are covariate patterns (helpers.patterns: shares and counts),
+    the respondents' (X, Y, weights) they summarise, for the Firth refits (which need rows).
     Returns log_or, std_error, p_value, covers, converged, separated (= refitted by Firth).
     """
     from scipy import stats
@@ -339,6 +344,8 @@ def policy_fit_batch(
     with np.errstate(invalid="ignore", divide="ignore"):
         p = 2 * stats.norm.sf(np.abs(b / se))
     covers = (b - Z975 * se <= truth) & (truth <= b + Z975 * se)
+    if rows is not None:
+        X, Y, weights = rows
     W = None if weights is None else np.asarray(weights, dtype=float)
     converged = res["converged"] | flagged
     for r in np.flatnonzero(flagged):
@@ -544,7 +551,11 @@ def _run_chunk(task: tuple[int, np.random.SeedSequence, int, int], payload: dict
     with _blas_single_thread():
         for item in payload["prepared"]:
             Y = draws[item["gen_key"]][item["rows"]].astype(float)
-            res = policy_fit_batch(item["X"], Y, item["j"], item["truth"], beta0=item["beta0"])
+            # Fitted on the covariate patterns (same estimates as on the rows; helpers.patterns).
+            pat = item["patterns"]
+            share, counts = pat.shares(Y)
+            res = policy_fit_batch(pat.X, share, item["j"], item["truth"], weights=counts, beta0=item["beta0"],
+                                   rows=(item["X"], Y, None))
             out.append({"estimand": item["name"], "replicate": np.arange(start, start + size)}
                        | {k: res[k] for k in REPLICATE_COLUMNS if k in res})
     return out
@@ -659,7 +670,7 @@ def simulate(
         "probabilities": {k: np.nan_to_num(probabilities[k]) for k in gen_keys},
         "prepared": [
             {"name": p.estimand.name, "gen_key": p.gen_key, "rows": p.rows, "X": p.X, "j": p.j, "beta0": p.true_params,
-             "truth": p.true_log_or}
+             "truth": p.true_log_or, "patterns": patterns(p.X)}
             for p in prepared
         ],
     }

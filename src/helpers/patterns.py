@@ -1,0 +1,84 @@
+"""Covariate patterns: the distinct rows of a design matrix, with how many respondents share each.
+
+A logistic (or multinomial logistic) likelihood depends on the data only through, per distinct
+row x of the design, the number of respondents m_x there and the number with each outcome level:
+sum_i [y_i eta(x_i) - log(1 + e^eta(x_i))] = sum_x [s_x eta(x) - m_x log(1 + e^eta(x))]. So a fit
+to the patterns, with the counts as frequency weights and the share s_x / m_x as a fractional
+response, has the same log-likelihood, score, information, estimates and standard errors as the
+fit to the rows (up to the order of floating-point sums), at the cost of the number of patterns
+instead of the number of rows. Categorical designs repeat: the cost of such fits then grows with
+the number of patterns, which is bounded by the product of the levels, not with n.
+
+Only for likelihoods that are sums over rows of a function of (x_i, y_i): not for the linear-
+programming separation check (it depends only on the *set* of distinct (x, y) points, so the
+distinct rows give the same answer; see `distinct_points`) and not where a row's own random draw
+matters (draw per row, then sum per pattern: `sums`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """The distinct rows of a matrix: `X` (K x p), `counts` (K,), and `inverse` (n,), the pattern
+    of every original row (``X[inverse]`` is the original matrix)."""
+
+    X: np.ndarray
+    counts: np.ndarray
+    inverse: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.X.shape[0])
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """Per pattern, the sum of `values` (n,) or (n, R) over its rows: (K,) or (K, R)."""
+        values = np.asarray(values, dtype=float)
+        n = self.inverse.size
+        member = sparse.csr_matrix((np.ones(n), (self.inverse, np.arange(n))), shape=(self.size, n))
+        out = member @ values
+        return np.asarray(out)
+
+    def shares(self, y: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(fractional response, frequency weights) per pattern for a 0/1 response `y` (n,) or
+        (n, R), with optional row weights of the same shape (a zero weight leaves a row out): the
+        arguments that make a weighted logistic fit to the patterns equal the fit to the rows."""
+        y = np.asarray(y, dtype=float)
+        if weights is None:
+            m = self.counts.astype(float)
+            s = self.sums(y)
+            m_full = m if y.ndim == 1 else np.repeat(m[:, None], y.shape[1], axis=1)
+        else:
+            w = np.asarray(weights, dtype=float)
+            if w.ndim == 1 and y.ndim == 2:
+                w = np.repeat(w[:, None], y.shape[1], axis=1)
+            m_full = self.sums(w)
+            s = self.sums(w * y)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(m_full > 0, s / np.where(m_full > 0, m_full, 1.0), 0.0)
+        return share, m_full
+
+
+def patterns(X: np.ndarray) -> Patterns:
+    """The distinct rows of `X` (sorted lexicographically: deterministic), counts and inverse."""
+    X = np.asarray(X, dtype=float)
+    unique, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
+    return Patterns(unique, counts, inverse.reshape(-1))
+
+
+def distinct_points(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (row of X, y) points, in their order of first appearance: what a separation
+    check needs (whether a hyperplane separates the points does not depend on repeats)."""
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    _, first = np.unique(np.column_stack([X, y]), axis=0, return_index=True)
+    keep = np.sort(first)
+    return X[keep], y[keep]
+
+
+__all__ = ["Patterns", "patterns", "distinct_points"]
