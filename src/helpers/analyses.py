@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers import brant, models
+from helpers import brant, models, patterns
 from helpers.codebook import load_codebook
 from helpers.published import load_targets
 from helpers.spec import load_spec
@@ -35,7 +35,7 @@ def fit_associations(df: pd.DataFrame, kind: str = "logistic") -> pd.DataFrame:
     """Models 1-3 of every published association, stacked, tagged with claim id, outcome and exposure."""
     frames = []
     for assoc in associations(kind):
-        tidy = models.sequential(df, assoc["outcome"], assoc["exposure"], kind=kind)
+        tidy = patterns.sequential(df, assoc["outcome"], assoc["exposure"], kind=kind)
         frames.append(tidy.assign(**assoc))
     return pd.concat(frames, ignore_index=True)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 
 
@@ -64,11 +65,31 @@ class Patterns:
         return share, m_full
 
 
+def _row_groups(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # (group of each row, first row of each group), groups numbered in order of first
+    # appearance. Exact and linear in n: each column's values are factorised (hashing), the codes
+    # combined into one integer key (re-factorised before it could overflow), the key factorised.
+    n, p = X.shape
+    key = np.zeros(n, dtype=np.int64)
+    size = 1
+    for j in range(p):
+        codes, uniques = pd.factorize(X[:, j])
+        if size * len(uniques) >= 2**62:
+            key, uniques_key = pd.factorize(key)
+            size = len(uniques_key)
+        key = key * len(uniques) + codes
+        size *= max(len(uniques), 1)
+    group, uniques = pd.factorize(key)
+    first = np.full(len(uniques), -1, dtype=np.intp)
+    first[group[::-1]] = np.arange(n)[::-1]  # the smallest row index of each group
+    return group.astype(np.intp), first
+
+
 def patterns(X: np.ndarray) -> Patterns:
-    """The distinct rows of `X` (sorted lexicographically: deterministic), counts and inverse."""
+    """The distinct rows of `X` (in order of first appearance: deterministic), counts, inverse."""
     X = np.asarray(X, dtype=float)
-    unique, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
-    return Patterns(unique, counts, inverse.reshape(-1))
+    group, first = _row_groups(X)
+    return Patterns(X[first], np.bincount(group, minlength=first.size), group)
 
 
 def distinct_points(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -76,9 +97,40 @@ def distinct_points(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarra
     check needs (whether a hyperplane separates the points does not depend on repeats)."""
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
-    _, first = np.unique(np.column_stack([X, y]), axis=0, return_index=True)
-    keep = np.sort(first)
-    return X[keep], y[keep]
+    _, first = _row_groups(np.column_stack([X, y]))
+    return X[first], y[first]
 
 
-__all__ = ["Patterns", "patterns", "distinct_points"]
+WEIGHT = "_respondents"  # the frequency-weight column of a collapsed frame
+
+
+def collapse_frame(df: pd.DataFrame, columns, weights: str | None = None) -> tuple[pd.DataFrame, str]:
+    """(frame, weight column): the distinct rows of ``df[columns]`` (first-appearance order,
+    dtypes kept, so categorical levels and reference levels stay as they are) with the number
+    of respondents (or the sum of `weights`) each stands for. A logistic or proportional-odds
+    fit of any model on a subset of `columns`, with that column as frequency weights, is the fit
+    to `df` (its n, the sum of the weights, too). `df` must be complete on `columns`."""
+    columns = list(dict.fromkeys(c for c in columns if c is not None and c != weights))
+    counts = (df[weights].astype(float) if weights is not None else pd.Series(1, index=df.index, dtype="int64"))
+    grouped = counts.groupby([df[c] for c in columns], observed=True, sort=False, dropna=False).sum()
+    out = grouped.rename(WEIGHT).reset_index()
+    out.columns = [*columns, WEIGHT]
+    for c in columns:
+        if out[c].dtype != df[c].dtype:
+            out[c] = out[c].astype(df[c].dtype)
+    out.attrs = dict(df.attrs)
+    return out, WEIGHT
+
+
+def sequential(df: pd.DataFrame, outcome: str, exposure: str, kind: str = "logistic") -> pd.DataFrame:
+    """`helpers.models.sequential` (Models 1-3, default blocks) fitted to the covariate patterns
+    of its shared complete-case sample: the same tidy frame, n included."""
+    from helpers import models
+    from helpers.design import complete_cases
+
+    columns = [outcome, exposure, *models.adjustment_sets(exposure, outcome)["Model 3"]]
+    collapsed, weight = collapse_frame(complete_cases(df, columns), columns)
+    return models.sequential(collapsed, outcome, exposure, kind=kind, weights=weight)
+
+
+__all__ = ["Patterns", "patterns", "distinct_points", "collapse_frame", "WEIGHT", "sequential"]

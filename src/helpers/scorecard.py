@@ -354,7 +354,7 @@ def _reproduce_percentage(df: pd.DataFrame, target: dict) -> dict:
 def _fit(df: pd.DataFrame, outcome: str, exposure: str, kind: str, cache: dict) -> pd.DataFrame:
     key = (outcome, exposure, kind)
     if key not in cache:
-        from helpers.models import sequential
+        from helpers.patterns import sequential  # models.sequential on the covariate patterns
 
         cache[key] = sequential(df, outcome, exposure, kind=kind)
     return cache[key]
