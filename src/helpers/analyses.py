@@ -50,8 +50,8 @@ def null_predictor_tests(df: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for assoc in associations("logistic"):
         covariates = _model3_covariates(assoc["exposure"])
-        frames.append(models.wald_test_terms(df, assoc["outcome"], assoc["exposure"], covariates,
-                                             kind="logistic", terms=covariates))
+        frames.append(patterns.wald_test_terms(df, assoc["outcome"], assoc["exposure"], covariates,
+                                               kind="logistic", terms=covariates))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -67,7 +67,7 @@ def brant_tests(df: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for assoc in associations("ordinal"):
         covariates = _model3_covariates(assoc["exposure"])
-        test = brant.brant_test(df, assoc["outcome"], assoc["exposure"], covariates)
+        test = patterns.brant_test(df, assoc["outcome"], assoc["exposure"], covariates)
         frames.append(test.assign(outcome=assoc["outcome"], exposure=assoc["exposure"]))
         sparse = [t for t in test.loc[~test["computable"], "term"] if "[" in t and not t.startswith("Omnibus")]
         if sparse:
@@ -79,7 +79,7 @@ def brant_tests(df: pd.DataFrame) -> pd.DataFrame:
             for column in {t.split("[", 1)[0] for t in sparse}:
                 subset[column] = subset[column].cat.remove_unused_categories()
             try:
-                refit = brant.brant_test(subset, assoc["outcome"], assoc["exposure"], covariates)
+                refit = patterns.brant_test(subset, assoc["outcome"], assoc["exposure"], covariates)
                 omnibus = refit[refit["term"] == "Omnibus"].assign(term=SPARSE_EXCLUDED)
             except ValueError as exc:  # e.g. a covariate left with one level: no test, say why
                 omnibus = test.iloc[[0]].assign(term=SPARSE_EXCLUDED, chi2=float("nan"), p_value=float("nan"),

@@ -133,4 +133,28 @@ def sequential(df: pd.DataFrame, outcome: str, exposure: str, kind: str = "logis
     return models.sequential(collapsed, outcome, exposure, kind=kind, weights=weight)
 
 
-__all__ = ["Patterns", "patterns", "distinct_points", "collapse_frame", "WEIGHT", "sequential"]
+def wald_test_terms(df: pd.DataFrame, outcome: str, exposure: str, covariates=(), kind: str = "logistic",
+                    terms=None) -> pd.DataFrame:
+    """`helpers.models.wald_test_terms` fitted to the covariate patterns of the complete cases:
+    the same tests, n included."""
+    from helpers import models
+    from helpers.design import complete_cases
+
+    columns = [outcome, exposure, *covariates]
+    collapsed, weight = collapse_frame(complete_cases(df, columns), columns)
+    return models.wald_test_terms(collapsed, outcome, exposure, covariates, kind=kind, weights=weight, terms=terms)
+
+
+def brant_test(df: pd.DataFrame, outcome: str, exposure: str, covariates=()) -> pd.DataFrame:
+    """`helpers.brant.brant_test` on the covariate patterns of the complete cases (it honours
+    frequency weights in every binary logit and in the covariance): the same test, n included."""
+    from helpers import brant
+    from helpers.design import complete_cases
+
+    columns = [outcome, exposure, *covariates]
+    collapsed, weight = collapse_frame(complete_cases(df, columns), columns)
+    return brant.brant_test(collapsed, outcome, exposure, covariates, weights=weight)
+
+
+__all__ = ["Patterns", "patterns", "distinct_points", "collapse_frame", "WEIGHT", "sequential", "wald_test_terms",
+           "brant_test"]

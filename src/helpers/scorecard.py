@@ -466,7 +466,8 @@ def _terms_of(fits: pd.DataFrame, variable: str) -> pd.DataFrame:
 
 def _joint_p(df: pd.DataFrame, spec: dict, model: str, kind: str, columns: list[str], cache: dict) -> dict[str, float]:
     """Joint Wald p of each variable in the stated model (helpers.models.wald_test_terms)."""
-    from helpers.models import adjustment_sets, wald_test_terms
+    from helpers.models import adjustment_sets
+    from helpers.patterns import wald_test_terms  # models.wald_test_terms on the covariate patterns
 
     key = ("wald", spec["outcome"], spec["exposure"], model, kind)
     if key not in cache:
