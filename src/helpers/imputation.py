@@ -82,20 +82,35 @@ def expected_cc_bias(n_variables: int, high: float = 0.15, low: float = 0.03) ->
 # --------------------------------------------------------------------------------------------
 
 
-def _neg_hessian(X: np.ndarray, P: np.ndarray, lam: float, weights: np.ndarray | None = None) -> np.ndarray:
+def _products(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # (rows, columns, X_u * X_v) for every pair of design columns u <= v: computed once per fit,
+    # they turn every Hessian block into one column of a single large matrix product.
+    iu, ju = np.triu_indices(X.shape[1])
+    return iu, ju, X[:, iu] * X[:, ju]
+
+
+def _neg_hessian(X: np.ndarray, P: np.ndarray, lam: float, weights: np.ndarray | None = None,
+                 products: tuple | None = None) -> np.ndarray:
     # -d2 loglik / dB2 of the softmax model, parameters ordered level by level (K blocks of p);
-    # `weights`: frequency weights of the rows.
+    # `weights`: frequency weights of the rows. Block (a, b) is X' diag(P_a (1{a=b} - P_b) w) X:
+    # all blocks at once as (weights of every block)' @ (products of every column pair).
     n, p = X.shape
     K = P.shape[1]
+    iu, ju, XX = _products(X) if products is None else products
+    pairs = [(a, b) for a in range(K) for b in range(a, K)]
+    V = np.empty((n, len(pairs)))
+    for c, (a, b) in enumerate(pairs):
+        V[:, c] = P[:, a] * ((a == b) - P[:, b])
+    if weights is not None:
+        V *= np.asarray(weights, dtype=float)[:, None]
+    sums = V.T @ XX  # (pairs x column pairs)
     H = np.empty((K * p, K * p))
-    for a in range(K):
-        for b in range(a, K):
-            w = P[:, a] * ((a == b) - P[:, b])
-            if weights is not None:
-                w = w * weights
-            block = X.T @ (X * w[:, None])
-            H[a * p:(a + 1) * p, b * p:(b + 1) * p] = block
-            H[b * p:(b + 1) * p, a * p:(a + 1) * p] = block
+    block = np.empty((p, p))
+    for c, (a, b) in enumerate(pairs):
+        block[iu, ju] = sums[c]
+        block[ju, iu] = sums[c]
+        H[a * p:(a + 1) * p, b * p:(b + 1) * p] = block
+        H[b * p:(b + 1) * p, a * p:(a + 1) * p] = block
     return H + lam * np.eye(K * p)
 
 
@@ -113,6 +128,7 @@ def fit_multinomial(X: np.ndarray, codes: np.ndarray, k: int, prior_sd: float = 
     if weights is not None:
         Y = Y * np.asarray(weights, dtype=float)[:, None]
     m = Y.sum(axis=1)  # respondents per row (1 without weights)
+    products = _products(X)
 
     def log_post(B):
         eta = X @ B
@@ -125,7 +141,7 @@ def fit_multinomial(X: np.ndarray, codes: np.ndarray, k: int, prior_sd: float = 
     for _ in range(max_iter):
         P = softmax(X @ B, axis=1)
         grad = X.T @ (Y - m[:, None] * P) - lam * B
-        H = _neg_hessian(X, P, lam, weights)
+        H = _neg_hessian(X, P, lam, weights, products)
         step = np.linalg.solve(H, grad.T.reshape(-1)).reshape(k, p).T
         t = 1.0
         for _ in range(30):
@@ -137,7 +153,7 @@ def fit_multinomial(X: np.ndarray, codes: np.ndarray, k: int, prior_sd: float = 
         gain, current = candidate - current, candidate
         if np.abs(t * step).max() < tol or abs(gain) < tol * (abs(current) + 1.0):
             break
-    return B, _neg_hessian(X, softmax(X @ B, axis=1), lam, weights)
+    return B, _neg_hessian(X, softmax(X @ B, axis=1), lam, weights, products)
 
 
 def collapsed(X: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
