@@ -30,7 +30,9 @@ Misspecified generating models (omitted confounder, outcome misclassification, s
 the simulated power at the minimum detectable OR are in helpers.misspecification.
 
 Speed: the design matrix is built once; each chunk of replicates is fitted by a vectorised
-Newton-Raphson over all its replicates at once (numpy); chunks run in a process pool. Chunks have a
+Newton-Raphson over all its replicates at once (numpy), on the design's covariate patterns (each
+replicate's outcomes drawn per respondent, then counted per pattern: helpers.patterns; the same
+estimates at the cost of the patterns); chunks run in a process pool. Chunks have a
 fixed size and each has its own seed from ``numpy.random.SeedSequence(seed).spawn``, so the result
 is identical for the same seed whatever ``n_jobs`` is.
 """
