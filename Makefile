@@ -35,7 +35,7 @@ export JOBS
 
 BUILD_ARGS = $(if $(DATA),--data "$(DATA)") $(if $(OUT),--out "$(OUT)") --jobs $(JOBS)
 
-.PHONY: help env lock lint format numerics report test test-fast test-slow test-quarto quarto nbval lab bench synth validate ci clean distclean
+.PHONY: help env lock lint format numerics report test test-fast test-slow test-quarto quarto nbval lab bench bench-scale synth validate ci clean distclean
 
 help: ## list the targets
 	@echo "Usage: make TARGET [DATA=survey-file] [OUT=output-dir] [JOBS=n]"
@@ -139,6 +139,10 @@ bench: $(ENV_STAMP) ## time a clean build, a no-op build, make test, a serial ba
 	$(PY) scripts/bench.py
 	$(PY) scripts/grid_bench.py
 	$(PY) scripts/bench_validate.py
+	$(PY) scripts/bench_scale.py
+
+bench-scale: $(ENV_STAMP) ## whole-report build time and peak memory at 409 and 5,000 rows, and their ratio (target <= 2x)
+	$(PY) scripts/bench_scale.py --shape $(or $(SHAPE),repeated)
 
 synth: $(ENV_STAMP) ## regenerate data/synthetic/ from its seed
 	$(PY) -m helpers synth

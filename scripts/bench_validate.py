@@ -1,14 +1,12 @@
-"""Benchmark validation and scaling (`make bench` runs it after scripts/bench.py).
+"""Benchmark validation (`make bench` runs it after scripts/bench.py).
 
-(a) `python -m helpers validate` on a generated 200,000-row real-shaped export, as CSV of
-    labels and as an SPSS .sav of codes with value labels: wall seconds and peak memory (the
-    process's maximum RSS). Targets: at most 15 s and 600 MB each.
-(b) a whole report (`python -m helpers build`, clean output folder) on a 409-row and on a
-    5,000-row real-shaped file: the larger may take at most twice as long.
-Rows are the synthetic respondents repeated with new ids (the analysis sees a bigger survey of
-the same shape; no real data). Results go to _output/bench_validate.txt.
+`python -m helpers validate` on a generated 200,000-row real-shaped export, as CSV of labels and
+as an SPSS .sav of codes with value labels: wall seconds and peak memory (the process's maximum
+RSS). Targets: at most 15 s and 600 MB each. Rows are the synthetic respondents repeated with new
+ids (no real data). Results go to _output/bench_validate.txt. How the whole report scales from
+409 to 5,000 rows is scripts/bench_scale.py (also in `make bench`).
 
-    python scripts/bench_validate.py [--rows N] [--skip-build] [--jobs N]
+    python scripts/bench_validate.py [--rows N]
 """
 
 from __future__ import annotations
@@ -29,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from helpers import paths  # noqa: E402
 
-MAX_SECONDS, MAX_MB, MAX_RATIO = 15.0, 600.0, 2.0
+MAX_SECONDS, MAX_MB = 15.0, 600.0
 
 
 def timed(cmd: list[str], env: dict | None = None) -> tuple[float, int, float, str]:
@@ -69,8 +67,6 @@ def write_sav(frame: pd.DataFrame, path: Path) -> Path:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rows", type=int, default=200_000)
-    p.add_argument("--skip-build", action="store_true")
-    p.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS") or 2))
     a = p.parse_args(argv)
     lines, ok = [], True
     env = {**os.environ, "HELPERS_SURVEY_CACHE": "0"}
@@ -85,24 +81,6 @@ def main(argv=None) -> int:
                          f"exit {code}  {'ok' if good else 'OVER TARGET'} (<= {MAX_SECONDS:.0f} s, {MAX_MB:.0f} MB)")
             if code != 0:
                 lines.append("  " + out.strip().splitlines()[-1][:200])
-            print(lines[-1], flush=True)
-        if not a.skip_build:
-            times = {}
-            for rows in (409, 5000):
-                data = write_csv(survey_of(rows), tmp / f"survey_{rows}.csv")
-                out = tmp / f"out_{rows}"
-                seconds, code, mb, text = timed([sys.executable, "-m", "helpers", "build", "--data", str(data),
-                                                 "--out", str(out), "--jobs", str(a.jobs)])
-                times[rows] = seconds
-                lines.append(f"build    {rows:>7,} rows        {seconds:6.1f} s  exit {code}")
-                if code != 0:
-                    ok = False
-                    lines.append("  " + text.strip().splitlines()[-1][:200])
-                print(lines[-1], flush=True)
-            ratio = times[5000] / times[409]
-            good = ratio <= MAX_RATIO
-            ok &= good
-            lines.append(f"build 5,000 / 409 rows: {ratio:.2f}x  {'ok' if good else 'OVER TARGET'} (<= {MAX_RATIO:.0f}x)")
             print(lines[-1], flush=True)
     report = paths.OUTPUT / "bench_validate.txt"
     report.parent.mkdir(parents=True, exist_ok=True)

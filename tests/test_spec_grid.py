@@ -15,6 +15,7 @@ from helpers import data
 from helpers.review import assumptions, grid, scorecard
 from helpers.synth import generator as synth
 from helpers.stats.design import complete_cases
+from helpers.analysis.patterns import collapse_frame
 
 SPEC_TEXT = paths.ANALYSIS_SPEC.read_text(encoding="utf-8")
 
@@ -158,9 +159,19 @@ def test_a_grid_row_equals_the_public_model_api(df, specs):
         frame = frame[~frame[column].isin([lvl for lvl, k in counts.items() if 0 < k < 10])]
     others = ["aware_info_standard", "shares_outcomes", "patient_record_access"]
     shared = complete_cases(frame, ["service_outcomes_often", "outcomes_inform_investment", *others, *confounders])
-    tidy = models.logistic(shared, "service_outcomes_often", "outcomes_inform_investment",
-                           others + ["age_group", "gender", "ethnicity"])
+    # The grid fits what collapse_frame gives: the covariate patterns of the shared sample with their
+    # counts as frequency weights where they repeat, else the rows (helpers.analysis.patterns): the
+    # same public call, bit for bit ...
+    covariates = others + ["age_group", "gender", "ethnicity"]
+    collapsed, weight = collapse_frame(shared, list(shared.columns))
+    tidy = models.logistic(collapsed, "service_outcomes_often", "outcomes_inform_investment", covariates, weights=weight)
     expected = tidy[tidy["term"] == "outcomes_inform_investment[Yes]"].iloc[0]
+    # ... and the same fit as to the rows themselves, up to the order of floating-point sums.
+    rows = models.logistic(shared, "service_outcomes_often", "outcomes_inform_investment", covariates)
+    by_rows = rows[rows["term"] == "outcomes_inform_investment[Yes]"].iloc[0]
+    assert by_rows["n"] == expected["n"] and by_rows["method"] == expected["method"]
+    np.testing.assert_allclose(by_rows[["odds_ratio", "conf_low", "conf_high", "p_value"]].to_numpy(float),
+                               expected[["odds_ratio", "conf_low", "conf_high", "p_value"]].to_numpy(float), rtol=1e-12)
     row = specs[(specs["outcome_map"] == "investment_service") & (specs["model_level"] == "Model 2")
                 & (specs["exposures"] == "mutually_adjusted") & (specs["cut_point"] == "sometimes")
                 & (specs["dont_know"] == "missing") & (specs["sparse_levels"] == "exclude")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers.analysis import brant, models
+from helpers.analysis import brant, patterns
 from helpers.data.codebook import load_codebook
 from helpers.analysis.spec import odds_ratio_table
 
@@ -31,7 +31,7 @@ def fit_associations(df: pd.DataFrame, kind: str = "logistic") -> pd.DataFrame:
     """Models 1-3 of every published association, stacked, tagged with claim id, outcome and exposure."""
     frames = []
     for assoc in associations(kind):
-        tidy = models.sequential(df, assoc["outcome"], assoc["exposure"], kind=kind)
+        tidy = patterns.sequential(df, assoc["outcome"], assoc["exposure"], kind=kind)
         frames.append(tidy.assign(**assoc))
     return pd.concat(frames, ignore_index=True)
 
@@ -46,8 +46,8 @@ def null_predictor_tests(df: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for assoc in associations("logistic"):
         covariates = _model3_covariates(assoc["exposure"])
-        frames.append(models.wald_test_terms(df, assoc["outcome"], assoc["exposure"], covariates,
-                                             kind="logistic", terms=covariates))
+        frames.append(patterns.wald_test_terms(df, assoc["outcome"], assoc["exposure"], covariates,
+                                               kind="logistic", terms=covariates))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -63,7 +63,7 @@ def brant_tests(df: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for assoc in associations("ordinal"):
         covariates = _model3_covariates(assoc["exposure"])
-        test = brant.brant_test(df, assoc["outcome"], assoc["exposure"], covariates)
+        test = patterns.brant_test(df, assoc["outcome"], assoc["exposure"], covariates)
         frames.append(test.assign(outcome=assoc["outcome"], exposure=assoc["exposure"]))
         sparse = [t for t in test.loc[~test["computable"], "term"] if "[" in t and not t.startswith("Omnibus")]
         if sparse:
@@ -75,7 +75,7 @@ def brant_tests(df: pd.DataFrame) -> pd.DataFrame:
             for column in {t.split("[", 1)[0] for t in sparse}:
                 subset[column] = subset[column].cat.remove_unused_categories()
             try:
-                refit = brant.brant_test(subset, assoc["outcome"], assoc["exposure"], covariates)
+                refit = patterns.brant_test(subset, assoc["outcome"], assoc["exposure"], covariates)
                 omnibus = refit[refit["term"] == "Omnibus"].assign(term=SPARSE_EXCLUDED)
             except ValueError as exc:  # e.g. a covariate left with one level: no test, say why
                 omnibus = test.iloc[[0]].assign(term=SPARSE_EXCLUDED, chi2=float("nan"), p_value=float("nan"),

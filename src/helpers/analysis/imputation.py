@@ -82,43 +82,66 @@ def expected_cc_bias(n_variables: int, high: float = 0.15, low: float = 0.03) ->
 # --------------------------------------------------------------------------------------------
 
 
-def _neg_hessian(X: np.ndarray, P: np.ndarray, lam: float) -> np.ndarray:
-    # -d2 loglik / dB2 of the softmax model, parameters ordered level by level (K blocks of p).
+def _products(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # (rows, columns, X_u * X_v) for every pair of design columns u <= v: computed once per fit,
+    # they turn every Hessian block into one column of a single large matrix product.
+    iu, ju = np.triu_indices(X.shape[1])
+    return iu, ju, X[:, iu] * X[:, ju]
+
+
+def _neg_hessian(X: np.ndarray, P: np.ndarray, lam: float, weights: np.ndarray | None = None,
+                 products: tuple | None = None) -> np.ndarray:
+    # -d2 loglik / dB2 of the softmax model, parameters ordered level by level (K blocks of p);
+    # `weights`: frequency weights of the rows. Block (a, b) is X' diag(P_a (1{a=b} - P_b) w) X:
+    # all blocks at once as (weights of every block)' @ (products of every column pair).
     n, p = X.shape
     K = P.shape[1]
+    iu, ju, XX = _products(X) if products is None else products
+    pairs = [(a, b) for a in range(K) for b in range(a, K)]
+    V = np.empty((n, len(pairs)))
+    for c, (a, b) in enumerate(pairs):
+        V[:, c] = P[:, a] * ((a == b) - P[:, b])
+    if weights is not None:
+        V *= np.asarray(weights, dtype=float)[:, None]
+    sums = V.T @ XX  # (pairs x column pairs)
     H = np.empty((K * p, K * p))
-    for a in range(K):
-        for b in range(a, K):
-            w = P[:, a] * ((a == b) - P[:, b])
-            block = X.T @ (X * w[:, None])
-            H[a * p:(a + 1) * p, b * p:(b + 1) * p] = block
-            H[b * p:(b + 1) * p, a * p:(a + 1) * p] = block
+    block = np.empty((p, p))
+    for c, (a, b) in enumerate(pairs):
+        block[iu, ju] = sums[c]
+        block[ju, iu] = sums[c]
+        H[a * p:(a + 1) * p, b * p:(b + 1) * p] = block
+        H[b * p:(b + 1) * p, a * p:(a + 1) * p] = block
     return H + lam * np.eye(K * p)
 
 
 def fit_multinomial(X: np.ndarray, codes: np.ndarray, k: int, prior_sd: float = PRIOR_SD,
                     max_iter: int = 100, tol: float = 1e-10, start: np.ndarray | None = None,
-                    ) -> tuple[np.ndarray, np.ndarray]:
+                    weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Posterior mode B (p x k) of the symmetric multinomial logit with N(0, prior_sd^2) priors,
     and the negative Hessian of the log posterior there (the inverse posterior covariance),
     by Newton-Raphson with step-halving from `start` (default zeros). The log posterior is
-    strictly concave, so the mode does not depend on the start (beyond the tolerance)."""
+    strictly concave, so the mode does not depend on the start (beyond the tolerance).
+    `weights`: frequency weights (a row standing for that many respondents; see `collapsed`)."""
     n, p = X.shape
     lam = 1.0 / prior_sd**2
     Y = (codes[:, None] == np.arange(k)[None, :]).astype(float)
+    if weights is not None:
+        Y = Y * np.asarray(weights, dtype=float)[:, None]
+    m = Y.sum(axis=1)  # respondents per row (1 without weights)
+    products = _products(X)
 
     def log_post(B):
         eta = X @ B
         top = eta.max(axis=1, keepdims=True)
-        lse = (top[:, 0] + np.log(np.exp(eta - top).sum(axis=1))).sum()
+        lse = (m * (top[:, 0] + np.log(np.exp(eta - top).sum(axis=1)))).sum()
         return float((Y * eta).sum() - lse - 0.5 * lam * (B**2).sum())
 
     B = np.zeros((p, k)) if start is None or start.shape != (p, k) else start.copy()
     current = log_post(B)
     for _ in range(max_iter):
         P = softmax(X @ B, axis=1)
-        grad = X.T @ (Y - P) - lam * B
-        H = _neg_hessian(X, P, lam)
+        grad = X.T @ (Y - m[:, None] * P) - lam * B
+        H = _neg_hessian(X, P, lam, weights, products)
         step = np.linalg.solve(H, grad.T.reshape(-1)).reshape(k, p).T
         t = 1.0
         for _ in range(30):
@@ -130,7 +153,20 @@ def fit_multinomial(X: np.ndarray, codes: np.ndarray, k: int, prior_sd: float = 
         gain, current = candidate - current, candidate
         if np.abs(t * step).max() < tol or abs(gain) < tol * (abs(current) + 1.0):
             break
-    return B, _neg_hessian(X, softmax(X @ B, axis=1), lam)
+    return B, _neg_hessian(X, softmax(X @ B, axis=1), lam, weights, products)
+
+
+def collapsed(X: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(rows, codes, weights): one row per distinct (row of X, level) with the number of
+    respondents who have it. The multinomial log-likelihood is a sum over respondents of a
+    function of (x, level), so `fit_multinomial` on this gives the fit to the respondents, at the
+    cost of the distinct rows (helpers.analysis.patterns). Few repeats: (X, codes, None)."""
+    from helpers.analysis.patterns import useful_patterns
+
+    pat = useful_patterns(np.column_stack([X, codes]))
+    if pat is None:
+        return X, codes, None
+    return pat.X[:, :-1], pat.X[:, -1].astype(int), pat.counts.astype(float)
 
 
 def category_probabilities(X: np.ndarray, codes: np.ndarray, observed: np.ndarray, k: int,
@@ -157,7 +193,8 @@ def polyreg_draw(rng: np.random.Generator, X: np.ndarray, codes: np.ndarray, obs
     local = np.searchsorted(present, codes)
     kp = present.size
     state = {} if state is None else state
-    B, H = fit_multinomial(X[observed], local[observed], kp, prior_sd, start=state.get("mode"))
+    Xc, cc, wc = collapsed(X[observed], local[observed])
+    B, H = fit_multinomial(Xc, cc, kp, prior_sd, start=state.get("mode"), weights=wc)
     state["mode"] = B
     L = np.linalg.cholesky(np.linalg.inv(H))
     B_dot = B + (L @ rng.standard_normal(L.shape[0])).reshape(kp, -1).T

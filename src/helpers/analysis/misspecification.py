@@ -41,6 +41,7 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.special import expit
 
+from helpers.analysis.patterns import useful_patterns
 from helpers.analysis.simulation import (
     CHUNK_SIZE,
     Estimand,
@@ -140,9 +141,14 @@ def _run_cell_chunk(task, payload=None):
     cell = payload["cells"][c]
     rng = np.random.default_rng(np.random.SeedSequence(seed_words))
     Y, W = _draw(rng, cell, size)
+    # On the covariate patterns where they repeat (same estimates as on the rows; helpers.analysis.patterns).
+    pat = cell["patterns"]
+    X, Yfit, Wfit, rows = cell["X"], Y, W, None
+    if pat is not None:
+        (Yfit, Wfit), X, rows = pat.shares(Y, W), pat.X, (cell["X"], Y, W)
     with _blas_single_thread():
-        res = policy_fit_batch(cell["X"], Y, cell["j"], cell["truth"], weights=W, beta0=cell["beta0"],
-                               p_values=cell["power"], coverage=not cell["power"])
+        res = policy_fit_batch(X, Yfit, cell["j"], cell["truth"], weights=Wfit, beta0=cell["beta0"],
+                               p_values=cell["power"], coverage=not cell["power"], rows=rows)
     n = np.full(size, cell["X"].shape[0]) if W is None else W.sum(axis=0)
     return {"cell": c, "replicate": np.arange(start, start + size), "n": n} | res
 
@@ -168,7 +174,7 @@ def _cell(base: dict, scenario: Scenario, prevalence: float | None = None) -> di
         shift = brentq(lambda d: float(expit(X @ beta + d).mean()) - prevalence, -20, 20, xtol=1e-12)
         beta[0] += shift
     return {"estimand": base["estimand"], "scenario": scenario, "X": X, "j": j, "eta": X @ beta,
-            "exposure": X[:, j], "beta0": beta, "truth": float(beta[j]),
+            "exposure": X[:, j], "beta0": beta, "truth": float(beta[j]), "patterns": useful_patterns(X),
             # The power check needs p-values, the scenarios coverage: Firth refits compute one.
             "power": scenario.exposure_or is not None}
 

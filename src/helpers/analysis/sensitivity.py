@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from helpers.analysis.models import fit_ordinal
+from helpers.analysis.patterns import distinct_points, useful_patterns
 from helpers.stats.logit import HUGE_SE, Z975, firth, separated
 from helpers.analysis.simulation import (
     Estimand,
@@ -126,12 +127,19 @@ def fit_term(df: pd.DataFrame, outcome: str, est: Estimand, firth="auto") -> Ter
     n = int(complete.sum())
     problems: list[str] = []
     if firth is not True:
-        fit = fit_logistic(X, y, names=names)
+        # On the covariate patterns where they repeat: the same fit and separation check as on the
+        # rows, at the cost of the distinct rows (helpers.analysis.patterns).
+        pat = useful_patterns(X)
+        if pat is None:
+            fit = fit_logistic(X, y, names=names)
+        else:
+            share, counts = pat.shares(y)
+            fit = fit_logistic(pat.X, share, weights=counts, names=names)
         if not fit.converged:
             problems.append("maximum likelihood did not converge")
         if not np.all(np.isfinite(fit.std_errors)) or np.any(fit.std_errors > HUGE_SE):
             problems.append("huge standard errors")
-        if separated(X, y):
+        if separated(*distinct_points(X, y)):
             problems.insert(0, "separation detected")
         if firth is False or not problems:
             b, se = fit.coef(est.term)
@@ -232,9 +240,8 @@ def pmm_draw(
     # the observed row that comes first (a stable sort, not argpartition's arbitrary order).
     yhat_obs = np.round(Xo @ beta, MATCH_DECIMALS)
     yhat_mis = np.round(Xm @ beta_dot, MATCH_DECIMALS)
-    dist = np.round(np.abs(yhat_mis[:, None] - yhat_obs[None, :]), MATCH_DECIMALS)
     d = min(donors, len(yo))
-    nearest = nearest_donors(dist, d)
+    nearest = nearest_observed(yhat_mis, yhat_obs, d)
     pick = nearest[np.arange(len(Xm)), rng.integers(0, d, size=len(Xm))]
     return yo[pick]
 
@@ -254,6 +261,58 @@ def nearest_donors(dist: np.ndarray, d: int) -> np.ndarray:
     chosen = below | (tied & (np.cumsum(tied, axis=1) <= room))
     columns = np.nonzero(chosen)[1].reshape(len(dist), d)  # ascending index within each row
     return columns[rows, np.argsort(dist[rows, columns], axis=1, kind="stable")]
+
+
+def _distances(yhat_mis: np.ndarray, yhat_obs: np.ndarray) -> np.ndarray:
+    return np.round(np.abs(yhat_mis[:, None] - yhat_obs[None, :]), MATCH_DECIMALS)
+
+
+def nearest_observed(yhat_mis: np.ndarray, yhat_obs: np.ndarray, d: int, window: int | None = None) -> np.ndarray:
+    """``nearest_donors(round(|yhat_mis - yhat_obs|), d)`` without the missing x observed
+    distance matrix (quadratic in n): the same donors in the same order, in n log n time.
+
+    Observed rows with the same predictive mean form a group (categorical predictors give many);
+    within a group, rows are taken in index order, so only a group's first d rows can be donors.
+    Groups sorted by value are nearer the further in they are from a missing row's value, so the
+    d nearest rows lie in the `window` (d + 1) groups on either side of it: the distances are
+    computed for those candidates only, in index order, and `nearest_donors` picks among them.
+    Where the outermost candidate group of a side is not strictly farther than the d-th donor
+    (possible only with rounding ties), that row falls back to the full comparison.
+    """
+    yhat_mis, yhat_obs = np.asarray(yhat_mis, dtype=float), np.asarray(yhat_obs, dtype=float)
+    n_obs = yhat_obs.size
+    if d >= n_obs or yhat_mis.size == 0:
+        return nearest_donors(_distances(yhat_mis, yhat_obs), d)
+    window = d + 1 if window is None else window
+    order = np.argsort(yhat_obs, kind="stable")  # by (value, index)
+    values, starts, sizes = np.unique(yhat_obs[order], return_index=True, return_counts=True)
+    # members[g, r]: the r-th lowest index of group g (r < d); n_obs pads smaller groups.
+    offsets = np.arange(d)
+    members = np.where(offsets < sizes[:, None], order[np.minimum(starts[:, None] + offsets, n_obs - 1)], n_obs)
+    groups = values.size
+    pos = np.searchsorted(values, yhat_mis)
+    span = np.arange(-window, window)
+    cand_groups = pos[:, None] + span[None, :]
+    inside = (cand_groups >= 0) & (cand_groups < groups)
+    cand = np.where(inside[:, :, None], members[np.clip(cand_groups, 0, groups - 1)], n_obs).reshape(len(pos), -1)
+    cand.sort(axis=1)  # index order: ties go to the lowest index, as in the full comparison
+    padded = np.append(yhat_obs, np.nan)
+    dist = np.round(np.abs(yhat_mis[:, None] - padded[cand]), MATCH_DECIMALS)
+    dist[cand == n_obs] = np.inf
+    picked = nearest_donors(dist, d)
+    rows = np.arange(len(pos))[:, None]
+    out = cand[rows, picked]
+    # Exactness check: beyond each side of the window, every group must be farther than the d-th donor.
+    last = dist[rows[:, 0], picked[:, -1]]
+    left, right = pos - window, pos + window - 1
+    with np.errstate(invalid="ignore"):
+        left_far = (left <= 0) | (np.round(np.abs(yhat_mis - values[np.clip(left, 0, groups - 1)]), MATCH_DECIMALS) > last)
+        right_far = (right >= groups - 1) | (
+            np.round(np.abs(yhat_mis - values[np.clip(right, 0, groups - 1)]), MATCH_DECIMALS) > last)
+    unsure = np.flatnonzero(~(left_far & right_far))
+    if unsure.size:
+        out[unsure] = nearest_donors(_distances(yhat_mis[unsure], yhat_obs), d)
+    return out
 
 
 def mice_imputations(
@@ -459,7 +518,7 @@ def cutpoint_analysis(df: pd.DataFrame, estimands=None) -> pd.DataFrame:
         b, s_b = float(fit.params[j]), float(fit.std_errors[j])
         notes = [w for w in fit.warnings if w == "maximum likelihood did not converge"]
         for cut in range(1, len(levels)):
-            if separated(X, (codes >= cut).astype(float)):
+            if separated(*distinct_points(X, (codes >= cut).astype(float))):
                 notes.append(f"separation detected at split {levels[cut - 1]}|{levels[cut]}")
                 break
         term = TermFit(b, s_b, b - Z975 * s_b, b + Z975 * s_b, float(2 * stats.norm.sf(abs(b / s_b))), int(complete.sum()),

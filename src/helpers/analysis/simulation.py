@@ -30,7 +30,9 @@ Misspecified generating models (omitted confounder, outcome misclassification, s
 the simulated power at the minimum detectable OR are in helpers.analysis.misspecification.
 
 Speed: the design matrix is built once; each chunk of replicates is fitted by a vectorised
-Newton-Raphson over all its replicates at once (numpy); chunks run in a process pool. Chunks have a
+Newton-Raphson over all its replicates at once (numpy), on the design's covariate patterns where
+they repeat (each replicate's outcomes drawn per respondent, then counted per pattern:
+helpers.analysis.patterns; the same estimates at the cost of the patterns); chunks run in a process pool. Chunks have a
 fixed size and each has its own seed from ``numpy.random.SeedSequence(seed).spawn``, so the result
 is identical for the same seed whatever ``n_jobs`` is.
 """
@@ -49,6 +51,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from helpers.analysis.patterns import useful_patterns
 from helpers.data.load import add_derived
 from helpers.stats.logit import DIVERGED, HUGE_SE, Z975, LogitFit, firth_model, fisher_cov, fit_logistic, fit_logistic_batch
 
@@ -169,6 +172,7 @@ def policy_fit_batch(
     beta0: np.ndarray | None = None,
     p_values: bool = True,
     coverage: bool = True,
+    rows: tuple | None = None,
 ) -> dict[str, np.ndarray]:
     """Column j's estimate for every replicate (column of `Y`) under the report's one rule:
     maximum likelihood (Wald CI and p) unless the ML fit is separated, then Firth's penalised
@@ -182,6 +186,8 @@ def policy_fit_batch(
     penalised likelihood-ratio test of beta_j = truth (an offset fit), which accepts exactly when
     the profile CI contains `truth`, at a quarter of the cost of profiling both bounds.
     `p_values` / `coverage` False: the Firth refits skip that test (see `firth_replicate`).
+    `rows`: when X, Y and weights are covariate patterns (helpers.analysis.patterns: shares and counts),
+    the respondents' (X, Y, weights) they summarise, for the Firth refits (which need rows).
     Returns log_or, std_error, p_value, covers, converged, separated (= refitted by Firth).
     """
     from scipy import stats
@@ -193,6 +199,8 @@ def policy_fit_batch(
     with np.errstate(invalid="ignore", divide="ignore"):
         p = 2 * stats.norm.sf(np.abs(b / se))
     covers = (b - Z975 * se <= truth) & (truth <= b + Z975 * se)
+    if rows is not None:
+        X, Y, weights = rows
     W = None if weights is None else np.asarray(weights, dtype=float)
     converged = res["converged"] | flagged
     for r in np.flatnonzero(flagged):
@@ -381,7 +389,14 @@ def _run_chunk(task: tuple[int, np.random.SeedSequence, int, int], payload: dict
     with _blas_single_thread():
         for item in payload["prepared"]:
             Y = draws[item["gen_key"]][item["rows"]].astype(float)
-            res = policy_fit_batch(item["X"], Y, item["j"], item["truth"], beta0=item["beta0"])
+            # On the covariate patterns where they repeat (same estimates as on the rows; helpers.analysis.patterns).
+            pat = item["patterns"]
+            if pat is None:
+                res = policy_fit_batch(item["X"], Y, item["j"], item["truth"], beta0=item["beta0"])
+            else:
+                share, counts = pat.shares(Y)
+                res = policy_fit_batch(pat.X, share, item["j"], item["truth"], weights=counts, beta0=item["beta0"],
+                                       rows=(item["X"], Y, None))
             out.append({"estimand": item["name"], "replicate": np.arange(start, start + size)}
                        | {k: res[k] for k in REPLICATE_COLUMNS if k in res})
     return out
@@ -496,7 +511,7 @@ def simulate(
         "probabilities": {k: np.nan_to_num(probabilities[k]) for k in gen_keys},
         "prepared": [
             {"name": p.estimand.name, "gen_key": p.gen_key, "rows": p.rows, "X": p.X, "j": p.j, "beta0": p.true_params,
-             "truth": p.true_log_or}
+             "truth": p.true_log_or, "patterns": useful_patterns(p.X)}
             for p in prepared
         ],
     }

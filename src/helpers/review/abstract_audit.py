@@ -26,7 +26,7 @@ from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 
 from helpers import paths
-from helpers.analysis import models
+from helpers.analysis import models, patterns
 from helpers.stats.design import binary_outcome, complete_cases
 from helpers.data.published import load_claims, load_targets
 from helpers.review.scorecard import CI_DIVISOR, printed_decimals
@@ -105,7 +105,7 @@ def information_limit(df: pd.DataFrame | None = None) -> pd.DataFrame:
         row.update(se_min=limits[1], se_min_low=min(limits), se_min_high=max(limits),
                    exposed_at_min=min_se(n, events, value)[1], ratio=row["se_published"] / limits[1])  # fmt: skip
         if df is not None:
-            fits = models.sequential(df, outcome, t["exposure"])
+            fits = patterns.sequential(df, outcome, t["exposure"])
             hit = fits[fits["term"] == t["term"]].set_index("model")["std_error"]
             row.update(se_model1=float(hit["Model 1"]), se_model3=float(hit["Model 3"]))
         rows.append(row)
@@ -137,19 +137,22 @@ def information_sentence(frame: pd.DataFrame) -> str:
 def profile_ci(df: pd.DataFrame, outcome: str, exposure: str, covariates=(), level: str = "Yes") -> tuple[float, float, float]:
     """(log OR, lower, upper) of the exposure term: profile-likelihood 95% CI of a logistic model
     (the interval R's confint() gives for a glm)."""
-    fit = models.fit_logistic(df, outcome, exposure, covariates, firth=False)
+    columns = [outcome, exposure, *[c for c in covariates if c not in (exposure, outcome)]]
+    # On the covariate patterns with their counts: the same fits and deviances (helpers.analysis.patterns).
+    data, weight = patterns.collapse_frame(complete_cases(df, columns), columns)
+    w = None if weight is None else data[weight].to_numpy(dtype=float)
+    fit = models.fit_logistic(df if weight is None else data, outcome, exposure, covariates, weights=weight, firth=False)
     if "separation" in fit.warning or "huge" in fit.warning:
         raise ValueError(f"no profile-likelihood CI: {fit.warning}")
-    data = complete_cases(df, [outcome, exposure, *[c for c in covariates if c not in (exposure, outcome)]])
     y, _, _ = binary_outcome(data[outcome])
     X = fit.design.X
     j = fit.names.index(f"{exposure}[{level}]")
     rest = np.delete(X, j, axis=1)
     b_hat, se = float(fit.params[j]), float(fit.std_errors[j])
-    deviance_hat = float(GLM(y, X, family=families.Binomial()).fit().deviance)
+    deviance_hat = float(GLM(y, X, family=families.Binomial(), freq_weights=w).fit().deviance)
 
     def excess(b):
-        constrained = GLM(y, rest, family=families.Binomial(), offset=b * X[:, j]).fit()
+        constrained = GLM(y, rest, family=families.Binomial(), offset=b * X[:, j], freq_weights=w).fit()
         return float(constrained.deviance) - deviance_hat - CHI2_95
 
     with np.errstate(over="ignore"):

@@ -22,6 +22,7 @@ import scipy.stats as st
 from scipy.special import expit
 
 from helpers.analysis import models
+from helpers.analysis.patterns import collapse_frame
 from helpers.stats.logit import Z975
 from helpers.stats.design import binary_outcome, complete_cases
 
@@ -108,19 +109,25 @@ def absolute_display(frame: pd.DataFrame):
 
 
 # --- Likelihood-ratio tests of the sequential blocks ----------------------------------------------
-def _loglik(shared: pd.DataFrame, outcome: str, exposure: str, covariates) -> tuple[float, int]:
-    fit = models.fit_logistic(shared, outcome, exposure, covariates, firth=False)
+def _loglik(shared: pd.DataFrame, outcome: str, exposure: str, covariates, weight: str | None) -> tuple[float, int]:
+    # `shared`: the rows, or covariate patterns with their counts in `weight` (helpers.analysis.patterns).
+    fit = models.fit_logistic(shared, outcome, exposure, covariates, weights=weight, firth=False)
     y, _, _ = binary_outcome(shared[outcome])
     eta = fit.design.X @ fit.params
-    return float(np.sum(y * eta - np.logaddexp(0.0, eta))), len(fit.params)
+    terms = y * eta - np.logaddexp(0.0, eta)
+    if weight is not None:
+        terms = shared[weight].to_numpy(dtype=float) * terms
+    return float(np.sum(terms)), len(fit.params)
 
 
 def block_tests(df: pd.DataFrame, outcome: str, exposure: str, demographics=None, job=None) -> pd.DataFrame:
     """LR test of each block added by the sequential models, on one shared complete-case sample
     (blocks default to the codebook's confounder groups, as in helpers.analysis.models.sequential)."""
     sets = models.adjustment_sets(exposure, outcome, demographics, job)
-    shared = complete_cases(df, [outcome, exposure, *sets["Model 3"]])
-    fits = {name: _loglik(shared, outcome, exposure, cov) for name, cov in sets.items()}
+    columns = [outcome, exposure, *sets["Model 3"]]
+    shared = complete_cases(df, columns)
+    collapsed, weight = collapse_frame(shared, columns)
+    fits = {name: _loglik(collapsed, outcome, exposure, cov, weight) for name, cov in sets.items()}
     rows = []
     for small, big, block in (("Model 1", "Model 2", "demographics"), ("Model 2", "Model 3", "job and training")):
         chi2 = 2 * (fits[big][0] - fits[small][0])

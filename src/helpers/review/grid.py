@@ -33,6 +33,7 @@ from helpers.analysis import models
 from helpers.review import scorecard
 from helpers.data.codebook import load_codebook
 from helpers.stats.design import complete_cases
+from helpers.analysis.patterns import collapse_frame
 from helpers.data.published import load_claims, load_targets
 from helpers.analysis.spec import Spec, load_spec
 
@@ -125,7 +126,9 @@ def fit_one(frame: pd.DataFrame, outcome: str, exposure: str, level: str, adjust
     """The tidy frame of one grid model, fitted through the public API on the shared sample."""
     covariates, columns = model_covariates(outcome, exposure, level, adjust)
     shared = complete_cases(frame, columns)
-    return models.logistic(shared, outcome, exposure, covariates)
+    # On the covariate patterns with their counts: the same fit and n (helpers.analysis.patterns).
+    collapsed, weight = collapse_frame(shared, columns)
+    return models.logistic(collapsed, outcome, exposure, covariates, weights=weight)
 
 
 def _or_row(tidy: pd.DataFrame | str, term: str, published: dict) -> dict:

@@ -333,7 +333,7 @@ def _reproduce_percentage(df: pd.DataFrame, target: dict) -> dict:
 def _fit(df: pd.DataFrame, outcome: str, exposure: str, kind: str, cache: dict) -> pd.DataFrame:
     key = (outcome, exposure, kind)
     if key not in cache:
-        from helpers.analysis.models import sequential
+        from helpers.analysis.patterns import sequential  # models.sequential on the covariate patterns
 
         cache[key] = sequential(df, outcome, exposure, kind=kind)
     return cache[key]
@@ -443,7 +443,8 @@ def _terms_of(fits: pd.DataFrame, variable: str) -> pd.DataFrame:
 
 def _joint_p(df: pd.DataFrame, spec: dict, model: str, kind: str, columns: list[str], cache: dict) -> dict[str, float]:
     """Joint Wald p of each variable in the stated model (helpers.analysis.models.wald_test_terms)."""
-    from helpers.analysis.models import adjustment_sets, wald_test_terms
+    from helpers.analysis.models import adjustment_sets
+    from helpers.analysis.patterns import wald_test_terms  # models.wald_test_terms on the covariate patterns
 
     key = ("wald", spec["outcome"], spec["exposure"], model, kind)
     if key not in cache:
