@@ -73,3 +73,17 @@ def test_recaps_state_results():
     assert "94.0% to 96.0% of 500 replicates" in text
     assert "-0.40" in text and "an unmeasured confounder" in text
     assert "1 of 2 alternative analyses keep the odds ratio on the same side of 1" in text
+
+
+def test_patterns_recap_survives_suppressed_cells():
+    """A real export with small cells: every measure share and every timing share may be
+    suppressed (percent missing); the recap says so instead of failing or naming a hidden cell."""
+    df = pd.DataFrame({c: pd.Categorical(["Yes", "No", "Yes"], ["No", "Yes"])
+                       for c in ("patient_outcomes_often", "service_outcomes_often", "uses_outcome_measures")})
+    measures = pd.DataFrame({"label": ["ONS4", "MYCaW"], "percent": [float("nan"), float("nan")]})
+    timing = pd.DataFrame({"level": ["At the start"], "percent": [float("nan")], "denominator": [3]})
+    text = recaps.patterns(df, measures, timing, min_count=5)
+    assert "shares of each measure are suppressed" in text and "ONS4" not in text
+    assert "shares of when outcomes are recorded are suppressed" in text
+    shown = recaps.patterns(df, measures.assign(percent=[40.0, 20.0]), timing.assign(percent=[60.0]), min_count=0)
+    assert "ONS4 is the most used (40%)" in shown and "at the start (60% of 3 asked)" in shown

@@ -6,13 +6,20 @@ read by the built-in renderer) and inside the SVG as its Dublin Core description
 Quarto filter ``_quarto/figure-alt.lua``, since Quarto takes figure alt text only from static
 cell options). The text/plain form is the alt text too, so nbval compares it.
 
-The SVG is deterministic: no date, fixed element ids (``svg.hashsalt``), glyphs as paths (the
-same drawing in every browser and in Typst, which has none of matplotlib's fonts).
+The SVG is deterministic: no date, glyphs as paths (the same drawing in every browser and in
+Typst, which has none of matplotlib's fonts), and the same bytes on any CPU: matplotlib writes
+coordinates with six decimals and names clip paths by a hash of their full-precision corners, so
+a last-bit difference in a fitted value (another SIMD level, another BLAS) changed the file.
+Coordinates of 1 pt or more are written to 0.01 pt (1/28 of a 600 dpi dot) and every hashed id
+is re-derived from its element as written (``stable_svg``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
+import xml.etree.ElementTree as ET
 
 import matplotlib as mpl
 
@@ -27,7 +34,35 @@ def svg(fig, description: str = "") -> str:
     metadata = {"Date": None, "Description": description} if description else {"Date": None}
     with mpl.rc_context({k: v for k, v in SVG_RC.items() if k in mpl.rcParams}):
         fig.savefig(buffer, format="svg", metadata=metadata)
-    return buffer.getvalue()
+    return stable_svg(buffer.getvalue())
+
+
+_COORDINATE = re.compile(r"(?<![\w.#-])(-?\d+\.\d{3,})(?![\w.])")
+_HASHED_ID = re.compile(r'\bid="([a-z]+)([0-9a-f]{10})"')
+
+
+def stable_svg(text: str) -> str:
+    """`text` with coordinates to 0.01 pt and matplotlib's hashed ids re-derived from the
+    rounded elements they name (so equal drawings give equal bytes; see the module docstring).
+    Numbers below 1 (scale factors, line widths, opacities) are left as written."""
+
+    def rounded(match: re.Match) -> str:
+        value = float(match.group(1))
+        return f"{value:.2f}" if abs(value) >= 1 else match.group(1)
+
+    text = _COORDINATE.sub(rounded, text)
+    root = ET.fromstring(text.split("?>", 1)[1].split("]>", 1)[-1] if text.startswith("<?xml") else text)
+    renamed = {}
+    for element in root.iter():
+        old = element.get("id") or ""
+        match = _HASHED_ID.fullmatch(f'id="{old}"')
+        if match:
+            element.attrib.pop("id")
+            body = ET.tostring(element, encoding="unicode")
+            renamed[old] = match.group(1) + hashlib.sha256(body.encode()).hexdigest()[:10]
+    for old, new in renamed.items():
+        text = re.sub(rf"\b{old}\b", new, text)
+    return text
 
 
 class Figure:

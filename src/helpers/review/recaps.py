@@ -52,16 +52,22 @@ def patterns(df: pd.DataFrame, measures: pd.DataFrame, timing: pd.DataFrame, min
         answered = df[column].dropna()
         return prose.count_of(int((answered == "Yes").sum()), len(answered), min_count=min_count)
 
-    top = measures.iloc[0]
-    when = timing.dropna(subset=["percent"]).sort_values("percent", ascending=False).iloc[0]
-    return _bullets([
+    measured = measures.dropna(subset=["percent"])  # suppressed cells have no percentage
+    timed = timing.dropna(subset=["percent"]).sort_values("percent", ascending=False, kind="stable")
+    lines = [
         f"{share('patient_outcomes_often')} record patient-level outcomes often or very often; "
         f"{share('service_outcomes_often')} do so for service-level outcomes.",
-        f"{share('uses_outcome_measures')} use quantitative measures; among them {top['label']} is the most used "
-        f"({prose.percent(top['percent'], 0)}).",
-        f"The most common time to record is {str(when['level']).lower()} ({prose.percent(when['percent'], 0)} of "
-        f"{int(when['denominator']):,} asked).",
-    ])
+        f"{share('uses_outcome_measures')} use quantitative measures"
+        + (f"; among them {measured.iloc[0]['label']} is the most used ({prose.percent(measured.iloc[0]['percent'], 0)})."
+           if len(measured) else "; the shares of each measure are suppressed (small cells)."),
+    ]
+    if len(timed):
+        when = timed.iloc[0]
+        lines.append(f"The most common time to record is {str(when['level']).lower()} ({prose.percent(when['percent'], 0)} of "
+                     f"{int(when['denominator']):,} asked).")
+    else:
+        lines.append("The shares of when outcomes are recorded are suppressed (small cells).")
+    return _bullets(lines)
 
 
 def logistic(fits: pd.DataFrame, null_tests: pd.DataFrame) -> str:
