@@ -81,6 +81,15 @@ def _estimands(estimands):
     return published_estimands() if estimands is None else list(estimands)
 
 
+def _cut_estimands(df: pd.DataFrame, estimands):
+    """(estimand, its 5-level source item, the item's levels) for estimands whose outcome is cut
+    from an ordinal item; the others (uses_outcome_measures) are skipped."""
+    for est in _estimands(estimands):
+        source = ordinal_source(est.outcome)
+        if source is not None:
+            yield est, source, list(df[source].cat.categories)
+
+
 # --------------------------------------------------------------------------------------------
 # (a) Firth vs maximum likelihood
 # --------------------------------------------------------------------------------------------
@@ -505,11 +514,7 @@ def cutpoint_analysis(df: pd.DataFrame, estimands=None) -> pd.DataFrame:
     cb = load_codebook()
     df = with_derived(df)
     rows = []
-    for est in _estimands(estimands):
-        source = ordinal_source(est.outcome)
-        if source is None:
-            continue
-        levels = list(df[source].cat.categories)
+    for est, source, levels in _cut_estimands(df, estimands):
         spec = Estimand(est.name, source, est.exposure, est.term, covariates=tuple(est.covariates))
         X, names, complete = analysis_rows(df, spec)
         X, codes = X[complete], df[source].cat.codes.to_numpy()[complete]
@@ -539,11 +544,7 @@ def dichotomisation_analysis(df: pd.DataFrame, estimands=None, alternative: str 
     cb = load_codebook()
     df = with_derived(df)
     rows = []
-    for est in _estimands(estimands):
-        source = ordinal_source(est.outcome)
-        if source is None:
-            continue
-        levels = list(df[source].cat.categories)
+    for est, source, levels in _cut_estimands(df, estimands):
         k_pub = min(levels.index(e) for e in cb.derived[est.outcome].events)
         k_alt = levels.index(alternative)
         for k, variant, primary in (
