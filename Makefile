@@ -71,11 +71,10 @@ report: $(ENV_STAMP) ## execute what changed and render _output/report.html + re
 		echo "make report: build exit status $$s: $$why (./report exits $$s; make exits 2)" >&2; exit $$s; }
 
 LINT_PATHS = src tests scripts index.pct.py notebooks/*.pct.py
-lint: $(ENV_STAMP) ## ruff check (configured in pyproject.toml)
+lint: $(ENV_STAMP) ## ruff check and ruff format --check (configured in pyproject.toml)
 	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 
-# Not yet applied to the tree (one large reformatting commit, made after the branches merge);
-# then add `ruff format --check $(LINT_PATHS)` to lint and the ruff-format hook to pre-commit.
 format: $(ENV_STAMP) ## ruff format: rewrite the sources in the project's one style
 	$(VENV)/bin/ruff format $(LINT_PATHS)
 

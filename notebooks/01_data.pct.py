@@ -76,4 +76,3 @@ tables.data_dictionary()
 from helpers.review import recaps
 
 display(Markdown(recaps.data(df)))
-

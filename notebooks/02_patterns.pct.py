@@ -55,8 +55,9 @@ display(Markdown(narrative.frequency_summary(df, min_count)))
 #| echo: false
 from helpers.present import alt_text, figures
 
-frequency = disclosure.protect_frequencies(describe.likert_distribution(df, narrative.FREQUENCY_ITEMS), min_count,
-                                           published_sums=disclosure.derived_sums())
+frequency = disclosure.protect_frequencies(
+    describe.likert_distribution(df, narrative.FREQUENCY_ITEMS), min_count, published_sums=disclosure.derived_sums()
+)
 figures.show(plots.diverging_likert(frequency), alt_text.likert(frequency))
 
 # %%
@@ -102,4 +103,3 @@ figures.show(plots.bar_with_ci(timing), alt_text.bars(timing))
 from helpers.review import recaps
 
 display(Markdown(recaps.patterns(df, shown, timing, min_count)))
-

@@ -93,4 +93,3 @@ display(Markdown(narrative.null_summary(null_tests)))
 from helpers.review import recaps
 
 display(Markdown(recaps.logistic(fits, null_tests)))
-

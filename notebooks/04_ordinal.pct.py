@@ -89,4 +89,3 @@ display(Markdown(narrative.brant_summary(brant)))
 from helpers.review import recaps
 
 display(Markdown(recaps.ordinal(fits, brant)))
-

@@ -68,4 +68,3 @@ tables.multiple_response_by(df, narrative.HELP_COLUMNS, by="patient_outcomes_oft
 from helpers.review import recaps
 
 display(Markdown(recaps.solutions(helps, min_count)))
-

@@ -103,4 +103,3 @@ display(Markdown(f"The scorecard is also written to `{claims_file.name}` in the 
 from helpers.review import recaps
 
 display(Markdown(recaps.scorecard_recap(scored, df)))
-

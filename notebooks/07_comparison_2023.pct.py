@@ -87,4 +87,3 @@ display(Markdown(compare2023.caveats_markdown(comparison)))
 from helpers.review import recaps
 
 display(Markdown(recaps.comparison(comparison, df)))
-

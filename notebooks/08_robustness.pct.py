@@ -93,8 +93,10 @@ display(Markdown(robustness.simulation_statement(simulation)))
 #| echo: false
 from helpers.present import alt_text, figures
 
-figures.show(robustness.plot_sampling_distributions(replicate_estimates, simulation),
-             alt_text.sampling(replicate_estimates, simulation, robustness.estimand_labels()))
+figures.show(
+    robustness.plot_sampling_distributions(replicate_estimates, simulation),
+    alt_text.sampling(replicate_estimates, simulation, robustness.estimand_labels()),
+)
 
 # %% [markdown]
 # ## Misspecified scenarios
@@ -233,5 +235,9 @@ display(Markdown(robustness.estimator_rule_statement(sensitivity, simulation, sc
 #| echo: false
 from helpers.review import recaps
 
-display(Markdown(recaps.robustness(simulation, scenarios, power, sensitivity, robustness.estimand_labels())
-                 + "\n- The simulation summary is written to `simulation.csv` in the output folder."))
+display(
+    Markdown(
+        recaps.robustness(simulation, scenarios, power, sensitivity, robustness.estimand_labels())
+        + "\n- The simulation summary is written to `simulation.csv` in the output folder."
+    )
+)

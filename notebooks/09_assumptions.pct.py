@@ -122,7 +122,11 @@ display(Markdown(grid.decision_changes(specs, choices)))
 # %%
 #| echo: false
 specs_file = grid.write_csv(specs, setup.output_folder())
-display(Markdown(f"The grid ({specs['spec_id'].nunique()} specifications, {len(specs)} rows) is written to `{specs_file.name}` in the output folder."))
+display(
+    Markdown(
+        f"The grid ({specs['spec_id'].nunique()} specifications, {len(specs)} rows) is written to `{specs_file.name}` in the output folder."
+    )
+)
 
 # %% [markdown]
 # ## What the abstract itself reveals
@@ -162,7 +166,13 @@ abstract_audit.wording_table(wording)
 
 # %%
 #| echo: false
-display(Markdown(abstract_audit.wording_sentence(wording) + "\n\n" + abstract_audit.change_sentence(abstract_audit.change_since_2023())))
+display(
+    Markdown(
+        abstract_audit.wording_sentence(wording)
+        + "\n\n"
+        + abstract_audit.change_sentence(abstract_audit.change_since_2023())
+    )
+)
 
 # %% [markdown]
 # ## Absolute effects
@@ -211,4 +221,8 @@ display(Markdown(effects.block_sentence(blocks)))
 
 # %%
 #| echo: false
-display(Markdown(assumptions.findings(summary, specs[specs["kind"] == "odds_ratio"], information, wording, is_synthetic(df))))
+display(
+    Markdown(
+        assumptions.findings(summary, specs[specs["kind"] == "odds_ratio"], information, wording, is_synthetic(df))
+    )
+)

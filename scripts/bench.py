@@ -62,8 +62,9 @@ def build_cmd(project: Path, jobs: int) -> list[str]:
 
 def project_copy(work: Path) -> Path:
     """The book's own files in `work`: builds and edits there never touch the checkout."""
-    keep = shutil.ignore_patterns(".git", ".venv*", "_output*", ".build", "__pycache__", "*.ipynb", "src", "tests",
-                                  "data", "scripts")
+    keep = shutil.ignore_patterns(
+        ".git", ".venv*", "_output*", ".build", "__pycache__", "*.ipynb", "src", "tests", "data", "scripts"
+    )
     shutil.copytree(ROOT, work, ignore=keep)
     return work / "_quarto.yml"
 
@@ -91,9 +92,20 @@ def baseline(work: Path) -> tuple[float, list[tuple[str, float, float]], float]:
         nbformat.write(nb, src)
         dest = nb_dir / f"{chapter.name}.ipynb"
         secs, code, peak, text = timed(
-            [jupyter, "nbconvert", "--to", "notebook", "--execute", "--output", dest.name,
-             "--ExecutePreprocessor.kernel_name=python3", str(src)],
-            cwd=chapter.source.parent, env=execute.kernel_environment())
+            [
+                jupyter,
+                "nbconvert",
+                "--to",
+                "notebook",
+                "--execute",
+                "--output",
+                dest.name,
+                "--ExecutePreprocessor.kernel_name=python3",
+                str(src),
+            ],
+            cwd=chapter.source.parent,
+            env=execute.kernel_environment(),
+        )
         if code != 0:
             raise SystemExit(f"baseline: nbconvert failed on {chapter.name}:\n{text[-2000:]}")
         rows.append((chapter.name, secs, peak))
@@ -121,8 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         print(s, flush=True)
         lines.append(s)
 
-    say(f"bench: {platform.node() or 'host'}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"JOBS={a.jobs}, renderer {render.renderer_name()}, load average {os.getloadavg()[0]:.1f}")
+    say(
+        f"bench: {platform.node() or 'host'}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"JOBS={a.jobs}, renderer {render.renderer_name()}, load average {os.getloadavg()[0]:.1f}"
+    )
 
     project = project_copy(work / "project")
     secs_a, code, _, text = timed(build_cmd(project, a.jobs))
@@ -166,13 +180,19 @@ def main(argv: list[str] | None = None) -> int:
     say(f"{'(a) clean build':<52} {secs_a:9.1f}")
     if secs_a2 is not None:
         say(f"{'(a2) clean build, kernels not preloaded':<52} {secs_a2:9.1f}")
-    say(f"{'(b) no-op rebuild' + ('' if noop_ok else ' (NOT a no-op!)'):<52} {secs_b:9.2f}  0.5 s: {verdict(noop_ok and secs_b <= 0.5)}")
-    say(f"{f'(f) rebuild after editing {a.edit}':<52} {secs_f:9.1f}  {chapter_secs:.1f} + 3 s: "
-        f"{verdict(secs_f <= chapter_secs + 3)}")
+    say(
+        f"{'(b) no-op rebuild' + ('' if noop_ok else ' (NOT a no-op!)'):<52} {secs_b:9.2f}  0.5 s: {verdict(noop_ok and secs_b <= 0.5)}"
+    )
+    say(
+        f"{f'(f) rebuild after editing {a.edit}':<52} {secs_f:9.1f}  {chapter_secs:.1f} + 3 s: "
+        f"{verdict(secs_f <= chapter_secs + 3)}"
+    )
     say(f"{f'    of which {a.edit} executing':<52} {chapter_secs:9.1f}")
     say(f"{'    build overhead (render included)':<52} {secs_f - chapter_secs:9.1f}")
     if secs_c is not None:
-        say(f"{'(c) make test' + ('' if code_c == 0 else f' (exit {code_c})'):<52} {secs_c:9.1f}  60 s: {verdict(secs_c <= 60)}")
+        say(
+            f"{'(c) make test' + ('' if code_c == 0 else f' (exit {code_c})'):<52} {secs_c:9.1f}  60 s: {verdict(secs_c <= 60)}"
+        )
     if base:
         total, rows, render_secs = base
         say(f"{'(e) baseline: serial nbconvert + render':<52} {total:9.1f}")
@@ -183,7 +203,11 @@ def main(argv: list[str] | None = None) -> int:
         longest = max(t["seconds"] for t in timings.values())
         say(f"{'    floor: longest notebook in (a) / (e)':<52} {longest / total:9.2f}")
     say()
-    say("(d) notebooks" + (" (build, parallel)" if a.jobs > 1 else " (build)") + (" | baseline (serial)" if base else ""))
+    say(
+        "(d) notebooks"
+        + (" (build, parallel)" if a.jobs > 1 else " (build)")
+        + (" | baseline (serial)" if base else "")
+    )
     header = f"{'notebook':<22} {'seconds':>8} {'peak MB':>8}"
     if base:
         header += f" | {'seconds':>8} {'peak MB':>8}"
@@ -196,8 +220,10 @@ def main(argv: list[str] | None = None) -> int:
             row += f" | {base_rows[name][1]:8.1f} {base_rows[name][2]:8.0f}"
         say(row)
     say()
-    say("peak MB: maximum resident set size of the notebook's kernel (build) or of the nbconvert "
-        "process and its kernel (baseline).")
+    say(
+        "peak MB: maximum resident set size of the notebook's kernel (build) or of the nbconvert "
+        "process and its kernel (baseline)."
+    )
 
     paths.OUTPUT.mkdir(exist_ok=True)
     (paths.OUTPUT / "bench.txt").write_text("\n".join(lines) + "\n")

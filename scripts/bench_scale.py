@@ -42,8 +42,16 @@ from helpers import paths  # noqa: E402
 
 MAX_RATIO = 2.0
 BASE_ROWS = 409
-CONFOUNDERS = ["age_group", "gender", "ethnicity", "education", "training", "seniority", "years_in_role",
-               "employer_type"]
+CONFOUNDERS = [
+    "age_group",
+    "gender",
+    "ethnicity",
+    "education",
+    "training",
+    "seniority",
+    "years_in_role",
+    "employer_type",
+]
 
 
 def survey_of(rows: int, shape: str = "repeated", seed: int = 14) -> pd.DataFrame:
@@ -63,8 +71,19 @@ def survey_of(rows: int, shape: str = "repeated", seed: int = 14) -> pd.DataFram
 def build(data: Path, out: Path, jobs: int) -> dict:
     """Wall seconds, exit status, peak RSS (MB) over the build's processes, per-notebook timings."""
     env = {**os.environ, "HELPERS_SURVEY_CACHE": "0"}
-    cmd = [sys.executable, "-m", "helpers", "build", "--data", str(data), "--out", str(out), "--jobs", str(jobs),
-           "--no-render"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "helpers",
+        "build",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--jobs",
+        str(jobs),
+        "--no-render",
+    ]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     text = proc.stdout.read() if proc.stdout else ""
@@ -75,18 +94,28 @@ def build(data: Path, out: Path, jobs: int) -> dict:
     # ru_maxrss of a waited-for child covers its waited-for descendants (the kernels): the largest.
     peak = max([usage.ru_maxrss / 1024, *(t.get("peak_mb", 0) for t in timings.values())])
     cpu = usage.ru_utime + usage.ru_stime  # the builder and its waited-for kernels
-    return {"seconds": seconds, "cpu": cpu, "code": os.waitstatus_to_exitcode(status), "peak_mb": peak, "timings": timings,
-            "last": text.strip().splitlines()[-1][:200] if text.strip() else ""}
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "code": os.waitstatus_to_exitcode(status),
+        "peak_mb": peak,
+        "timings": timings,
+        "last": text.strip().splitlines()[-1][:200] if text.strip() else "",
+    }
 
 
 def describe(rows: int, shape: str, result: dict, top: int = 4) -> list[str]:
-    lines = [f"build {rows:>6,} rows {shape:<8} {result['seconds']:6.1f} s  cpu {result['cpu']:6.1f} s  "
-             f"peak {result['peak_mb']:5.0f} MB  exit {result['code']}"]
+    lines = [
+        f"build {rows:>6,} rows {shape:<8} {result['seconds']:6.1f} s  cpu {result['cpu']:6.1f} s  "
+        f"peak {result['peak_mb']:5.0f} MB  exit {result['code']}"
+    ]
     if result["code"] != 0:
         lines.append("  " + result["last"])
     slowest = sorted(result["timings"].items(), key=lambda kv: -kv[1].get("seconds", 0))[:top]
-    lines.append("  slowest: " + ", ".join(f"{name} {t.get('seconds', 0):.1f} s / {t.get('peak_mb', 0):.0f} MB"
-                                           for name, t in slowest))
+    lines.append(
+        "  slowest: "
+        + ", ".join(f"{name} {t.get('seconds', 0):.1f} s / {t.get('peak_mb', 0):.0f} MB" for name, t in slowest)
+    )
     return lines
 
 
@@ -117,8 +146,10 @@ def main(argv=None) -> int:
             good = ratio <= MAX_RATIO
             ok &= good or not held
             verdict = ("ok" if good else "OVER TARGET") if held else "reported"
-            line = (f"build {a.rows:,} {shape} / {BASE_ROWS} rows: {ratio:.2f}x wall, {cpu_ratio:.2f}x cpu  {verdict} "
-                    f"(target <= {MAX_RATIO:.0f}x wall)")
+            line = (
+                f"build {a.rows:,} {shape} / {BASE_ROWS} rows: {ratio:.2f}x wall, {cpu_ratio:.2f}x cpu  {verdict} "
+                f"(target <= {MAX_RATIO:.0f}x wall)"
+            )
             print(line, flush=True)
             lines.append(line)
     report = paths.OUTPUT / "bench_scale.txt"

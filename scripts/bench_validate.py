@@ -77,8 +77,10 @@ def main(argv=None) -> int:
             seconds, code, mb, out = timed([sys.executable, "-m", "helpers", "validate", str(path)], env)
             good = code == 0 and seconds <= MAX_SECONDS and mb <= MAX_MB
             ok &= good
-            lines.append(f"validate {a.rows:,} rows {path.suffix:<5} {seconds:6.1f} s {mb:7.0f} MB  "
-                         f"exit {code}  {'ok' if good else 'OVER TARGET'} (<= {MAX_SECONDS:.0f} s, {MAX_MB:.0f} MB)")
+            lines.append(
+                f"validate {a.rows:,} rows {path.suffix:<5} {seconds:6.1f} s {mb:7.0f} MB  "
+                f"exit {code}  {'ok' if good else 'OVER TARGET'} (<= {MAX_SECONDS:.0f} s, {MAX_MB:.0f} MB)"
+            )
             if code != 0:
                 lines.append("  " + out.strip().splitlines()[-1][:200])
             print(lines[-1], flush=True)

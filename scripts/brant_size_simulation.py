@@ -40,12 +40,7 @@ def simulate_sample(rng: np.random.Generator, n: int = 409) -> pd.DataFrame:
     training = rng.random(n) < 0.6
     age = rng.choice(len(AGE), size=n, p=[0.22, 0.30, 0.28, 0.20])
     employer = rng.choice(len(EMPLOYER), size=n, p=[0.55, 0.30, 0.15])
-    eta = (
-        BETA["exposure"] * exposure
-        + BETA["training"] * training
-        + BETA["age"][age]
-        + BETA["employer"][employer]
-    )
+    eta = BETA["exposure"] * exposure + BETA["training"] * training + BETA["age"][age] + BETA["employer"][employer]
     # Latent logistic variable: Y <= j iff latent <= zeta_j.
     latent = eta + rng.logistic(size=n)
     y = np.searchsorted(ZETA, latent)  # 0..4

@@ -45,16 +45,24 @@ def perturbations() -> dict[str, dict[str, str]]:
         above_v3 = [f for f in levels if f not in ("X86_V2", "X86_V3")]
         if above_v3:
             cases[f"without {' '.join(above_v3)} (an AVX2 machine), one BLAS thread"] = {
-                "NPY_DISABLE_CPU_FEATURES": " ".join(above_v3), "OPENBLAS_NUM_THREADS": "1"}
+                "NPY_DISABLE_CPU_FEATURES": " ".join(above_v3),
+                "OPENBLAS_NUM_THREADS": "1",
+            }
         cases[f"numpy baseline only (without {' '.join(levels)}), one BLAS thread"] = {
-            "NPY_DISABLE_CPU_FEATURES": " ".join(levels), "OPENBLAS_NUM_THREADS": "1"}
+            "NPY_DISABLE_CPU_FEATURES": " ".join(levels),
+            "OPENBLAS_NUM_THREADS": "1",
+        }
     return cases
 
 
 def project_copy(dest: Path) -> None:
     """The tracked files of this checkout, as they are in the working tree, into `dest`."""
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                           cwd=ROOT, capture_output=True, check=True).stdout.split(b"\0")
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
     for name in filter(None, files):
         src = ROOT / os.fsdecode(name)
         if src.is_file():
@@ -68,8 +76,13 @@ def build(copy: Path, env_changes: dict[str, str]) -> subprocess.CompletedProces
     env |= env_changes
     # The copy's own helpers, not the checkout's (an editable install points at ROOT/src).
     env["PYTHONPATH"] = str(copy / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-m", "helpers", "build", "--force", "--no-render"],
-                          cwd=copy, env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "helpers", "build", "--force", "--no-render"],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 def committed_notebooks() -> list[str]:
@@ -78,8 +91,11 @@ def committed_notebooks() -> list[str]:
 
 
 def differing(copy: Path) -> list[str]:
-    return [n for n in committed_notebooks()
-            if not (copy / n).is_file() or (copy / n).read_bytes() != (ROOT / n).read_bytes()]
+    return [
+        n
+        for n in committed_notebooks()
+        if not (copy / n).is_file() or (copy / n).read_bytes() != (ROOT / n).read_bytes()
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

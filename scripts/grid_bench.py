@@ -40,9 +40,11 @@ def main() -> int:
         result = grid.fit_grid(frame, n_jobs=args.jobs)
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         worst = max(worst, seconds)
-        print(f"grid on {name} ({args.jobs} process{'es' if args.jobs > 1 else ''}): {result['spec_id'].nunique()} specifications, {len(result)} rows, "
-              f"{result.attrs['distinct_fits']} distinct fits, {seconds:.1f} s wall, {cpu:.1f} s CPU "
-              f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+        print(
+            f"grid on {name} ({args.jobs} process{'es' if args.jobs > 1 else ''}): {result['spec_id'].nunique()} specifications, {len(result)} rows, "
+            f"{result.attrs['distinct_fits']} distinct fits, {seconds:.1f} s wall, {cpu:.1f} s CPU "
+            f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+        )
     print(f"slowest: {worst:.1f} s (limit {args.limit:g} s): {'ok' if worst <= args.limit else 'TOO SLOW'}")
     return 0 if worst <= args.limit else 1
 

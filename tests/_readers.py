@@ -35,7 +35,7 @@ def invisible_characters(pdf: Path) -> list[tuple[int, str, str]]:
     found = []
     for number, text in enumerate(page_texts(pdf), start=1):
         for m in INVISIBLE.finditer(text):
-            word = re.search(r"\S*\Z", text[:m.start()]).group() + re.match(r"\S*", text[m.end():]).group()
+            word = re.search(r"\S*\Z", text[: m.start()]).group() + re.match(r"\S*", text[m.end() :]).group()
             found.append((number, f"U+{ord(m.group()):04X}", word))
     return found
 

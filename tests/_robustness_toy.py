@@ -15,13 +15,30 @@ from scipy.special import expit
 
 from helpers.data.codebook import load_codebook
 
-COVARIATES = ["age_group", "gender", "ethnicity", "education", "training", "seniority", "years_in_role", "employer_type"]
+COVARIATES = [
+    "age_group",
+    "gender",
+    "ethnicity",
+    "education",
+    "training",
+    "seniority",
+    "years_in_role",
+    "employer_type",
+]
 EXPOSURES = ["aware_info_standard", "shares_outcomes", "outcomes_inform_investment", "patient_record_access"]
-EXPOSURE_SHARE = {"aware_info_standard": 0.55, "shares_outcomes": 0.75, "outcomes_inform_investment": 0.3,
-                  "patient_record_access": 0.8}
+EXPOSURE_SHARE = {
+    "aware_info_standard": 0.55,
+    "shares_outcomes": 0.75,
+    "outcomes_inform_investment": 0.3,
+    "patient_record_access": 0.8,
+}
 # Log odds ratios of the generating model (Model 3 form for the binary outcomes).
-BETA = {"aware_info_standard": 0.8, "shares_outcomes": 1.6, "outcomes_inform_investment": 0.55,
-        "patient_record_access": -1.4}
+BETA = {
+    "aware_info_standard": 0.8,
+    "shares_outcomes": 1.6,
+    "outcomes_inform_investment": 0.55,
+    "patient_record_access": -1.4,
+}
 THRESHOLDS = np.array([-2.0, -1.0, 0.2, 1.4])  # latent logistic cut-points of the 5-level items
 
 
@@ -45,8 +62,12 @@ def toy_survey(n: int = 400, seed: int = 11) -> tuple[pd.DataFrame, dict[str, np
     age = codes["age_group"] / 3
     senior = (codes["seniority"] > 0).astype(float)
     # Patient-level item: aware + investment; service-level item: shares.
-    eta_patient = BETA["aware_info_standard"] * codes["aware_info_standard"] + BETA["outcomes_inform_investment"] * codes[
-        "outcomes_inform_investment"] + 0.3 * age + 0.2 * senior
+    eta_patient = (
+        BETA["aware_info_standard"] * codes["aware_info_standard"]
+        + BETA["outcomes_inform_investment"] * codes["outcomes_inform_investment"]
+        + 0.3 * age
+        + 0.2 * senior
+    )
     eta_service = BETA["shares_outcomes"] * codes["shares_outcomes"] - 0.2 * age + 0.3 * codes["training"]
     probs = {}
     for item, derived, eta in (
@@ -60,7 +81,9 @@ def toy_survey(n: int = 400, seed: int = 11) -> tuple[pd.DataFrame, dict[str, np
         probs[derived] = expit(eta - THRESHOLDS[2])
     eta_measures = 0.9 + BETA["patient_record_access"] * codes["patient_record_access"] + 0.2 * codes["training"]
     probs["uses_outcome_measures"] = expit(eta_measures)
-    cols["uses_outcome_measures"] = _categorical((rng.random(n) < probs["uses_outcome_measures"]).astype(int), ["No", "Yes"])
+    cols["uses_outcome_measures"] = _categorical(
+        (rng.random(n) < probs["uses_outcome_measures"]).astype(int), ["No", "Yes"]
+    )
     df = pd.DataFrame(cols)
     df.attrs["source"] = "toy"
     return df, probs

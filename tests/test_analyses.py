@@ -22,7 +22,11 @@ def logistic_fits(survey):
 def test_associations_follow_targets():
     logistic = analyses.associations("logistic")
     assert [a["exposure"] for a in logistic] == [
-        "aware_info_standard", "shares_outcomes", "outcomes_inform_investment", "patient_record_access"]
+        "aware_info_standard",
+        "shares_outcomes",
+        "outcomes_inform_investment",
+        "patient_record_access",
+    ]
     ordinal = analyses.associations("ordinal")
     # uses_outcome_measures is binary: it has no ordinal model
     assert {a["outcome"] for a in ordinal} == {"patient_outcome_freq", "service_outcome_freq"}

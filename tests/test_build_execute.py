@@ -44,9 +44,14 @@ def test_execution_is_byte_deterministic(tmp_path, monkeypatch):
     source = FIXTURE / "02_more.py"
     record = {"data_file": None, "output_dir": None, "seed": 2025, "min_cell_count": 5}
     jobs = [
-        execute.Job(name=f"run{i}", source=str(source), output=str(tmp_path / f"run{i}" / "02_more.ipynb"),
-                    cwd=str(FIXTURE), parameters={**record, "output_dir": str(tmp_path / f"out{i}")},
-                    record=record)
+        execute.Job(
+            name=f"run{i}",
+            source=str(source),
+            output=str(tmp_path / f"run{i}" / "02_more.ipynb"),
+            cwd=str(FIXTURE),
+            parameters={**record, "output_dir": str(tmp_path / f"out{i}")},
+            record=record,
+        )
         for i in (1, 2)
     ]
     results = execute.run_all(jobs, workers=2, workdir=tmp_path / "jobs")
@@ -67,12 +72,17 @@ def test_failure_names_notebook_and_cell_and_keeps_previous_outputs(tmp_path, ca
     project = _small_book(tmp_path)
     out = tmp_path / "_output"
     run_build(Options(project=project, validate=False, renderer="pandoc"))
-    kept = [out / "report.html", out / "report.pdf", tmp_path / "02_more.ipynb", tmp_path / "index.ipynb",
-            out / ".build" / "stamps.json"]
+    kept = [
+        out / "report.html",
+        out / "report.pdf",
+        tmp_path / "02_more.ipynb",
+        tmp_path / "index.ipynb",
+        out / ".build" / "stamps.json",
+    ]
     before = {p: _sha(p) for p in kept}
 
     src = tmp_path / "02_more.py"
-    src.write_text(src.read_text() + '\n# %%\nratio = 1 / 0\n')
+    src.write_text(src.read_text() + "\n# %%\nratio = 1 / 0\n")
     (tmp_path / "index.py").write_text((tmp_path / "index.py").read_text() + "\n# %%\nx = 1\n")
     capsys.readouterr()
     code = cli.main(["--project", str(project), "--skip-validation"])
@@ -99,7 +109,9 @@ def test_invalid_data_exits_2_before_executing(tmp_path, monkeypatch, capsys):
         pass
 
     def validate_file(path):
-        raise SurveyValidationError("row 3: age_band 'ancient' is not a level of age_band\nrow 7: missing respondent_id")
+        raise SurveyValidationError(
+            "row 3: age_band 'ancient' is not a level of age_band\nrow 7: missing respondent_id"
+        )
 
     fake = types.ModuleType("helpers.validate")
     fake.SurveyValidationError = SurveyValidationError
@@ -138,10 +150,12 @@ def test_normalise_strips_volatile_metadata_and_records_parameters():
 
 
 def test_failure_message_format():
-    r = execute.Result("02_x", ok=False, cell=7, line=41, first_line="fit = models.logistic(df)",
-                       error="ValueError: no rows")
+    r = execute.Result(
+        "02_x", ok=False, cell=7, line=41, first_line="fit = models.logistic(df)", error="ValueError: no rows"
+    )
     assert execute.failure_message(r, "notebooks/02_x.py") == (
-        "FAILED notebooks/02_x.py, cell 7 (line 41): fit = models.logistic(df)\n    ValueError: no rows")
+        "FAILED notebooks/02_x.py, cell 7 (line 41): fit = models.logistic(df)\n    ValueError: no rows"
+    )
 
 
 def test_cell_options():

@@ -18,8 +18,13 @@ AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def run_build(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "helpers", "build", *args], cwd=paths.ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "helpers", "build", *args],
+        cwd=paths.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def one_line(text: str) -> str:
@@ -38,6 +43,7 @@ def real_copy(tmp_path):
 
 
 # ----------------------------------------------------------------------------- the data file
+
 
 def test_a_named_pipe_is_refused_without_blocking(tmp_path):
     fifo = tmp_path / "export.csv"
@@ -105,6 +111,7 @@ def test_a_data_file_git_would_commit_gets_a_warning(tmp_path):
 
 # ----------------------------------------------------------------------------- the output folder
 
+
 @pytest.mark.parametrize("where", ["root", "home", "repository", "tracked", "non-empty", "a file"])
 def test_output_folders_that_are_refused(tmp_path, where, monkeypatch):
     repo = _git_repo(tmp_path)
@@ -113,8 +120,14 @@ def test_output_folders_that_are_refused(tmp_path, where, monkeypatch):
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "thesis.docx").write_text("mine")
     (tmp_path / "file").write_text("x")
-    out = {"root": "/", "home": tmp_path / "home", "repository": repo, "tracked": repo / "notebooks",
-           "non-empty": tmp_path / "full", "a file": tmp_path / "file"}[where]
+    out = {
+        "root": "/",
+        "home": tmp_path / "home",
+        "repository": repo,
+        "tracked": repo / "notebooks",
+        "non-empty": tmp_path / "full",
+        "a file": tmp_path / "file",
+    }[where]
     with pytest.raises(guard.GuardError) as err:
         guard.check_output_folder(out, repo)
     assert "\n" not in str(err.value) and str(err.value).startswith("output folder ")
@@ -162,6 +175,7 @@ def test_a_read_only_output_folder_is_refused(tmp_path, capsys):
 
 # ----------------------------------------------------------------------------- the lock
 
+
 def test_a_second_build_of_the_same_folder_is_refused(tmp_path, capsys):
     out = tmp_path / "out"
     with guard.OutputLock(out):
@@ -177,10 +191,12 @@ def test_a_second_build_of_the_same_folder_is_refused(tmp_path, capsys):
 # ----------------------------------------------------------------------------- as another user
 # Root reads and writes anything: as root, these run the command as user nobody (setpriv).
 
+
 def _as_nobody(args):
     prefix = [] if not AS_ROOT else ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    return subprocess.run([*prefix, sys.executable, "-m", "helpers", *args], cwd=paths.ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "helpers", *args], cwd=paths.ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def _nobody_cannot_run_helpers() -> str:
@@ -190,8 +206,13 @@ def _nobody_cannot_run_helpers() -> str:
         return ""
     if not shutil.which("setpriv"):
         return "needs setpriv to drop root"
-    probe = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
-                            "-c", "import helpers.paths"], cwd="/", capture_output=True, text=True, timeout=60)
+    probe = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", "import helpers.paths"],
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if probe.returncode != 0:
         last = (probe.stderr.strip().splitlines() or ["no output"])[-1]
         return f"user nobody cannot import helpers from {paths.ROOT} (a parent folder is closed to others?): {last}"
@@ -239,6 +260,7 @@ def test_a_read_only_output_folder_is_one_line(shared_folder):
 
 # ----------------------------------------------------------------------------- exit statuses
 
+
 def test_a_renderer_killed_by_a_signal_is_named_as_such(tmp_path):
     import signal
 
@@ -253,8 +275,15 @@ def test_a_renderer_killed_by_a_signal_is_named_as_such(tmp_path):
 def test_make_report_names_the_build_status(tmp_path):
     if not shutil.which("make"):
         pytest.skip("no make")
-    result = subprocess.run(["make", "--no-print-directory", "report", f"DATA={tmp_path / 'nope.csv'}",
-                             f"OUT={tmp_path / 'out'}"], cwd=paths.ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "report", f"DATA={tmp_path / 'nope.csv'}", f"OUT={tmp_path / 'out'}"],
+        cwd=paths.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2  # GNU make's own status for any failed recipe
-    assert result.stderr.splitlines()[-2] == ("make report: build exit status 2: invalid data, data file, output "
-                                              "folder or options; nothing written (./report exits 2; make exits 2)")
+    assert result.stderr.splitlines()[-2] == (
+        "make report: build exit status 2: invalid data, data file, output "
+        "folder or options; nothing written (./report exits 2; make exits 2)"
+    )

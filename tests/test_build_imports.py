@@ -30,16 +30,19 @@ def _package(root: Path, files: dict[str, str]) -> Path:
 
 
 def test_closure_follows_every_kind_of_import(tmp_path):
-    pkg = _package(tmp_path, {
-        "__init__.py": "",
-        "a.py": "from pkg import b\n",                       # a submodule named in a from-import
-        "b.py": "def f():\n    from .c import g\n",           # relative, inside a function
-        "c.py": "import pkg.sub.d\ng = 1\n",                 # dotted import of a subpackage module
-        "sub/__init__.py": "",
-        "sub/d.py": "from ..e import value\n",               # two levels up
-        "e.py": "value = 1\n",
-        "unused.py": "import pkg.a\n",                        # imports others, imported by nobody
-    })
+    pkg = _package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "a.py": "from pkg import b\n",  # a submodule named in a from-import
+            "b.py": "def f():\n    from .c import g\n",  # relative, inside a function
+            "c.py": "import pkg.sub.d\ng = 1\n",  # dotted import of a subpackage module
+            "sub/__init__.py": "",
+            "sub/d.py": "from ..e import value\n",  # two levels up
+            "e.py": "value = 1\n",
+            "unused.py": "import pkg.a\n",  # imports others, imported by nobody
+        },
+    )
     notebook = tmp_path / "nb.py"
     notebook.write_text("# %%\nimport os\nfrom pkg.a import b as alias\n")
     names = {p.relative_to(pkg).as_posix() for p in helper_files(notebook, pkg, "pkg")}
@@ -87,9 +90,17 @@ def loaded_at_run_time() -> dict[str, set[Path]]:
     code = {}
     for chapter in CHAPTERS:
         tree = ast.parse(chapter.read_text(encoding="utf-8"))
-        code[_chapter(chapter)] = "\n".join(ast.unparse(n) for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)))
-    out = subprocess.run([sys.executable, "-c", PROBE], input=json.dumps(code), capture_output=True, text=True,
-                         cwd=paths.NOTEBOOKS, check=True).stdout
+        code[_chapter(chapter)] = "\n".join(
+            ast.unparse(n) for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+        )
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        input=json.dumps(code),
+        capture_output=True,
+        text=True,
+        cwd=paths.NOTEBOOKS,
+        check=True,
+    ).stdout
     rows = [json.loads(line) for line in out.splitlines() if line.startswith("[")]
     return {name: {Path(f).resolve() for f in files} for name, files in rows}
 

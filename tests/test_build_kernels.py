@@ -10,15 +10,25 @@ from pathlib import Path
 
 from reportbuild import execute
 
-PROBE = '''# %%\nx = 1\n'''
+PROBE = """# %%\nx = 1\n"""
 
 
 def _jobs(tmp_path: Path, n: int, **kw) -> list[execute.Job]:
     source = tmp_path / "probe.py"
     source.write_text(PROBE)
-    return [execute.Job(name=f"probe{i}", source=str(source), output=str(tmp_path / "staged" / f"probe{i}.ipynb"),
-                        cwd=str(tmp_path), parameters={}, record={}, log=str(tmp_path / f"probe{i}.log"), **kw)
-            for i in range(n)]
+    return [
+        execute.Job(
+            name=f"probe{i}",
+            source=str(source),
+            output=str(tmp_path / "staged" / f"probe{i}.ipynb"),
+            cwd=str(tmp_path),
+            parameters={},
+            record={},
+            log=str(tmp_path / f"probe{i}.log"),
+            **kw,
+        )
+        for i in range(n)
+    ]
 
 
 def test_a_long_runtime_path_puts_sockets_in_a_private_temporary_folder(tmp_path):
@@ -35,7 +45,12 @@ def test_a_long_runtime_path_puts_sockets_in_a_private_temporary_folder(tmp_path
 def test_a_kernel_that_cannot_start_is_reported_with_its_last_words(tmp_path, monkeypatch):
     spec = tmp_path / "share" / "kernels" / "broken"
     spec.mkdir(parents=True)
-    argv = [sys.executable, "-c", "import sys; sys.exit('this kernel cannot start: no interpreter')", "{connection_file}"]
+    argv = [
+        sys.executable,
+        "-c",
+        "import sys; sys.exit('this kernel cannot start: no interpreter')",
+        "{connection_file}",
+    ]
     (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "broken", "language": "python"}))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "share"))
     job = _jobs(tmp_path, 1, kernel="broken")[0]

@@ -23,7 +23,7 @@ RECORD = {"data_file": None, "output_dir": None, "seed": 2025, "min_cell_count":
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="preloading is Linux-only")
 
 # What a kernel sees of its process: every line must read the same in a forked and a fresh kernel.
-PROBE = '''# %%
+PROBE = """# %%
 import os, sys
 import matplotlib
 print("cwd:", os.path.basename(os.getcwd()))
@@ -45,7 +45,7 @@ print("transport:", app.transport, "| connection file:", Path(app.connection_fil
 import matplotlib.pyplot as plt  # would warn into the output if its config folder were unusable
 plt.plot([1, 2, 3], [3, 1, 2])
 plt.show()
-'''
+"""
 KILLED = "# %%\nx = 1\n\n# %%\nimport os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
 
 
@@ -54,9 +54,19 @@ def _run(folder: Path, sources: list[Path], mode: str, timeout=None) -> list[tup
     os.environ["HELPERS_PRELOAD"] = mode
     out = folder / mode
     out.mkdir(parents=True, exist_ok=True)
-    jobs = [execute.Job(name=s.stem, source=str(s), output=str(out / f"{s.stem}.ipynb"), cwd=str(s.parent),
-                        parameters={**RECORD, "output_dir": str(out / "files")}, record=RECORD, timeout=timeout,
-                        log=str(out / f"{s.stem}.log")) for s in sources]
+    jobs = [
+        execute.Job(
+            name=s.stem,
+            source=str(s),
+            output=str(out / f"{s.stem}.ipynb"),
+            cwd=str(s.parent),
+            parameters={**RECORD, "output_dir": str(out / "files")},
+            record=RECORD,
+            timeout=timeout,
+            log=str(out / f"{s.stem}.log"),
+        )
+        for s in sources
+    ]
     results = {r.name: r for r in execute.run_all(jobs, workers=1, workdir=out / "jobs", preload_kernels=True)}
     return [(results[j.name], Path(j.output)) for j in jobs]
 

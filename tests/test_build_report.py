@@ -223,4 +223,7 @@ def test_notice_text_comes_from_the_project(book, tmp_path):
     project = read_project(tmp_path / "_quarto.yml")
     assert project.notice == "Invented people only."
     assert render.metadata(project, {}, True)["synthetic-notice"] == "Invented people only."
-    assert render.metadata(read_project(book["root"] / "_quarto.yml"), {}, True)["synthetic-notice"] == render.SYNTHETIC_NOTICE
+    assert (
+        render.metadata(read_project(book["root"] / "_quarto.yml"), {}, True)["synthetic-notice"]
+        == render.SYNTHETIC_NOTICE
+    )

@@ -53,24 +53,33 @@ def test_no_analysis_module_imports_the_build():
 def test_the_scan_sees_imports_inside_functions_and_by_name(tmp_path):
     fake = tmp_path / "stats" / "probe.py"  # stands for helpers/stats/probe.py
     fake.parent.mkdir()
-    fake.write_text("def f():\n    from reportbuild import cli\n    import importlib\n"
-                    "    importlib.import_module('reportbuild.execute')\nfrom . import paths\n")
+    fake.write_text(
+        "def f():\n    from reportbuild import cli\n    import importlib\n"
+        "    importlib.import_module('reportbuild.execute')\nfrom . import paths\n"
+    )
     assert sorted(h.split(" ")[1] for h in build_imports(fake, tmp_path)) == [
-        "reportbuild", "reportbuild.cli", "reportbuild.execute"]
+        "reportbuild",
+        "reportbuild.cli",
+        "reportbuild.execute",
+    ]
     fake.write_text("from ..build import cli\nfrom .. import paths\n")
     assert sorted(h.split(" ")[1] for h in build_imports(fake, tmp_path)) == ["helpers.build", "helpers.build.cli"]
 
 
 def test_importing_the_analysis_leaves_the_build_unloaded():
-    code = ("import sys, importlib, pkgutil, helpers\n"
-            "for m in pkgutil.walk_packages(helpers.__path__, 'helpers.'):\n"
-            "    if m.name != 'helpers.__main__': importlib.import_module(m.name)\n"
-            "print(sorted(n for n in sys.modules if n.split('.')[0] == 'reportbuild'))")
+    code = (
+        "import sys, importlib, pkgutil, helpers\n"
+        "for m in pkgutil.walk_packages(helpers.__path__, 'helpers.'):\n"
+        "    if m.name != 'helpers.__main__': importlib.import_module(m.name)\n"
+        "print(sorted(n for n in sys.modules if n.split('.')[0] == 'reportbuild'))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
 
 
 def test_python_m_helpers_build_reaches_the_build():
-    out = subprocess.run([sys.executable, "-m", "helpers", "build", "--help"], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "helpers", "build", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0 and "usage: python -m helpers build" in out.stdout

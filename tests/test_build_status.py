@@ -22,8 +22,16 @@ REPORT = paths.ROOT / "report"
 
 def _report(*args, **kw) -> subprocess.Popen:
     env = {**os.environ, "REPORT_PYTHON": sys.executable}
-    return subprocess.Popen([str(REPORT), *args], cwd=paths.ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True, **kw)
+    return subprocess.Popen(
+        [str(REPORT), *args],
+        cwd=paths.ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        **kw,
+    )
 
 
 def _index_only(root: Path, extra: str) -> Path:
@@ -54,10 +62,13 @@ def test_a_failing_notebook_exits_1(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum,status,named", [
-    (signal.SIGINT, 130, "build: interrupted; previous outputs left untouched"),
-    (signal.SIGTERM, 143, "build: stopped by signal SIGTERM; previous outputs left untouched"),
-])
+@pytest.mark.parametrize(
+    "signum,status,named",
+    [
+        (signal.SIGINT, 130, "build: interrupted; previous outputs left untouched"),
+        (signal.SIGTERM, 143, "build: stopped by signal SIGTERM; previous outputs left untouched"),
+    ],
+)
 def test_a_stopped_build_names_why_and_leaves_nothing(tmp_path, signum, status, named):
     project = _index_only(tmp_path, "\n# %%\nimport time\ntime.sleep(120)\n")
     proc = _report("--project", str(project), "--skip-validation", "--no-render")
@@ -81,6 +92,7 @@ def test_a_stopped_build_names_why_and_leaves_nothing(tmp_path, signum, status, 
 
 # ----------------------------------------------------------------------------- staging per build
 
+
 def test_each_build_stages_in_a_folder_of_its_own(tmp_path):
     from reportbuild.cli import Build, Options
 
@@ -96,8 +108,10 @@ def test_each_build_stages_in_a_folder_of_its_own(tmp_path):
 def test_two_builds_into_different_folders_at_once(tmp_path):
     """Both succeed, each with its own staging and kernel runtime folder (no shared ports or files)."""
     project = _index_only(tmp_path / "book", "")
-    procs = [_report("--project", str(project), "--skip-validation", "--no-render", "--out", str(tmp_path / name))
-             for name in ("a", "b")]
+    procs = [
+        _report("--project", str(project), "--skip-validation", "--no-render", "--out", str(tmp_path / name))
+        for name in ("a", "b")
+    ]
     for proc in procs:
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, out + err

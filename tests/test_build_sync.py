@@ -19,8 +19,9 @@ SOURCES = paths.chapter_sources()
 
 
 def _cells(nb):
-    return [(c.cell_type, c.source) for c in nb.cells
-            if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    return [
+        (c.cell_type, c.source) for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])
+    ]
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=[s.name.split(".")[0] for s in SOURCES])

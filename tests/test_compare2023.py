@@ -88,7 +88,13 @@ def test_compare_on_a_small_frame(valid_frame):
     assert often["value_2025"] == pytest.approx(100 * k / n)
     assert often["difference"] == pytest.approx(100 * (k / n - 326 / 777))
     # Widening for the 2023 rounding only ever widens.
-    assert often["diff_low_rounding"] <= often["diff_low"] < often["difference"] < often["diff_high"] <= often["diff_high_rounding"]
+    assert (
+        often["diff_low_rounding"]
+        <= often["diff_low"]
+        < often["difference"]
+        < often["diff_high"]
+        <= often["diff_high_rounding"]
+    )
     assert often["ci_2023_low"] < 41.5 and often["ci_2023_high"] > 42.5
     assert often["p_value_max"] >= often["p_value"]
     assert often["caveat"] == "Different wording."
@@ -144,10 +150,17 @@ def test_p_values_are_labelled_nominal_with_the_reasons(valid_frame):
 
 def test_modest_improvements_is_judged_on_the_published_figure():
     def table(value_2025):
-        row = {"what": "record outcomes frequently", "comparable": True, "value_2023": 42.0,
-               "value_2025": value_2025, "published_2025": value_2025, "difference": value_2025 - 42.0,
-               "count_2025": 200, "n_2025": 409}
+        row = {
+            "what": "record outcomes frequently",
+            "comparable": True,
+            "value_2023": 42.0,
+            "value_2025": value_2025,
+            "published_2025": value_2025,
+            "difference": value_2025 - 42.0,
+            "count_2025": 200,
+            "n_2025": 409,
+        }
         return pd.DataFrame([row])
 
-    assert "larger than \"modest\" suggests" in compare2023.improvement_statement(table(57.5))
-    assert "consistent with \"modest\"" in compare2023.improvement_statement(table(46.0))
+    assert 'larger than "modest" suggests' in compare2023.improvement_statement(table(57.5))
+    assert 'consistent with "modest"' in compare2023.improvement_statement(table(46.0))

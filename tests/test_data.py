@@ -94,7 +94,10 @@ def test_spss_codes_without_labels_need_confirmation(tmp_path, valid_frame):
     with pytest.raises(SurveyValidationError) as err:
         load(path)
     assert [p.columns for p in err.value.details] == [
-        ("patient_outcome_freq",), ("aware_info_standard",), ("seniority",)]
+        ("patient_outcome_freq",),
+        ("aware_info_standard",),
+        ("seniority",),
+    ]
     confirm_codes(path, "q10: codebook\nq35_role: codebook\naware_info_standard: {1: Yes, 2: No}\n")
     same(load(path), numeric_ids(valid_frame))
 
@@ -149,8 +152,7 @@ def test_missing_labels_and_codes_are_na(tmp_path, valid_frame):
     df.to_csv(path, index=False)
     out = load(path)
     assert out.loc[:3, "gender"].isna().all()
-    assert out["gender"].isna().sum() == valid_frame["gender"].isna().sum() + sum(
-        valid_frame.loc[:3, "gender"].notna())
+    assert out["gender"].isna().sum() == valid_frame["gender"].isna().sum() + sum(valid_frame.loc[:3, "gender"].notna())
     assert out.loc[:3, "recording_timing"].isna().all()
 
 
@@ -172,8 +174,10 @@ def test_derived_columns(tmp_path, valid_frame):
     path = tmp_path / "derived.csv"
     df.to_csv(path, index=False)
     out = load(path)
-    for name, source in (("patient_outcomes_often", "patient_outcome_freq"),
-                         ("service_outcomes_often", "service_outcome_freq")):
+    for name, source in (
+        ("patient_outcomes_often", "patient_outcome_freq"),
+        ("service_outcomes_often", "service_outcome_freq"),
+    ):
         src = out[source]
         expected = np.where(src.isin(["Often", "Very often"]), "Yes", "No").astype(object)
         expected[src.isna().to_numpy()] = None
@@ -309,8 +313,10 @@ def test_invalid_file_raises_with_problems(tmp_path, valid_frame):
         load(path)
     err = info.value
     assert err.file == "bad.csv"
-    assert err.problems == ["bad.csv: column 'gender': row 3: unknown label 'Femal': did you mean "
-                            "'Female'? (expected one of Female, Male, Another gender)"]
+    assert err.problems == [
+        "bad.csv: column 'gender': row 3: unknown label 'Femal': did you mean "
+        "'Female'? (expected one of Female, Male, Another gender)"
+    ]
 
 
 def test_non_utf8_and_utf16(tmp_path, valid_frame):

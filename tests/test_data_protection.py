@@ -35,8 +35,16 @@ def real_looking_copy(tmp_path):
 
 
 @pytest.mark.skipif(not (paths.ROOT / ".git").exists(), reason="needs the git checkout")
-@pytest.mark.parametrize("relative", ["data/real/survey.sav", "data/real/export.csv", "_output_real/report.html",
-                                      ".build/cache/x.pkl", "_output/report.html"])
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "data/real/survey.sav",
+        "data/real/export.csv",
+        "_output_real/report.html",
+        ".build/cache/x.pkl",
+        "_output/report.html",
+    ],
+)
 def test_real_data_locations_are_git_ignored(relative):
     assert _git_ignored(relative)
 
@@ -68,8 +76,13 @@ def test_committed_notebooks_hold_no_respondent_ids():
 
 
 def test_small_cells_are_suppressed_for_real_data_only():
-    frame = pd.DataFrame({"gender": pd.Categorical(["Female"] * 20 + ["Male"] * 3 + ["Another gender"] * 1,
-                                                   categories=["Female", "Male", "Another gender"])})
+    frame = pd.DataFrame(
+        {
+            "gender": pd.Categorical(
+                ["Female"] * 20 + ["Male"] * 3 + ["Another gender"] * 1, categories=["Female", "Male", "Another gender"]
+            )
+        }
+    )
     frame.attrs["source"] = "real"
     threshold = report.suppression_threshold(frame, 5)
     shown = tables.table_one_frame(frame, ["gender"], min_count=threshold).to_string()
@@ -81,16 +94,34 @@ def test_small_cells_are_suppressed_for_real_data_only():
 
 
 def _digests(folder) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and ".build" not in p.parts}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and ".build" not in p.parts
+    }
 
 
 @pytest.mark.slow
 def test_full_build_on_real_data_leaks_no_rows_and_leaves_committed_notebooks(real_looking_copy, tmp_path):
     committed = {p.name: p.read_bytes() for p in paths.executed_notebooks()}
     out = tmp_path / "out"
-    result = subprocess.run([sys.executable, "-m", "helpers", "build", "--renderer", "pandoc", "--data", str(real_looking_copy),
-                             "--out", str(out)], cwd=paths.ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "helpers",
+            "build",
+            "--renderer",
+            "pandoc",
+            "--data",
+            str(real_looking_copy),
+            "--out",
+            str(out),
+        ],
+        cwd=paths.ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     ids = pd.read_csv(real_looking_copy, dtype=str)["respondent_id"]
     for produced in [out / "report.html", out / "claims.csv", *sorted((out / "notebooks").glob("*.ipynb"))]:
@@ -108,12 +139,24 @@ def test_two_clean_builds_give_identical_bytes(tmp_path):
     simulation.csv. The first build forks its kernels from the preload process, the second starts
     every kernel fresh (HELPERS_PRELOAD=0): preloading must not change a byte."""
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "helpers", "build", "--renderer", "pandoc", "--data", str(paths.SYNTHETIC_DATA), "--out", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "helpers",
+        "build",
+        "--renderer",
+        "pandoc",
+        "--data",
+        str(paths.SYNTHETIC_DATA),
+        "--out",
+        str(out),
+    ]
     runs = []
     for preload in ("1", "0"):
         shutil.rmtree(out, ignore_errors=True)
-        result = subprocess.run(command, cwd=paths.ROOT, capture_output=True, text=True,
-                                env={**os.environ, "HELPERS_PRELOAD": preload})
+        result = subprocess.run(
+            command, cwd=paths.ROOT, capture_output=True, text=True, env={**os.environ, "HELPERS_PRELOAD": preload}
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         runs.append(_digests(out))
     assert {"report.html", "report.pdf", "claims.csv", "simulation.csv", "specifications.csv"} <= set(runs[0])

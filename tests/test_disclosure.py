@@ -50,12 +50,18 @@ def small_cells_file(tmp_path_factory):
     """A 409-row real-shaped SPSS export with the issue's small cells."""
     frame = build_valid_frame(N)
     _set_counts(frame, "gender", {"Female": 353, "Male": 53, "Another gender": 3})
-    _set_counts(frame, "ethnicity", {"White": 330, "Asian or Asian British": 45, "Black or Black British": 27,
-                                     "Mixed or other": 4})  # 3 missing
-    _set_counts(frame, "seniority", {"Link worker": 380, "Senior or lead link worker": 27,
-                                     "Manager or coordinator": 2})
-    _set_counts(frame, "recording_timing", {"Beginning and end": 2, "Every session": 3},
-                rows=frame.index[frame["patient_outcome_freq"].astype(object) != "Never"][:5])
+    _set_counts(
+        frame,
+        "ethnicity",
+        {"White": 330, "Asian or Asian British": 45, "Black or Black British": 27, "Mixed or other": 4},
+    )  # 3 missing
+    _set_counts(frame, "seniority", {"Link worker": 380, "Senior or lead link worker": 27, "Manager or coordinator": 2})
+    _set_counts(
+        frame,
+        "recording_timing",
+        {"Beginning and end": 2, "Every session": 3},
+        rows=frame.index[frame["patient_outcome_freq"].astype(object) != "Never"][:5],
+    )
     rest = frame.index[frame["patient_outcome_freq"].astype(object) != "Never"][5:]
     frame.loc[rest, "recording_timing"] = "Other pattern"
     # a 'what would help' option ticked by few in one group of the cross-tab
@@ -191,8 +197,9 @@ def test_every_table_and_figure_of_a_real_data_report(small_cells_export):
     # 02: frequency table; its figure and prose use the same protection
     freq = tables.frequency_table_frame(narrative.frequency_items_table(df), min_count=K)
     hidden += attack_frequency_table(freq, sums)
-    figure = disclosure.protect_frequencies(describe.likert_distribution(df, narrative.FREQUENCY_ITEMS), K,
-                                            published_sums=disclosure.derived_sums())
+    figure = disclosure.protect_frequencies(
+        describe.likert_distribution(df, narrative.FREQUENCY_ITEMS), K, published_sums=disclosure.derived_sums()
+    )
     assert figure["suppressed"].tolist() == (freq["n"] == MARKER).tolist()
     # 02: timing (figure + prose) and measures (figure): frequency frames as the attacker sees them
     timing = disclosure.protect_frequencies(describe.frequency_table(df, "recording_timing"), K)
@@ -205,7 +212,9 @@ def test_every_table_and_figure_of_a_real_data_report(small_cells_export):
     assert "0.5%" not in text and "0.7%" not in text
     # 05: the cross-tab, and the figure that shows its overall column
     helps = disclosure.protect_frequencies(describe.multiple_response(df, narrative.HELP_COLUMNS), K)
-    figure_overall = {label: (None if s else int(n)) for label, n, s in zip(helps["label"], helps["n"].fillna(0), helps["suppressed"])}
+    figure_overall = {
+        label: (None if s else int(n)) for label, n, s in zip(helps["label"], helps["n"].fillna(0), helps["suppressed"])
+    }
     cross = tables.multiple_response_by_frame(df, narrative.HELP_COLUMNS, by="patient_outcomes_often", min_count=K)
     national = cross.set_index("option").loc["helps_national_measure"]
     assert national.filter(like="Overall").iloc[0].startswith("21 ")
@@ -225,12 +234,27 @@ def test_complements_with_groups_in_table_one(small_cells_export):
     for variable, part in frame.groupby("variable", sort=False):
         p = Puzzle()
         groups = list(frame.columns[3:])
-        cells = {(lvl, g): _read(p, part.set_index("level").loc[lvl, g])[0]
-                 for lvl in part["level"] if lvl != "Missing" for g in groups}
+        cells = {
+            (lvl, g): _read(p, part.set_index("level").loc[lvl, g])[0]
+            for lvl in part["level"]
+            if lvl != "Missing"
+            for g in groups
+        }
         levels = [lvl for lvl in part["level"] if lvl != "Missing"]
         for g in groups:
-            p.sum_is([cells[(lvl, g)] for lvl in levels], int((small_cells_export[variable].notna() & (
-                True if g == "Overall" else small_cells_export["training"].astype(object).eq(g.split(": ")[1]))).sum()))
+            p.sum_is(
+                [cells[(lvl, g)] for lvl in levels],
+                int(
+                    (
+                        small_cells_export[variable].notna()
+                        & (
+                            True
+                            if g == "Overall"
+                            else small_cells_export["training"].astype(object).eq(g.split(": ")[1])
+                        )
+                    ).sum()
+                ),
+            )
         for lvl in levels:
             p.sums_equal([cells[(lvl, "Overall")]], [cells[(lvl, g)] for g in groups[1:]] + [p.unknown(0, N)])
         hidden = [cells[key] for key in cells if part.set_index("level").loc[key[0], key[1]] == MARKER]
@@ -262,20 +286,29 @@ def test_a_real_data_build_shows_no_small_count(small_cells_file, tmp_path):
 
     data = small_cells_file
     out = tmp_path / "out"
-    result = subprocess.run([sys.executable, "-m", "helpers", "build", "--data", str(data), "--out", str(out)],
-                            cwd=paths.ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers", "build", "--data", str(data), "--out", str(out)],
+        cwd=paths.ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     shown = []
     for path in sorted((out / "notebooks").glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
             for output in cell.get("outputs", []):
                 data_ = output.get("data", {})
-                shown += [(path.name, str(data_.get(kind, ""))) for kind in ("text/html", "text/markdown", "text/plain")]
+                shown += [
+                    (path.name, str(data_.get(kind, ""))) for kind in ("text/html", "text/markdown", "text/plain")
+                ]
                 shown.append((path.name, str(output.get("text", ""))))
     leaks = [(name, m.group(0)) for name, text in shown for m in _SMALL_SHOWN.finditer(text)]
     assert not leaks, leaks[:5]
-    one = next(text for name, text in shown if name == "01_data.ipynb" and "Another gender" in text
-               and '<div id="tbl-one' in text)
+    one = next(
+        text
+        for name, text in shown
+        if name == "01_data.ipynb" and "Another gender" in text and '<div id="tbl-one' in text
+    )
     assert one.count(MARKER) >= 2
     assert not (out / ".build" / "cache").exists()  # the microdata cache is gone after the build
 

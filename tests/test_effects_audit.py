@@ -103,7 +103,11 @@ def test_times_more_likely_against_standardised_risk_ratios():
     rr = table["risk_ratio"].round(2).to_dict()
     # The figures (1.40, 3.25, 1.23) on the synthetic file; its outcome counts are exact by
     # construction, the risk ratios move a little when the file is regenerated.
-    expected = {"or_aware_information_standard": 1.40, "or_shares_outcomes": 3.25, "or_outcomes_inform_investment": 1.23}
+    expected = {
+        "or_aware_information_standard": 1.40,
+        "or_shares_outcomes": 3.25,
+        "or_outcomes_inform_investment": 1.23,
+    }
     assert rr == pytest.approx(expected, abs=0.05)
     assert not table["multiple_in_rr_ci"].any()
     # the flag can clear: an abstract that stated the risk ratio would pass

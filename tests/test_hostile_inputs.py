@@ -73,7 +73,9 @@ def duplicate_column(frame, folder):
 def other_sheet(frame, folder):
     path = folder / "workbook.xlsx"
     with pd.ExcelWriter(path) as writer:
-        pd.DataFrame({"About": ["This workbook holds the survey responses"]}).to_excel(writer, sheet_name="About", index=False)
+        pd.DataFrame({"About": ["This workbook holds the survey responses"]}).to_excel(
+            writer, sheet_name="About", index=False
+        )
         frame.to_excel(writer, sheet_name="Responses", index=False)
     return path
 
@@ -103,8 +105,9 @@ def one_exposure_level(frame, folder):
 
 def derived_one_level(frame, folder):
     f = frame.copy()
-    f["patient_outcome_freq"] = f["patient_outcome_freq"].where(f.index % 2 == 0, "Often").where(
-        f.index % 2 == 1, "Very often")
+    f["patient_outcome_freq"] = (
+        f["patient_outcome_freq"].where(f.index % 2 == 0, "Often").where(f.index % 2 == 1, "Very often")
+    )
     f["recording_timing"] = f["recording_timing"].replace("", "Every session")
     return _csv(f, folder / "often.csv")
 
@@ -118,7 +121,7 @@ def asked_but_blank(frame, folder):
 # (writer, substring of the message, column, rows)
 CASES = {
     "long cell": (long_cell, "a value of 140,000 characters", "employer_type", "row 4"),
-    "stray quote": (stray_quote, "a double quote (\") that is never closed", "uses_outcome_measures", "row 5"),
+    "stray quote": (stray_quote, 'a double quote (") that is never closed', "uses_outcome_measures", "row 5"),
     "HTML": (web_page, "is a web page (HTML)", None, None),
     "JSON": (json_text, "is JSON text", None, None),
     "gzip": (gzipped, "is gzip-compressed", None, None),
@@ -128,8 +131,12 @@ CASES = {
     "blank tick box": (blank_tick_box, "blank in every row, although", "measure_ons4", None),
     "single outcome level": (one_outcome_level, "all 60 answers are 'Sometimes'", "service_outcome_freq", None),
     "single exposure level": (one_exposure_level, "all 60 answers are 'Yes'", "aware_info_standard", None),
-    "derived one level": (derived_one_level, "the derived outcome 'patient_outcomes_often' would have one level",
-                          "patient_outcome_freq", None),
+    "derived one level": (
+        derived_one_level,
+        "the derived outcome 'patient_outcomes_often' would have one level",
+        "patient_outcome_freq",
+        None,
+    ),
     "asked but blank": (asked_but_blank, "blank for all", "recording_timing", None),
 }
 
@@ -151,8 +158,13 @@ def _check_lines(lines, name, message, column, rows, frame, own_row=None):
 def test_validate_says_one_line(case, frame, tmp_path):
     writer, message, column, rows = CASES[case]
     path = writer(frame, tmp_path)
-    result = subprocess.run([sys.executable, "-m", "helpers", "validate", str(path)], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers", "validate", str(path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -201,6 +213,10 @@ def test_echoed_values_are_clipped(frame, tmp_path):
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
 def test_validate_does_not_block_on_a_named_pipe(tmp_path):
     os.mkfifo(tmp_path / "export.csv")
-    result = subprocess.run([sys.executable, "-m", "helpers", "validate", str(tmp_path / "export.csv")],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers", "validate", str(tmp_path / "export.csv")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2 and "export.csv" in result.stderr and len(result.stderr.splitlines()) == 1

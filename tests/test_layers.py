@@ -16,7 +16,6 @@ PACKAGE = paths.ROOT / "src" / "helpers"
 # A top-level module not listed is a command on top of everything (validate, models).
 LAYERS = ["paths", "datafile", "data", "stats", "synth", "analysis", "present", "review"]
 COMMANDS = len(LAYERS)
-BUILD = "build"  # the build engine: never imported by the analysis (only by the commands)
 
 
 def module_name(path: Path, root: Path = PACKAGE) -> str:
@@ -56,14 +55,11 @@ def layer(dotted: str) -> int:
     if len(parts) == 1:
         return -1  # helpers/__init__.py: a docstring, imports nothing
     top = parts[1]
-    if top == BUILD:
-        return COMMANDS  # only the commands may reach it
     return LAYERS.index(top) if top in LAYERS else COMMANDS
 
 
 def graph(root: Path = PACKAGE) -> dict[str, set[str]]:
-    files = [p for p in root.rglob("*.py") if BUILD not in p.relative_to(root).parts[:1]]
-    return {module_name(p, root): imported_modules(p, root) for p in files}
+    return {module_name(p, root): imported_modules(p, root) for p in root.rglob("*.py")}
 
 
 def upward_imports(edges: dict[str, set[str]]) -> list[str]:
@@ -71,7 +67,7 @@ def upward_imports(edges: dict[str, set[str]]) -> list[str]:
     for module, targets in sorted(edges.items()):
         for target in sorted(targets):
             # a parent package's __init__ runs on every import of its modules: it must not climb either
-            if layer(target) > layer(module) or (target.split(".")[1:2] == [BUILD] and layer(module) < COMMANDS):
+            if layer(target) > layer(module):
                 bad.append(f"{module} imports {target}")
     return bad
 
@@ -134,7 +130,7 @@ def test_no_import_cycle():
 
 def test_every_package_is_a_known_layer():
     packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
-    assert packages - {BUILD} == set(LAYERS) - {"paths", "datafile"}
+    assert packages == set(LAYERS) - {"paths", "datafile"}
 
 
 @pytest.fixture

@@ -66,7 +66,8 @@ def test_1_no_2_yes_csv_is_refused_with_one_line_naming_column_and_codes(tmp_pat
         f"export.csv: column 'aware_info_standard': numeric codes without value labels: 1 ({n_no} rows), "
         f"2 ({n_yes} rows); reading them as the codebook does (1=Yes, 2=No) would be a guess, as a Yes/No "
         "item exported as 1/2 is coded 1 = No, 2 = Yes as often as the reverse: confirm the codes in "
-        "export.csv.codes.yaml next to the data file (see data/real/README.md), or export the value labels"]
+        "export.csv.codes.yaml next to the data file (see data/real/README.md), or export the value labels"
+    ]
 
 
 def test_1_no_2_yes_csv_reads_right_once_confirmed(tmp_path, valid_frame):
@@ -86,7 +87,8 @@ def test_a_codebook_edit_confirms_the_codes_too(tmp_path, valid_frame):
     text = paths.CODEBOOK.read_text(encoding="utf-8").replace(
         "    aliases: [q20_aware_standard, aware_standard, q20]",
         '    codes: { 1: "No", 2: "Yes" }\n    codes_confirmed: true\n'
-        "    aliases: [q20_aware_standard, aware_standard, q20]")
+        "    aliases: [q20_aware_standard, aware_standard, q20]",
+    )
     book = tmp_path / "codebook.yaml"
     book.write_text(text, encoding="utf-8")
     path = tmp_path / "export.csv"
@@ -104,7 +106,9 @@ def test_same_data_as_labelled_spss_load_without_confirmation(tmp_path, valid_fr
     frame = mapping.mapping_frame(path)
     rows = frame[frame["variable"] == "aware_info_standard"]
     assert set(zip(rows["raw_value"], rows["value_label"], rows["read_as"], rows["reason"])) == {
-        ("1", "No", "No", "value label"), ("2", "Yes", "Yes", "value label")}
+        ("1", "No", "No", "value label"),
+        ("2", "Yes", "Yes", "value label"),
+    }
 
 
 def test_a_codes_file_contradicting_the_value_labels_is_refused(tmp_path, valid_frame):
@@ -115,7 +119,8 @@ def test_a_codes_file_contradicting_the_value_labels_is_refused(tmp_path, valid_
     assert refusal(path) == [
         "export.sav: column 'aware_info_standard': export.sav.codes.yaml contradicts the file's value labels "
         "(1=Yes but its value label is 'No'; 2=No but its value label is 'Yes'): correct export.sav.codes.yaml "
-        "(value labels are read as they are)"]
+        "(value labels are read as they are)"
+    ]
     confirm_codes(path, 'aware_info_standard: {1: "No", 2: "Yes"}\n')  # consistent: read as labelled
     same(load(path), valid_frame)
 
@@ -164,8 +169,9 @@ def test_a_csv_of_codes_is_refused_column_by_column_and_a_pattern_confirms_all(t
     to_codes(valid_frame).to_csv(path, index=False)
     lines = refusal(path)
     named = [line.split("'")[1] for line in lines]
-    assert named == [v.name for v in codebook.variables.values()
-                     if v.is_categorical and set(v.levels) != {"No", "Yes"}]  # one line each, codebook order
+    assert named == [
+        v.name for v in codebook.variables.values() if v.is_categorical and set(v.levels) != {"No", "Yes"}
+    ]  # one line each, codebook order
     confirm_codes(path, '"*": codebook\n')
     same(load(path), valid_frame)
 
@@ -175,15 +181,18 @@ def test_a_csv_of_codes_is_refused_column_by_column_and_a_pattern_confirms_all(t
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, message", [
-    ("favourite_colour: codebook\n", "'favourite_colour' names no coded codebook variable"),
-    ("respondent_id: codebook\n", "'respondent_id' names no coded codebook variable"),
-    ("gender: {1: Femal}\n", "column 'gender': code 1: 'Femal' is none of its levels"),
-    ("gender: {one: Female}\n", "column 'gender': 'one' is not a whole-number code"),
-    ("gender: sometimes\n", "column 'gender': expected `codebook` or a map of codes to levels"),
-    ("gender: [1, 2\n", "cannot be read as YAML"),
-    ("- gender\n", "expected a map of variable names to code maps"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("favourite_colour: codebook\n", "'favourite_colour' names no coded codebook variable"),
+        ("respondent_id: codebook\n", "'respondent_id' names no coded codebook variable"),
+        ("gender: {1: Femal}\n", "column 'gender': code 1: 'Femal' is none of its levels"),
+        ("gender: {one: Female}\n", "column 'gender': 'one' is not a whole-number code"),
+        ("gender: sometimes\n", "column 'gender': expected `codebook` or a map of codes to levels"),
+        ("gender: [1, 2\n", "cannot be read as YAML"),
+        ("- gender\n", "expected a map of variable names to code maps"),
+    ],
+)
 def test_a_broken_codes_file_is_one_line_naming_it(tmp_path, valid_frame, text, message):
     path = tmp_path / "export.csv"
     labels_only(valid_frame).to_csv(path, index=False)
@@ -254,11 +263,11 @@ def test_non_substantive_answers_are_missing_by_default(tmp_path, valid_frame):
 
 
 def test_non_substantive_choice_in_the_codebook_changes_the_coding(tmp_path, valid_frame):
-    old = "non_substantive: { \"Don't know\": missing }"
+    old = 'non_substantive: { "Don\'t know": missing }'
     text = paths.CODEBOOK.read_text(encoding="utf-8")
     assert text.count(old) == 1
     book = tmp_path / "codebook.yaml"
-    book.write_text(text.replace(old, "non_substantive: { \"Don't know\": No }"), encoding="utf-8")
+    book.write_text(text.replace(old, 'non_substantive: { "Don\'t know": No }'), encoding="utf-8")
     codebook = load_codebook(book)
     path = tmp_path / "dk.csv"
     _with_dont_know(valid_frame).to_csv(path, index=False)
@@ -277,7 +286,8 @@ def test_non_substantive_choice_in_the_codebook_changes_the_coding(tmp_path, val
 
 def test_non_substantive_choice_must_be_missing_or_a_level(tmp_path):
     text = paths.CODEBOOK.read_text(encoding="utf-8").replace(
-        "non_substantive: { \"Don't know\": missing }", "non_substantive: { \"Don't know\": Unaware }")
+        'non_substantive: { "Don\'t know": missing }', 'non_substantive: { "Don\'t know": Unaware }'
+    )
     book = tmp_path / "codebook.yaml"
     book.write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match="'aware_info_standard': non_substantive \"Don't know\": 'Unaware'"):
@@ -301,15 +311,24 @@ def _real_shaped_csv(tmp_path, valid_frame, codebook) -> tuple:
     df.loc[[2, 5], "age_group"] = -99
     df["shares_outcomes"] = df["shares_outcomes"].astype(object)
     df.loc[[1, 4, 9], "shares_outcomes"] = "Don't know"
-    df = df.rename(columns={"gender": "Q31", "employer_type": "q37_employer", "aware_info_standard": "Aware Info Standard"})
+    df = df.rename(
+        columns={"gender": "Q31", "employer_type": "q37_employer", "aware_info_standard": "Aware Info Standard"}
+    )
     df.insert(0, "StartDate", "2025-03-01")
     df.insert(1, "IPAddress", "192.0.2.1")
     path = tmp_path / "export.csv"
     df.to_csv(path, index=False)
-    confirm_codes(path, "\n".join([
-        *(f'{n}: {{1: "No", 2: "Yes"}}' for n in binary),
-        "service_outcome_freq: {5: Never, 4: Rarely, 3: Sometimes, 2: Often, 1: Very often}",
-        '"*": codebook', ""]))
+    confirm_codes(
+        path,
+        "\n".join(
+            [
+                *(f'{n}: {{1: "No", 2: "Yes"}}' for n in binary),
+                "service_outcome_freq: {5: Never, 4: Rarely, 3: Sometimes, 2: Often, 1: Very often}",
+                '"*": codebook',
+                "",
+            ]
+        ),
+    )
     return path, df
 
 
@@ -357,7 +376,9 @@ def test_mapping_report_says_what_each_code_became_and_why_missing(tmp_path, val
     assert age[("-99", mapping.MISSING)] == (2, "missing code (codebook missing.codes)")
     shares = rows("shares_outcomes")
     assert shares[("Don't know", mapping.MISSING)] == (
-        3, "non-substantive answer \"Don't know\": missing (codebook non_substantive)")
+        3,
+        'non-substantive answer "Don\'t know": missing (codebook non_substantive)',
+    )
     # not asked: measures of respondents who use none are blank and stay missing
     ons4 = rows("measure_ons4")
     not_users = int((valid_frame["uses_outcome_measures"] == "No").sum())
@@ -404,7 +425,9 @@ def test_written_mapping_suppresses_small_counts(tmp_path, valid_frame, codebook
     from helpers.present.disclosure import MARKER
 
     shown = back["n"].to_numpy()
-    assert all(v in ("", MARKER) if pd.isna(x) or v == MARKER else v == str(x) for v, x in zip(shown, frame["n"]))  # only hidden, never changed
+    assert all(
+        v in ("", MARKER) if pd.isna(x) or v == MARKER else v == str(x) for v, x in zip(shown, frame["n"])
+    )  # only hidden, never changed
     age = back[(back["variable"] == "age_group") & (back["raw_value"] == "-99")]
     assert age["n"].tolist() == [MARKER]
     assert not {"1", "2", "3", "4"} & set(shown)
@@ -425,8 +448,10 @@ def test_validate_prints_the_mapping_and_writes_it_with_out(tmp_path, valid_fram
     assert main(["--out", str(out), str(path)]) == 0
     stdout = capsys.readouterr().out.splitlines()
     assert stdout[0].startswith("export.csv: valid, 60 respondents")
-    assert stdout[1] == (f"export.csv: how each of its {len(raw.columns)} columns was read "
-                         "(2 dropped as platform metadata); codes confirmed in export.csv.codes.yaml")
+    assert stdout[1] == (
+        f"export.csv: how each of its {len(raw.columns)} columns was read "
+        "(2 dropped as platform metadata); codes confirmed in export.csv.codes.yaml"
+    )
     assert "  Q31 -> gender (alias 'q31')" in stdout
     assert any(line.strip().startswith("-99 -> (missing): 2 (missing code") for line in stdout)  # exact on screen
     assert stdout[-1].startswith("export.csv: mapping report written to ")
@@ -446,8 +471,13 @@ def test_validate_out_refuses_a_committable_folder_for_real_data(tmp_path, valid
 
 
 def test_validate_command_prints_the_mapping_of_the_synthetic_file():
-    result = subprocess.run([sys.executable, "-m", "helpers", "validate", str(paths.SYNTHETIC_DATA)],
-                            capture_output=True, text=True, timeout=120, cwd=paths.ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers", "validate", str(paths.SYNTHETIC_DATA)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=paths.ROOT,
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[1] == "survey_2025_synthetic.csv: how each of its 30 columns was read"

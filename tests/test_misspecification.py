@@ -18,8 +18,15 @@ from helpers.analysis.misspecification import SCENARIO_COLUMNS, SCENARIOS, missp
 from helpers.analysis.power import power_table
 from helpers.analysis.simulation import Estimand
 
-EST = [Estimand("aware", "patient_outcomes_often", "aware_info_standard", "aware_info_standard[Yes]",
-                covariates=tuple(COVARIATES))]
+EST = [
+    Estimand(
+        "aware",
+        "patient_outcomes_often",
+        "aware_info_standard",
+        "aware_info_standard[Yes]",
+        covariates=tuple(COVARIATES),
+    )
+]
 
 
 @pytest.fixture(scope="module")

@@ -172,7 +172,9 @@ def test_sequential_shared_sample_and_terms(survey):
     cols = lambda ts: {models.parse_term(t)[0] for t in ts} - {"(Intercept)"}
     assert cols(terms["Model 2"]) == {"aware_info_standard", *book.confounders("demographics")}
     assert cols(terms["Model 3"]) == {
-        "aware_info_standard", *book.confounders("demographics"), *book.confounders("job")
+        "aware_info_standard",
+        *book.confounders("demographics"),
+        *book.confounders("job"),
     }
     # Model 1 on the shared sample equals a direct fit on those rows.
     shared = survey.dropna(subset=["age_group", "employer_type"])
@@ -276,13 +278,18 @@ def test_wald_single_term_is_z_squared(survey):
 def test_wald_multilevel_and_ordinal(survey):
     sets = models.adjustment_sets("aware_info_standard", "patient_outcomes_often")
     wald = models.wald_test_terms(
-        survey, "patient_outcomes_often", "aware_info_standard", sets["Model 3"],
+        survey,
+        "patient_outcomes_often",
+        "aware_info_standard",
+        sets["Model 3"],
         terms=["education", "seniority", "years_in_role"],
     )
     assert list(wald["term"]) == ["education", "seniority", "years_in_role"]
     assert list(wald["df"]) == [2, 2, 3]
     assert wald["p_value"].between(0, 1).all()
-    ordinal = models.wald_test_terms(survey, "patient_outcome_freq", "aware_info_standard", ["education"], kind="ordinal")
+    ordinal = models.wald_test_terms(
+        survey, "patient_outcome_freq", "aware_info_standard", ["education"], kind="ordinal"
+    )
     assert list(ordinal["term"]) == ["aware_info_standard", "education"]
     assert ordinal.set_index("term").loc["aware_info_standard", "p_value"] < 0.001
     with pytest.raises(KeyError):

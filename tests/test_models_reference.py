@@ -110,7 +110,9 @@ def birthwt() -> pd.DataFrame:
             "low": pd.Categorical(b["low"].astype(str), categories=["0", "1"]),
             "age": b["age"],
             "lwt": b["lwt"],
-            "race": pd.Categorical(b["race"].map({1: "white", 2: "black", 3: "other"}), categories=["white", "black", "other"]),
+            "race": pd.Categorical(
+                b["race"].map({1: "white", 2: "black", 3: "other"}), categories=["white", "black", "other"]
+            ),
             "smoke": b["smoke"] > 0,
             "ptd": b["ptl"] > 0,
             "ht": b["ht"] > 0,

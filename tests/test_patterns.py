@@ -65,14 +65,19 @@ def test_distinct_points_keep_first_appearances():
 
 
 def _survey(rng, n=600):
-    return pd.DataFrame({
-        "y": pd.Categorical(rng.choice(["No", "Yes"], n), categories=["No", "Yes"]),
-        "o": pd.Categorical(rng.choice(["Never", "Rarely", "Sometimes", "Often"], n),
-                            categories=["Never", "Rarely", "Sometimes", "Often"], ordered=True),
-        "x": pd.Categorical(rng.choice(["No", "Yes"], n), categories=["No", "Yes"]),
-        "a": pd.Categorical(rng.choice(["18-34", "35-54", "55+"], n), categories=["18-34", "35-54", "55+"]),
-        "g": pd.Categorical(rng.choice(["F", "M"], n, p=[0.8, 0.2]), categories=["F", "M", "Other"]),
-    })
+    return pd.DataFrame(
+        {
+            "y": pd.Categorical(rng.choice(["No", "Yes"], n), categories=["No", "Yes"]),
+            "o": pd.Categorical(
+                rng.choice(["Never", "Rarely", "Sometimes", "Often"], n),
+                categories=["Never", "Rarely", "Sometimes", "Often"],
+                ordered=True,
+            ),
+            "x": pd.Categorical(rng.choice(["No", "Yes"], n), categories=["No", "Yes"]),
+            "a": pd.Categorical(rng.choice(["18-34", "35-54", "55+"], n), categories=["18-34", "35-54", "55+"]),
+            "g": pd.Categorical(rng.choice(["F", "M"], n, p=[0.8, 0.2]), categories=["F", "M", "Other"]),
+        }
+    )
 
 
 def test_collapsed_frame_keeps_dtypes_and_gives_the_same_public_fits():
@@ -88,8 +93,11 @@ def test_collapsed_frame_keeps_dtypes_and_gives_the_same_public_fits():
         grouped = fn(collapsed_df, outcome, "x", ["a", "g"], weights=weight)
         assert list(grouped["term"]) == list(rows["term"]) and list(grouped["n"]) == list(rows["n"])
         assert list(grouped["warning"]) == list(rows["warning"])
-        np.testing.assert_allclose(grouped[["estimate", "std_error", "p_value"]].to_numpy(float),
-                                   rows[["estimate", "std_error", "p_value"]].to_numpy(float), **tol)
+        np.testing.assert_allclose(
+            grouped[["estimate", "std_error", "p_value"]].to_numpy(float),
+            rows[["estimate", "std_error", "p_value"]].to_numpy(float),
+            **tol,
+        )
     b_rows = brant.brant_test(df, "o", "x", ["a", "g"])
     b_grouped = patterns.brant_test(df, "o", "x", ["a", "g"])
     np.testing.assert_allclose(b_grouped["chi2"].to_numpy(float), b_rows["chi2"].to_numpy(float), rtol=1e-8)
@@ -163,5 +171,6 @@ def test_collapsing_only_where_the_patterns_at_most_halve_the_rows():
     assert weight == patterns.WEIGHT and len(frame) <= 4
     # Then the public wrappers give exactly the fit to the rows.
     small = df.drop(columns="id").assign(z=rng.standard_normal(40))  # every row its own pattern
-    pd.testing.assert_frame_equal(patterns.wald_test_terms(small, "y", "x", ["a", "z"]),
-                                  models.wald_test_terms(small, "y", "x", ["a", "z"]))
+    pd.testing.assert_frame_equal(
+        patterns.wald_test_terms(small, "y", "x", ["a", "z"]), models.wald_test_terms(small, "y", "x", ["a", "z"])
+    )

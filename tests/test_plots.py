@@ -15,7 +15,6 @@ from helpers.data.codebook import load_codebook
 from _random_survey import random_survey
 
 
-
 @pytest.fixture(autouse=True)
 def close_figures():
     yield
@@ -125,7 +124,9 @@ def test_diverging_likert(survey):
 
 
 def test_bar_with_ci(survey):
-    measures = describe.multiple_response(survey, load_codebook().option_set("measures"), population="uses_outcome_measures == 'Yes'")
+    measures = describe.multiple_response(
+        survey, load_codebook().option_set("measures"), population="uses_outcome_measures == 'Yes'"
+    )
     fig = plots.bar_with_ci(measures)
     ax = fig.axes[0]
     assert len(ax.patches) == len(measures)

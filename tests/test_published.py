@@ -16,8 +16,30 @@ from helpers.data import published
 from helpers.data.codebook import load_codebook
 
 KINDS = {"percentage", "odds_ratio", "count", "list"}
-PERCENT_FIELDS = {"claim_id", "kind", "variable", "level", "population", "denominator", "count", "decimals", "assumed", "note"}
-OR_FIELDS = {"claim_id", "kind", "outcome", "exposure", "exposure_level", "model_type", "model", "term", "assumed", "note"}
+PERCENT_FIELDS = {
+    "claim_id",
+    "kind",
+    "variable",
+    "level",
+    "population",
+    "denominator",
+    "count",
+    "decimals",
+    "assumed",
+    "note",
+}
+OR_FIELDS = {
+    "claim_id",
+    "kind",
+    "outcome",
+    "exposure",
+    "exposure_level",
+    "model_type",
+    "model",
+    "term",
+    "assumed",
+    "note",
+}
 
 
 def rounded_percent(count: int, denominator: int, decimals: int) -> Decimal:
@@ -94,7 +116,10 @@ def test_percentage_targets_print_as_published(claims, targets):
 def test_decisions_documented(targets):
     by_id = {t["claim_id"]: t for t in targets}
     assert by_id["pct_captures_qualitative"]["count"] == 372
-    assert (by_id["pct_ons4_among_measure_users"]["count"], by_id["pct_ons4_among_measure_users"]["denominator"]) == (122, 199)
+    assert (by_id["pct_ons4_among_measure_users"]["count"], by_id["pct_ons4_among_measure_users"]["denominator"]) == (
+        122,
+        199,
+    )
     assert by_id["pct_timing_begin_end"]["denominator"] == 372 and by_id["pct_timing_begin_end"]["count"] == 224
     assert by_id["pct_timing_every_session"]["count"] == 76
     outcomes = {t["exposure"]: t["outcome"] for t in targets if t["kind"] == "odds_ratio"}
@@ -153,7 +178,10 @@ def test_2023_figures_and_comparisons():
     assert set(comp) == set(fig["claim_id"])
     mapped = fig.set_index("claim_id")
     assert mapped.loc["pct_record_outcomes_frequently_2023", "variable"] == "patient_outcomes_often"
-    assert mapped.loc["pct_never_record_outcomes_2023", ["variable", "level"]].tolist() == ["patient_outcome_freq", "Never"]
+    assert mapped.loc["pct_never_record_outcomes_2023", ["variable", "level"]].tolist() == [
+        "patient_outcome_freq",
+        "Never",
+    ]
     assert mapped.loc["pct_aware_information_standard_2023", "variable"] == "aware_info_standard"
     for c in comp.values():
         assert c["caveat"], c["claim_id"]

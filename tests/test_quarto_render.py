@@ -36,8 +36,7 @@ TOOLCHAIN_NOTES = ("typst-gather",)
 
 
 def project_warnings(stderr: str) -> list[str]:
-    return [l for l in stderr.splitlines()
-            if render.quarto_warning(l) and not any(n in l for n in TOOLCHAIN_NOTES)]
+    return [l for l in stderr.splitlines() if render.quarto_warning(l) and not any(n in l for n in TOOLCHAIN_NOTES)]
 
 
 def quarto_render(project, dest: Path, *args: str) -> subprocess.CompletedProcess:
@@ -46,8 +45,13 @@ def quarto_render(project, dest: Path, *args: str) -> subprocess.CompletedProces
     root = render.copy_project(project, {}, dest)
     for chapter in project.notebooks:
         shutil.copyfile(chapter.source, root / chapter.source.relative_to(project.root))
-    return subprocess.run(["quarto", "render", *args], cwd=root, capture_output=True, text=True,
-                          env={**__import__("os").environ, "QUARTO_PYTHON": sys.executable})
+    return subprocess.run(
+        ["quarto", "render", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "QUARTO_PYTHON": sys.executable},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -95,10 +99,14 @@ def test_quarto_render_succeeds_without_project_warnings(quarto_book):
 
 
 def test_warning_filter_sees_quarto_and_typst_warnings():
-    stderr = ("[1/9] index.ipynb\n(W) (  47 times) invalid font weight initial\n"
-              "warning: unknown font family: sans-serif\nWARN: typst-gather analyze failed\n")
-    assert project_warnings(stderr) == ["(W) (  47 times) invalid font weight initial",
-                                        "warning: unknown font family: sans-serif"]
+    stderr = (
+        "[1/9] index.ipynb\n(W) (  47 times) invalid font weight initial\n"
+        "warning: unknown font family: sans-serif\nWARN: typst-gather analyze failed\n"
+    )
+    assert project_warnings(stderr) == [
+        "(W) (  47 times) invalid font weight initial",
+        "warning: unknown font family: sans-serif",
+    ]
 
 
 def test_notice_on_every_html_page(quarto_book, project):
@@ -154,8 +162,7 @@ def chapter_titles_html(out: Path) -> list[tuple[str | None, str]]:
     for a in soup(out / "index.html").select("#quarto-sidebar .sidebar-item-text"):
         number = a.select_one(".chapter-number")
         title = a.select_one(".chapter-title")
-        rows.append((number.get_text() if number else None,
-                     " ".join((title or a).get_text(" ").split())))
+        rows.append((number.get_text() if number else None, " ".join((title or a).get_text(" ").split())))
     return rows
 
 
@@ -174,13 +181,20 @@ def test_notice_follows_the_synthetic_metadata(tmp_path, synthetic):
     shutil.copytree(paths.ROOT / "_quarto", tmp_path / "_quarto")
     (tmp_path / "_quarto.yml").write_text(
         "synthetic-notice: Invented people only.\nfilters: [_quarto/synthetic-notice.lua]\n"
-        "format:\n  html: {}\n  typst: {}\n")
+        "format:\n  html: {}\n  typst: {}\n"
+    )
     (tmp_path / "page.qmd").write_text("# A page\n\nText.\n\n{{< pagebreak >}}\n\nMore text.\n")
-    result = subprocess.run(["quarto", "render", "page.qmd", "--metadata", f"synthetic:{str(synthetic).lower()}"],
-                            cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run(
+        ["quarto", "render", "page.qmd", "--metadata", f"synthetic:{str(synthetic).lower()}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     banner = soup(tmp_path / "page.html").select(".synthetic-banner")
-    assert [b.get_text(" ", strip=True) for b in banner] == (["SYNTHETIC DATA Invented people only."] if synthetic else [])
+    assert [b.get_text(" ", strip=True) for b in banner] == (
+        ["SYNTHETIC DATA Invented people only."] if synthetic else []
+    )
     if shutil.which("pdftotext"):
         texts = pdf_pages(tmp_path / "page.pdf")
         assert len(texts) == 2
@@ -227,15 +241,21 @@ def quarto_chapters(out: Path) -> dict[str, dict]:
 def _content(node, number: str | None) -> dict:
     """Captions, and every number of the text around them (paragraphs, lists, callouts, code
     output): the whole chapter minus its headings, tables, figures and navigation."""
-    for drop in node.select("#refs, #quarto-appendix, #title-block-header, .synthetic-banner, nav, "
-                            "script, style, .sidebar, .quarto-title-meta"):
+    for drop in node.select(
+        "#refs, #quarto-appendix, #title-block-header, .synthetic-banner, nav, "
+        "script, style, .sidebar, .quarto-title-meta"
+    ):
         drop.decompose()
     captions = [_clean(c.get_text(" ")) for c in node.select("figcaption, .report-table-caption")]
     for drop in node.select("h1, h2, h3, h4, h5, h6, table, figure, .report-table, .quarto-float"):
         drop.decompose()
     prose = _clean(node.get_text(" "))
-    return {"number": number, "captions": [c for c in captions if c],
-            "numbers": Counter(NUMBER.findall(prose)), "prose": prose}
+    return {
+        "number": number,
+        "captions": [c for c in captions if c],
+        "numbers": Counter(NUMBER.findall(prose)),
+        "prose": prose,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -289,8 +309,9 @@ def test_parity_pdf_captions_and_chapter_titles(quarto_book, builtin_book, both)
     # the same figures and tables in the same order; the built-in PDF floats a tall figure past a
     # table when it does not fit on the page (report.lua), so figures and tables are compared apart
     for kind in ("Figure", "Table"):
-        assert ([l for l in labels.findall(quarto_pdf) if l.startswith(kind)]
-                == [l for l in labels.findall(builtin_pdf) if l.startswith(kind)]), kind
+        assert [l for l in labels.findall(quarto_pdf) if l.startswith(kind)] == [
+            l for l in labels.findall(builtin_pdf) if l.startswith(kind)
+        ], kind
     assert len(labels.findall(quarto_pdf)) == sum(len(c["captions"]) for c in both[1].values())
     flat = [" ".join(t.split()) for t in (quarto_pdf, builtin_pdf)]
     for title in both[1]:

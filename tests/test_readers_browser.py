@@ -28,8 +28,15 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 AXE = Path(os.environ.get("AXE_CORE_JS") or paths.ROOT / ".ci" / "axe" / "node_modules" / "axe-core" / "axe.min.js")
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 BLOCKING = ("critical", "serious", "moderate")
 WIDTHS = (1400, 400)
 
@@ -68,8 +75,12 @@ def html(tmp_path_factory):
 
 def open_page(browser, url: str, width: int):
     page = browser.new_page(viewport={"width": width, "height": 900})
-    page.route("**/*", lambda route: route.abort() if not route.request.url.startswith(("file:", "data:", "blob:"))
-               else route.continue_())  # the report must not need the network
+    page.route(
+        "**/*",
+        lambda route: (
+            route.abort() if not route.request.url.startswith(("file:", "data:", "blob:")) else route.continue_()
+        ),
+    )  # the report must not need the network
     page.goto(url)
     return page
 
@@ -77,9 +88,16 @@ def open_page(browser, url: str, width: int):
 def axe_violations(page) -> list[dict]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [{"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"]),
-             "first": v["nodes"][0]["target"] if v["nodes"] else None}
-            for v in result["violations"] if v["impact"] in BLOCKING]
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "nodes": len(v["nodes"]),
+            "first": v["nodes"][0]["target"] if v["nodes"] else None,
+        }
+        for v in result["violations"]
+        if v["impact"] in BLOCKING
+    ]
 
 
 def screenshot(page, name: str) -> None:
@@ -100,7 +118,8 @@ def test_no_blocking_axe_violation(browser, html, width):
 def test_figure_alt_text_differs_from_caption(browser, html):
     page = open_page(browser, html.as_uri(), 1400)
     figures = page.eval_on_selector_all(
-        "main figure", "els => els.map(f => [f.querySelector('img').alt, f.querySelector('figcaption').innerText])")
+        "main figure", "els => els.map(f => [f.querySelector('img').alt, f.querySelector('figcaption').innerText])"
+    )
     assert len(figures) >= 9
     for alt, caption in figures:
         assert alt.strip() and alt.strip() not in caption and len(alt.split()) >= 8, (alt, caption)
@@ -109,10 +128,13 @@ def test_figure_alt_text_differs_from_caption(browser, html):
 
 def test_wide_tables_scroll_in_a_labelled_focusable_region(browser, html):
     page = open_page(browser, html.as_uri(), 1400)
-    boxes = page.eval_on_selector_all(".report-table", """els => els.map(e => ({
+    boxes = page.eval_on_selector_all(
+        ".report-table",
+        """els => els.map(e => ({
         scrolls: e.scrollWidth > e.clientWidth + 1, role: e.getAttribute('role'), tab: e.tabIndex,
         label: e.getAttribute('aria-label') || '', cue: e.classList.contains('is-scrollable'),
-        caption: !!e.querySelector('table[aria-labelledby]')}))""")
+        caption: !!e.querySelector('table[aria-labelledby]')}))""",
+    )
     assert boxes and all(b["role"] == "region" and b["tab"] == 0 and b["label"] and b["caption"] for b in boxes)
     assert all(b["cue"] for b in boxes if b["scrolls"])
     page.close()
@@ -136,9 +158,12 @@ def test_phone_layout(browser, html):
 
 def test_checks_fail_on_a_bad_page(browser, tmp_path):
     bad = tmp_path / "bad.html"
-    bad.write_text('<!DOCTYPE html><html lang="en"><head><title>t</title></head><body>'
-                   '<div style="width:200px;overflow-x:auto"><table><tr><td style="white-space:nowrap">'
-                   + "wide " * 80 + '</td></tr></table></div><img src="x.png"></body></html>')
+    bad.write_text(
+        '<!DOCTYPE html><html lang="en"><head><title>t</title></head><body>'
+        '<div style="width:200px;overflow-x:auto"><table><tr><td style="white-space:nowrap">'
+        + "wide " * 80
+        + '</td></tr></table></div><img src="x.png"></body></html>'
+    )
     page = open_page(browser, bad.as_uri(), 1400)
     ids = {v["id"] for v in axe_violations(page)}
     assert {"scrollable-region-focusable", "image-alt", "region"} <= ids

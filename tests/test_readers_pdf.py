@@ -51,8 +51,12 @@ def test_no_mostly_empty_page_inside_a_chapter(pdf, title):
 
 def test_every_figure_has_alt_text_in_the_structure_tree(pdf):
     alts = _readers.figure_alt_texts(pdf)
-    figures = sum(1 for _ in (paths.ROOT / "notebooks").glob("*.pct.py") for line in _.read_text().splitlines()
-                  if line.startswith("#| label: fig-"))
+    figures = sum(
+        1
+        for _ in (paths.ROOT / "notebooks").glob("*.pct.py")
+        for line in _.read_text().splitlines()
+        if line.startswith("#| label: fig-")
+    )
     assert len(alts) == figures and all(len(a.split()) >= 8 for a in alts)
     metadata = PdfReader(pdf).trailer["/Root"]["/Metadata"].get_object().get_data()
     assert b"pdfuaid:part" in metadata  # PDF/UA-1 identification written by Typst
@@ -62,21 +66,30 @@ def test_every_figure_has_alt_text_in_the_structure_tree(pdf):
 
 
 def test_checks_fail_on_bad_pdfs(tmp_path):
-    zw = _readers.typst_pdf('#set page(width: 10cm, height: 10cm)\n#"patient_\u200boutcome_\u200bfreq"', tmp_path / "zw.pdf")
+    zw = _readers.typst_pdf(
+        '#set page(width: 10cm, height: 10cm)\n#"patient_\u200boutcome_\u200bfreq"', tmp_path / "zw.pdf"
+    )
     assert [c for _, c, _ in _readers.invisible_characters(zw)] == ["U+200B", "U+200B"]
     assert _readers.invisible_characters(_readers.typst_pdf("#set page(width: 10cm)\nplain", tmp_path / "ok.pdf")) == []
 
     image = tmp_path / "dot.svg"
-    image.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><circle cx="5" cy="5" r="4"/></svg>')
-    no_alt = _readers.typst_pdf('#figure(image("dot.svg"), caption: [A dot])', tmp_path / "noalt.pdf", root=str(tmp_path))
+    image.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><circle cx="5" cy="5" r="4"/></svg>'
+    )
+    no_alt = _readers.typst_pdf(
+        '#figure(image("dot.svg"), caption: [A dot])', tmp_path / "noalt.pdf", root=str(tmp_path)
+    )
     assert _readers.figure_alt_texts(no_alt) == [""]
-    alt = _readers.typst_pdf('#figure(image("dot.svg", alt: "One black dot"), caption: [A dot])', tmp_path / "alt.pdf",
-                             root=str(tmp_path))
+    alt = _readers.typst_pdf(
+        '#figure(image("dot.svg", alt: "One black dot"), caption: [A dot])', tmp_path / "alt.pdf", root=str(tmp_path)
+    )
     assert _readers.figure_alt_texts(alt) == ["One black dot"]
 
     # a chapter whose second page holds one line before a page break, then a full page (the
     # chapter's last page, before CHAPTER 2, may be short)
     filler = " ".join(["word"] * 700)
-    book = (f"#set page(paper: \"a4\", margin: (x: 2.3cm, top: 2.7cm, bottom: 2.4cm))\nCHAPTER 1\n\n{filler}\n\n"
-            f"#pagebreak()\nOne short line.\n#pagebreak()\n{filler}\n\n#pagebreak()\nCHAPTER 2\n\nEnd.")
+    book = (
+        f'#set page(paper: "a4", margin: (x: 2.3cm, top: 2.7cm, bottom: 2.4cm))\nCHAPTER 1\n\n{filler}\n\n'
+        f"#pagebreak()\nOne short line.\n#pagebreak()\n{filler}\n\n#pagebreak()\nCHAPTER 2\n\nEnd."
+    )
     assert [p.number for p in _readers.mostly_empty_pages(_readers.typst_pdf(book, tmp_path / "gap.pdf"))] == [2]

@@ -18,8 +18,17 @@ def _forest_rows(ors3, ors1):
     rows = []
     for exposure, (o3, o1) in zip(["a", "b"], zip(ors3, ors1)):
         for model, o in (("Model 1", o1), ("Model 2", (o1 + o3) / 2), ("Model 3", o3)):
-            rows.append({"model": model, "exposure": exposure, "term": f"{exposure}[Yes]", "odds_ratio": o,
-                         "conf_low": o * 0.7, "conf_high": o * 1.4, "estimate": __import__("math").log(o)})
+            rows.append(
+                {
+                    "model": model,
+                    "exposure": exposure,
+                    "term": f"{exposure}[Yes]",
+                    "odds_ratio": o,
+                    "conf_low": o * 0.7,
+                    "conf_high": o * 1.4,
+                    "estimate": __import__("math").log(o),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -33,14 +42,23 @@ def test_forest_alt_says_which_odds_ratios_lie_above_and_below_1():
 
 def test_bars_alt_follows_the_data():
     freq = pd.DataFrame({"label": ["A", "B", "C"], "percent": [10.0, 60.0, 30.0]})
-    assert alt_text.bars(freq) == ("3 bars; the longest is B at 60% and the shortest A at 10%; "
-                                   "next to the longest comes C (30%).")
+    assert alt_text.bars(freq) == (
+        "3 bars; the longest is B at 60% and the shortest A at 10%; next to the longest comes C (30%)."
+    )
 
 
 def test_figure_is_deterministic_svg_carrying_its_alt_text():
     plots.use_report_style()
-    freq = pd.DataFrame({"label": ["A", "B"], "percent": [10.0, 60.0], "ci_low": [5.0, 50.0],
-                         "ci_high": [15.0, 70.0], "n": [1, 6], "denominator": [10, 10]})
+    freq = pd.DataFrame(
+        {
+            "label": ["A", "B"],
+            "percent": [10.0, 60.0],
+            "ci_low": [5.0, 50.0],
+            "ci_high": [15.0, 70.0],
+            "n": [1, 6],
+            "denominator": [10, 10],
+        }
+    )
     shown = figures.show(plots.bar_with_ci(freq), alt_text.bars(freq))
     data, meta = shown._repr_mimebundle_()
     again, _ = figures.show(plots.bar_with_ci(freq), alt_text.bars(freq))._repr_mimebundle_()
@@ -63,9 +81,14 @@ def test_the_caveat_is_said_once_and_only_for_synthetic_data():
 
 
 def test_recaps_state_results():
-    sensitivity = pd.DataFrame({
-        "estimand": ["e"] * 3, "primary": [True, False, False], "analysis": ["estimator", "estimator", "cutpoints"],
-        "odds_ratio": [2.0, 1.5, 0.9]})
+    sensitivity = pd.DataFrame(
+        {
+            "estimand": ["e"] * 3,
+            "primary": [True, False, False],
+            "analysis": ["estimator", "estimator", "cutpoints"],
+            "odds_ratio": [2.0, 1.5, 0.9],
+        }
+    )
     simulation = pd.DataFrame({"coverage": [0.94, 0.96], "replicates": [500, 500]})
     scenarios = pd.DataFrame({"bias": [0.1, -0.4], "label": ["Correct model", "An unmeasured confounder"]})
     power = pd.DataFrame({"estimand": ["e"], "mdor": [1.8]})
@@ -78,8 +101,12 @@ def test_recaps_state_results():
 def test_patterns_recap_survives_suppressed_cells():
     """A real export with small cells: every measure share and every timing share may be
     suppressed (percent missing); the recap says so instead of failing or naming a hidden cell."""
-    df = pd.DataFrame({c: pd.Categorical(["Yes", "No", "Yes"], ["No", "Yes"])
-                       for c in ("patient_outcomes_often", "service_outcomes_often", "uses_outcome_measures")})
+    df = pd.DataFrame(
+        {
+            c: pd.Categorical(["Yes", "No", "Yes"], ["No", "Yes"])
+            for c in ("patient_outcomes_often", "service_outcomes_often", "uses_outcome_measures")
+        }
+    )
     measures = pd.DataFrame({"label": ["ONS4", "MYCaW"], "percent": [float("nan"), float("nan")]})
     timing = pd.DataFrame({"level": ["At the start"], "percent": [float("nan")], "denominator": [3]})
     text = recaps.patterns(df, measures, timing, min_count=5)

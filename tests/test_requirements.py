@@ -56,7 +56,10 @@ def _imported_modules() -> set[str]:
 
 
 def _distribution_of() -> dict[str, set[str]]:
-    return {m: {re.sub(r"[-_.]+", "-", d).lower() for d in ds} for m, ds in importlib.metadata.packages_distributions().items()}
+    return {
+        m: {re.sub(r"[-_.]+", "-", d).lower() for d in ds}
+        for m, ds in importlib.metadata.packages_distributions().items()
+    }
 
 
 def test_every_pin_is_imported_or_a_tool():
@@ -70,7 +73,16 @@ def test_every_pin_is_imported_or_a_tool():
 def test_every_third_party_import_is_pinned():
     pins = _pins()
     dists = _distribution_of()
-    local = {"helpers", "reportbuild", "_build_run", "conftest", "_random_survey", "_robustness_toy", "bad_inputs", "make_corpus"}
+    local = {
+        "helpers",
+        "reportbuild",
+        "_build_run",
+        "conftest",
+        "_random_survey",
+        "_robustness_toy",
+        "bad_inputs",
+        "make_corpus",
+    }
     missing = {}
     for module in _imported_modules() - set(sys.stdlib_module_names) - local:
         owners = dists.get(module, set())
@@ -82,5 +94,7 @@ def test_every_third_party_import_is_pinned():
 def test_the_lock_holds_every_pin_exactly():
     lock = (paths.ROOT / "requirements.lock").read_text(encoding="utf-8").lower()
     for name, version in _pins().items():
-        assert re.search(rf"^{re.escape(name)}=={re.escape(version)}\b", lock, re.M), f"{name}=={version} not in requirements.lock"
+        assert re.search(rf"^{re.escape(name)}=={re.escape(version)}\b", lock, re.M), (
+            f"{name}=={version} not in requirements.lock"
+        )
     assert "--hash=sha256:" in lock

@@ -151,7 +151,9 @@ AMPUTED = ("education", "ethnicity", "employer_type")
 
 
 def _amputed(df, seed=4, high=0.15, low=0.03):
-    return impose_outcome_exposure_missing(df, AMPUTED, "patient_outcomes_often", "aware_info_standard", high, low, seed)
+    return impose_outcome_exposure_missing(
+        df, AMPUTED, "patient_outcomes_often", "aware_info_standard", high, low, seed
+    )
 
 
 def test_missingness_is_seeded_and_depends_on_outcome_and_exposure(toy):
@@ -230,8 +232,12 @@ def test_nominal_imputation_is_order_free_and_pmm_on_codes_is_not():
     poly = lambda rng, X, c, o: polyreg_draw(rng, X, c, o, 4)  # noqa: E731
     pmm = lambda rng, X, c, o: pmm_draw(rng, X, c.astype(float), o).astype(int)  # noqa: E731
     identity = [0, 1, 2, 3]
-    poly_gap = np.abs(_imputed_shares(poly, X, codes, observed, perm) - _imputed_shares(poly, X, codes, observed, identity))
-    pmm_gap = np.abs(_imputed_shares(pmm, X, codes, observed, perm) - _imputed_shares(pmm, X, codes, observed, identity))
+    poly_gap = np.abs(
+        _imputed_shares(poly, X, codes, observed, perm) - _imputed_shares(poly, X, codes, observed, identity)
+    )
+    pmm_gap = np.abs(
+        _imputed_shares(pmm, X, codes, observed, perm) - _imputed_shares(pmm, X, codes, observed, identity)
+    )
     # ~ 54,000 imputations each: a share's Monte Carlo SE is about 0.003 (more with the
     # between-draw variation of the coefficients); PMM's order effect is far larger.
     assert poly_gap.max() < 0.02
@@ -368,7 +374,12 @@ def test_firth_vs_ml_ml_row_is_statsmodels_glm(toy):
     frame = firth_vs_ml(toy, [est])
     ml, firth = frame.iloc[0], frame.iloc[1]
     assert ml["method"] == "ml" and firth["method"] == "firth" and ml["primary"]
-    ref_ml = models_fit(toy, est.outcome, est.exposure, list(est.covariates), firth=False).tidy().set_index("term").loc[est.term]
+    ref_ml = (
+        models_fit(toy, est.outcome, est.exposure, list(est.covariates), firth=False)
+        .tidy()
+        .set_index("term")
+        .loc[est.term]
+    )
     assert ml["estimate"] == pytest.approx(ref_ml["estimate"], abs=1e-6)
     assert ml["std_error"] == pytest.approx(ref_ml["std_error"], rel=1e-5)
     assert abs(firth["estimate"]) < abs(ml["estimate"])  # Firth shrinks towards 0
@@ -402,7 +413,9 @@ def test_cutpoint_analysis_structure(toy):
     # the range of the cut-point ORs' confidence intervals.
     block = frame[frame["estimand"] == ordinal[0].name]
     po = block.iloc[0]
-    assert (block["conf_low"].iloc[1:] < po["odds_ratio"]).all() and (block["conf_high"].iloc[1:] > po["odds_ratio"]).all()
+    assert (block["conf_low"].iloc[1:] < po["odds_ratio"]).all() and (
+        block["conf_high"].iloc[1:] > po["odds_ratio"]
+    ).all()
 
 
 def test_dichotomisation_structure(toy):
@@ -434,8 +447,17 @@ def test_display_helpers(toy):
     text = robustness.simulation_statement(summary)
     assert "20 replicates" in text and "%" in text
     power = power_table(df)
-    check = pd.DataFrame({"estimand": power["estimand"], "mdor": power["mdor"], "formula_power": 0.8,
-                          "simulated_power": 0.79, "mc_se": 0.02, "replicates": 400, "separated": 0})
+    check = pd.DataFrame(
+        {
+            "estimand": power["estimand"],
+            "mdor": power["mdor"],
+            "formula_power": 0.8,
+            "simulated_power": 0.79,
+            "mc_se": 0.02,
+            "replicates": 400,
+            "separated": 0,
+        }
+    )
     assert "Simulated power at that OR (MC SE)" in robustness.power_display_frame(power, check).columns
     robustness.power_display(power, check).as_raw_html()
     assert "the formula holds" in robustness.power_check_statement(power, check)
@@ -477,10 +499,23 @@ def test_notebook_header_and_parameters():
     )
     assert text.startswith(header)
     params = text.split('# %% tags=["parameters"]\n', 1)[1].split("\n\n", 1)[0]
-    assert params.splitlines() == ["data_file = None", "output_dir = None", "seed = 2025", "min_cell_count = 5",
-                                   "replicates = 500", "scenario_replicates = 200"]
-    for label in ("tbl-simulation", "fig-sampling", "tbl-misspecification", "tbl-power", "tbl-sensitivity",
-                  "fig-sensitivity", "tbl-imputation-convergence"):
+    assert params.splitlines() == [
+        "data_file = None",
+        "output_dir = None",
+        "seed = 2025",
+        "min_cell_count = 5",
+        "replicates = 500",
+        "scenario_replicates = 200",
+    ]
+    for label in (
+        "tbl-simulation",
+        "fig-sampling",
+        "tbl-misspecification",
+        "tbl-power",
+        "tbl-sensitivity",
+        "fig-sensitivity",
+        "tbl-imputation-convergence",
+    ):
         assert f"#| label: {label}" in text
     assert "def " not in text and "class " not in text
 

@@ -181,8 +181,9 @@ def fake_models(monkeypatch):
         })  # fmt: skip
 
     def wald_test_terms(df, outcome, exposure, covariates=(), kind="logistic", weights=None, terms=None):
-        return pd.DataFrame({"term": list(terms),
-                             "p_value": [state["education_p"] if t == "education" else 0.5 for t in terms]})
+        return pd.DataFrame(
+            {"term": list(terms), "p_value": [state["education_p"] if t == "education" else 0.5 for t in terms]}
+        )
 
     monkeypatch.setattr(models, "sequential", sequential)
     monkeypatch.setattr(models, "wald_test_terms", wald_test_terms)
@@ -195,7 +196,10 @@ def _normal_quantile(q: float) -> float:
     return NormalDist().inv_cdf(q)
 
 
-NULL_CLAIM = {"id": "null_predictors", "value": ["education", "training", "job seniority", "most demographic variables"]}
+NULL_CLAIM = {
+    "id": "null_predictors",
+    "value": ["education", "training", "job seniority", "most demographic variables"],
+}
 NULL_TARGET = {"claim_id": "null_predictors", "kind": "list", "model": "Model 3", "model_type": "logistic",
                "models": [{"outcome": "patient_outcomes_often", "exposure": "aware_info_standard"}]}  # fmt: skip
 OR_CLAIM = {"id": "or_aware", "value": 2.29, "ci": [1.53, 3.42]}

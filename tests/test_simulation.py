@@ -74,7 +74,13 @@ def test_batch_fit_equals_single_fits(toy):
 def test_design_matrix_names_and_reference_levels(toy):
     df, _ = toy
     X, names, complete = design_matrix(df, ["aware_info_standard", "age_group"])
-    assert names == ["(Intercept)", "aware_info_standard[Yes]", "age_group[35-44]", "age_group[45-54]", "age_group[55+]"]
+    assert names == [
+        "(Intercept)",
+        "aware_info_standard[Yes]",
+        "age_group[35-44]",
+        "age_group[45-54]",
+        "age_group[55+]",
+    ]
     assert complete.all() and X.shape == (len(df), 5)
     np.testing.assert_array_equal(X[:, 1], (df["aware_info_standard"] == "Yes").to_numpy(float))
 
@@ -176,8 +182,13 @@ def test_summary_structure(toy_runs):
     assert row["empirical_se"] == pytest.approx(use["log_or"].std(ddof=1))
     assert row["coverage"] == pytest.approx(use["covers"].mean())
     ml = use[~use["separated"]]  # ML replicates: the Wald interval decides
-    assert (ml["covers"] == ((ml["log_or"] - 1.959964 * ml["std_error"] <= row["true_log_or"])
-                             & (row["true_log_or"] <= ml["log_or"] + 1.959964 * ml["std_error"]))).all()
+    assert (
+        ml["covers"]
+        == (
+            (ml["log_or"] - 1.959964 * ml["std_error"] <= row["true_log_or"])
+            & (row["true_log_or"] <= ml["log_or"] + 1.959964 * ml["std_error"])
+        )
+    ).all()
     assert row["mc_se"] == pytest.approx(math.sqrt(row["coverage"] * (1 - row["coverage"]) / 40))
 
 
@@ -210,8 +221,9 @@ def test_separated_replicates_are_refitted_by_firth(toy):
     p[:3] = 0.9999
     p[10:14] = 0.9999
     ests = [_estimand(), _estimand("patient_outcomes_often", "outcomes_inform_investment", "rare")]
-    reps, summary = simulate(df, replicates=30, seed=1, n_jobs=1, estimands=ests,
-                             probabilities={"patient_outcomes_often": p}, chunk_size=10)
+    reps, summary = simulate(
+        df, replicates=30, seed=1, n_jobs=1, estimands=ests, probabilities={"patient_outcomes_often": p}, chunk_size=10
+    )
     aware, rare = summary.iloc[0], summary.iloc[1]
     # One rule, as in every chapter: separated fits are Firth fits, finite and kept.
     assert aware["separated"] > 20 and aware["failed"] == 0 and aware["replicates"] == 30
@@ -235,7 +247,9 @@ def test_firth_refit_matches_the_chapters_firth_fit(toy):
     b, se, (lo, hi), p = firth_term(X, y, j)
     for truth in (lo - 0.05, lo + 0.05, b, hi - 0.05, hi + 0.05):
         b2, se2, p2, covers = firth_replicate(X, y, j, truth)
-        assert b2 == pytest.approx(b, abs=1e-6) and se2 == pytest.approx(se, rel=1e-6) and p2 == pytest.approx(p, rel=1e-4)
+        assert (
+            b2 == pytest.approx(b, abs=1e-6) and se2 == pytest.approx(se, rel=1e-6) and p2 == pytest.approx(p, rel=1e-4)
+        )
         assert covers == (lo <= truth <= hi), truth
 
 

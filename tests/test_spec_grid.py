@@ -67,15 +67,19 @@ def test_bad_specification_gives_one_line_naming_file_and_choice(tmp_path):
 
 
 def test_a_primary_the_chapters_do_not_implement_is_refused(tmp_path):
-    path = _write_spec(tmp_path, lambda raw: raw["choices"]["exposures"].update(
-        primary="mutually_adjusted", alternatives=["one_at_a_time"]))
+    path = _write_spec(
+        tmp_path,
+        lambda raw: raw["choices"]["exposures"].update(primary="mutually_adjusted", alternatives=["one_at_a_time"]),
+    )
     with pytest.raises(spec.SpecError, match="exposures"):
         spec.load_spec(path)
 
 
 def test_editing_the_outcome_mapping_moves_the_chapters(tmp_path, monkeypatch):
-    path = _write_spec(tmp_path, lambda raw: raw["choices"]["outcome_map"].update(
-        primary="investment_service", alternatives=["paper_wording"]))
+    path = _write_spec(
+        tmp_path,
+        lambda raw: raw["choices"]["outcome_map"].update(primary="investment_service", alternatives=["paper_wording"]),
+    )
     monkeypatch.setattr(paths, "ANALYSIS_SPEC", path)
     by_claim = {a["claim_id"]: a["outcome"] for a in analyses.associations("logistic")}
     assert by_claim["or_outcomes_inform_investment"] == "service_outcomes_often"
@@ -83,7 +87,8 @@ def test_editing_the_outcome_mapping_moves_the_chapters(tmp_path, monkeypatch):
     assert targets["or_outcomes_inform_investment"]["outcome"] == "service_outcomes_often"
     # the calibration targets are untouched
     assert {t["claim_id"]: t for t in synth.published.load_targets()}["or_outcomes_inform_investment"][
-        "outcome"] == "patient_outcomes_often"
+        "outcome"
+    ] == "patient_outcomes_often"
 
 
 # --- The register ---------------------------------------------------------------------------------
@@ -153,7 +158,16 @@ def test_a_grid_row_equals_the_public_model_api(df, specs):
     frame = df.copy()
     yes = frame["service_outcome_freq"].astype(object).isin(["Sometimes", "Often", "Very often"])
     frame["service_outcomes_often"] = pd.Categorical(np.where(yes, "Yes", "No"), categories=["No", "Yes"])
-    confounders = ["age_group", "gender", "ethnicity", "education", "training", "seniority", "years_in_role", "employer_type"]
+    confounders = [
+        "age_group",
+        "gender",
+        "ethnicity",
+        "education",
+        "training",
+        "seniority",
+        "years_in_role",
+        "employer_type",
+    ]
     for column in confounders:
         counts = frame[column].value_counts()
         frame = frame[~frame[column].isin([lvl for lvl, k in counts.items() if 0 < k < 10])]
@@ -164,14 +178,19 @@ def test_a_grid_row_equals_the_public_model_api(df, specs):
     # same public call, bit for bit ...
     covariates = others + ["age_group", "gender", "ethnicity"]
     collapsed, weight = collapse_frame(shared, list(shared.columns))
-    tidy = models.logistic(collapsed, "service_outcomes_often", "outcomes_inform_investment", covariates, weights=weight)
+    tidy = models.logistic(
+        collapsed, "service_outcomes_often", "outcomes_inform_investment", covariates, weights=weight
+    )
     expected = tidy[tidy["term"] == "outcomes_inform_investment[Yes]"].iloc[0]
     # ... and the same fit as to the rows themselves, up to the order of floating-point sums.
     rows = models.logistic(shared, "service_outcomes_often", "outcomes_inform_investment", covariates)
     by_rows = rows[rows["term"] == "outcomes_inform_investment[Yes]"].iloc[0]
     assert by_rows["n"] == expected["n"] and by_rows["method"] == expected["method"]
-    np.testing.assert_allclose(by_rows[["odds_ratio", "conf_low", "conf_high", "p_value"]].to_numpy(float),
-                               expected[["odds_ratio", "conf_low", "conf_high", "p_value"]].to_numpy(float), rtol=1e-12)
+    np.testing.assert_allclose(
+        by_rows[["odds_ratio", "conf_low", "conf_high", "p_value"]].to_numpy(float),
+        expected[["odds_ratio", "conf_low", "conf_high", "p_value"]].to_numpy(float),
+        rtol=1e-12,
+    )
     row = specs[(specs["outcome_map"] == "investment_service") & (specs["model_level"] == "Model 2")
                 & (specs["exposures"] == "mutually_adjusted") & (specs["cut_point"] == "sometimes")
                 & (specs["dont_know"] == "missing") & (specs["sparse_levels"] == "exclude")
@@ -218,8 +237,23 @@ def test_specifications_csv_is_deterministic(specs, tmp_path):
     path = grid.write_csv(specs, tmp_path)
     text = path.read_text(encoding="utf-8")
     header = text.splitlines()[0].split(",")
-    for column in ("spec_id", "outcome_map", "model_level", "exposures", "cut_point", "dont_know", "sparse_levels",
-                   "claim_id", "estimate", "conf_low", "conf_high", "z", "ci_width_ratio", "decision_agrees", "primary"):
+    for column in (
+        "spec_id",
+        "outcome_map",
+        "model_level",
+        "exposures",
+        "cut_point",
+        "dont_know",
+        "sparse_levels",
+        "claim_id",
+        "estimate",
+        "conf_low",
+        "conf_high",
+        "z",
+        "ci_width_ratio",
+        "decision_agrees",
+        "primary",
+    ):
         assert column in header
     assert text == grid.csv_text(specs)
     assert str(tmp_path) not in text
@@ -233,8 +267,15 @@ def test_the_chapter_runs_on_a_file_with_missing_answers(df, tmp_path):
     frame = df.copy()
     frame.attrs = {"source": "real", "file": "survey.csv"}
     frame.loc[frame.index[::12], "shares_outcomes"] = np.nan
-    small = spec.load_spec(_write_spec(tmp_path, lambda raw: [
-        raw["choices"][k].update(alternatives=[]) for k in ("model_level", "cut_point", "sparse_levels", "outcome_map")]))
+    small = spec.load_spec(
+        _write_spec(
+            tmp_path,
+            lambda raw: [
+                raw["choices"][k].update(alternatives=[])
+                for k in ("model_level", "cut_point", "sparse_levels", "outcome_map")
+            ],
+        )
+    )
     result = grid.fit_grid(frame, small)
     assert result["spec_id"].nunique() == 4
     rows = result[(result["claim_id"] == "or_shares_outcomes")].set_index(["exposures", "dont_know"])["n"]

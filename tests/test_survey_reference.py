@@ -38,8 +38,11 @@ def test_exposure_coefficients_match_r(synthetic, kind):
     checked = 0
     for assoc in analyses.associations(kind):
         for model in ("Model 1", "Model 2", "Model 3"):
-            row = fits[(fits.claim_id == assoc["claim_id"]) & (fits.model == model)
-                       & (fits.term == f"{assoc['exposure']}[Yes]")].iloc[0]
+            row = fits[
+                (fits.claim_id == assoc["claim_id"])
+                & (fits.model == model)
+                & (fits.term == f"{assoc['exposure']}[Yes]")
+            ].iloc[0]
             estimate, std_error, p_value = survey_r.EXPOSURE[(kind, assoc["claim_id"], model)]
             assert row.estimate == pytest.approx(estimate, abs=atol), (assoc, model)
             assert row.std_error == pytest.approx(std_error, rel=se_rtol), (assoc, model)

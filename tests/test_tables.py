@@ -63,8 +63,16 @@ def test_format_or_and_p():
 
 
 def test_suppress_small_cells_numeric():
-    freq = pd.DataFrame({"level": ["a", "b", "c"], "n": [0, 3, 40], "percent": [0.0, 7.0, 93.0],
-                         "ci_low": [0, 2, 80], "ci_high": [8, 19, 97], "denominator": [43] * 3})
+    freq = pd.DataFrame(
+        {
+            "level": ["a", "b", "c"],
+            "n": [0, 3, 40],
+            "percent": [0.0, 7.0, 93.0],
+            "ci_low": [0, 2, 80],
+            "ci_high": [8, 19, 97],
+            "denominator": [43] * 3,
+        }
+    )
     out = tables.suppress_small_cells(freq, 5)
     assert out.loc[1, ["n", "percent", "ci_low", "ci_high"]].tolist() == ["<5"] * 4
     assert out.loc[0, "n"] == 0 and out.loc[2, "n"] == 40  # zeros and large counts kept
@@ -117,9 +125,15 @@ def test_table_one_suppression(survey):
 def test_or_table_frame_structure(stacked, survey):
     frame = tables.or_table_frame(models.exposure_rows(stacked))
     assert list(frame.columns) == [
-        "outcome", "label",
-        "Model 1 OR (95% CI)", "Model 1 p", "Model 2 OR (95% CI)", "Model 2 p",
-        "Model 3 OR (95% CI)", "Model 3 p", "n",
+        "outcome",
+        "label",
+        "Model 1 OR (95% CI)",
+        "Model 1 p",
+        "Model 2 OR (95% CI)",
+        "Model 2 p",
+        "Model 3 OR (95% CI)",
+        "Model 3 p",
+        "n",
     ]
     assert frame["label"].tolist() == [
         "Aware of the SP Information Standard",
@@ -137,7 +151,11 @@ def test_or_table_frame_structure(stacked, survey):
 def test_or_table_labels_and_gt(stacked):
     labels = {"aware_info_standard": "Aware of the Standard", "education": "Education"}
     frame = tables.or_table_frame(models.exposure_rows(stacked), labels)
-    assert frame["label"].tolist()[:3] == ["Aware of the Standard", "Education: Below degree (ref)", "Education: Degree"]
+    assert frame["label"].tolist()[:3] == [
+        "Aware of the Standard",
+        "Education: Below degree (ref)",
+        "Education: Degree",
+    ]
     gt = tables.or_table(models.exposure_rows(stacked), labels)
     html = html_of(gt)
     assert_plain_table(html)
@@ -147,8 +165,12 @@ def test_or_table_labels_and_gt(stacked):
 
 
 def test_or_table_marks_firth():
-    frame = pd.DataFrame({"x": pd.Categorical(["No"] * 20 + ["Yes"] * 20, dtype=YES_NO),
-                          "y": pd.Categorical(["No"] * 20 + ["Yes"] * 20, dtype=YES_NO)})
+    frame = pd.DataFrame(
+        {
+            "x": pd.Categorical(["No"] * 20 + ["Yes"] * 20, dtype=YES_NO),
+            "y": pd.Categorical(["No"] * 20 + ["Yes"] * 20, dtype=YES_NO),
+        }
+    )
     seq = models.sequential(frame, "y", "x", demographics=[], job=[])
     out = tables.or_table_frame(models.exposure_rows(seq))
     assert out["Model 1 OR (95% CI)"].iloc[0].endswith("\u2020")
@@ -180,7 +202,8 @@ def test_wald_and_brant_tables(survey):
     wald = models.wald_test_terms(survey, "patient_outcomes_often", "aware_info_standard", ["education", "training"])
     frame = tables.wald_table_frame(wald)
     assert frame["term"].tolist() == [
-        "Aware of the SP Information Standard", "Highest qualification",
+        "Aware of the SP Information Standard",
+        "Highest qualification",
         "Received outcome-measurement or link-worker training",
     ]
     assert list(frame.columns) == ["term", "chi2", "df", "p", "n"]
@@ -214,12 +237,14 @@ def test_data_dictionary_states_a_variable_s_own_non_substantive_coding(tmp_path
     from helpers import paths
 
     text = paths.CODEBOOK.read_text(encoding="utf-8").replace(
-        '''non_substantive: { "Don't know": missing }''', '''non_substantive: { "Don't know": "No" }''')
-    assert "Don't know\": \"No\"" in text
+        """non_substantive: { "Don't know": missing }""", """non_substantive: { "Don't know": "No" }"""
+    )
+    assert 'Don\'t know": "No"' in text
     (tmp_path / "codebook.yaml").write_text(text, encoding="utf-8")
     frame = tables.data_dictionary_frame(load_codebook(tmp_path / "codebook.yaml")).set_index("name")
     assert frame.loc["aware_info_standard", "non-substantive"] == (
-        "Don't know: No; Prefer not to say, Not applicable: missing")
+        "Don't know: No; Prefer not to say, Not applicable: missing"
+    )
     assert frame.loc["shares_outcomes", "non-substantive"] == "missing"
 
 
@@ -233,7 +258,9 @@ def test_pandoc_turns_the_html_into_a_typst_table(stacked):
     except OSError:
         pytest.skip("no pandoc binary")
     html = html_of(tables.or_table(models.exposure_rows(stacked)))
-    result = subprocess.run([pandoc, "-f", "html", "-t", "typst"], input=html, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [pandoc, "-f", "html", "-t", "typst"], input=html, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     typst = result.stdout
     assert typst.count("table(") == 1

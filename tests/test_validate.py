@@ -30,10 +30,25 @@ PYTHON = sys.executable
 
 def test_corpus_has_the_required_kinds_of_breakage():
     assert len(CASES) >= 16
-    required = {"empty.csv", "header_only.csv", "semicolon.csv", "latin1.csv", "missing_column.csv",
-                "unexpected_column.csv", "unknown_label.csv", "bad_code.csv", "duplicate_ids.csv",
-                "outcome_all_missing.csv", "mixed_types.csv", "title_row.xlsx", "unlabelled_codes.sav",
-                "too_few_rows.csv", "none_with_others.csv", "skip_logic.csv", "unconfirmed_codes.csv"}
+    required = {
+        "empty.csv",
+        "header_only.csv",
+        "semicolon.csv",
+        "latin1.csv",
+        "missing_column.csv",
+        "unexpected_column.csv",
+        "unknown_label.csv",
+        "bad_code.csv",
+        "duplicate_ids.csv",
+        "outcome_all_missing.csv",
+        "mixed_types.csv",
+        "title_row.xlsx",
+        "unlabelled_codes.sav",
+        "too_few_rows.csv",
+        "none_with_others.csv",
+        "skip_logic.csv",
+        "unconfirmed_codes.csv",
+    }
     assert required <= set(CASES)
     assert all((CORPUS / name).is_file() for name in CASES)
 
@@ -68,8 +83,13 @@ def test_corpus_through_a_real_subprocess():
     and stderr is exactly one line per file, in order (no stray warnings)."""
     names = sorted(CASES)
     env = {k: v for k, v in os.environ.items() if k != "HELPERS_DEBUG"} | {"HELPERS_SURVEY_CACHE": "0"}
-    result = subprocess.run([PYTHON, "-m", "helpers", "validate", *(str(CORPUS / n) for n in names)],
-                            capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run(
+        [PYTHON, "-m", "helpers", "validate", *(str(CORPUS / n) for n in names)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 2
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
@@ -136,11 +156,15 @@ def test_several_problems_are_all_reported(tmp_path, valid_frame):
     with pytest.raises(SurveyValidationError) as info:
         validate.validate_file(path)
     lines = info.value.problems
-    assert lines[0] == ("several.csv: column 'notes': not in the codebook (neither a variable nor an "
-                        "alias, nor matched by ignore_columns): remove or rename it, or add it to "
-                        "data/codebook.yaml")
-    assert any(line.startswith("several.csv: column 'gender': rows 1, 2, 3, 4, 5 and ")
-               and "did you mean 'Female'?" in line for line in lines)
+    assert lines[0] == (
+        "several.csv: column 'notes': not in the codebook (neither a variable nor an "
+        "alias, nor matched by ignore_columns): remove or rename it, or add it to "
+        "data/codebook.yaml"
+    )
+    assert any(
+        line.startswith("several.csv: column 'gender': rows 1, 2, 3, 4, 5 and ") and "did you mean 'Female'?" in line
+        for line in lines
+    )
     assert any("column 'age_group': row 4: unknown label '99+'" in line for line in lines)
     # 45 + 1 rows lose a model variable: too few complete rows, too.
     assert lines[-1].startswith("several.csv: only ")
@@ -228,8 +252,10 @@ def test_cli_reports_dropped_platform_columns(capsys, tmp_path, valid_frame, mon
     df.to_csv(path, index=False)
     assert main([str(path)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == ("export.csv: valid, 60 respondents, 30 variables (source: real; "
-                      "dropped 2 platform columns: StartDate, IPAddress)")
+    assert out[0] == (
+        "export.csv: valid, 60 respondents, 30 variables (source: real; "
+        "dropped 2 platform columns: StartDate, IPAddress)"
+    )
     assert "  StartDate -> dropped: platform metadata (ignore_columns 'StartDate')" in out
     assert "  IPAddress -> dropped: platform metadata (ignore_columns 'IPAddress')" in out
 
@@ -267,7 +293,11 @@ def test_cli_unexpected_error_is_one_line(capsys, valid_csv, monkeypatch):
         ("renamed.csv", (CORPUS / "title_row.xlsx").read_bytes(), "looks like an Excel workbook renamed .csv"),
         ("old.xls", b"x", "unsupported file type '.xls': save it as .xlsx"),
         ("blanks.csv", b"\n\n  \n", "empty (only blank lines)"),
-        ("unnamed.csv", b"respondent_id,,gender\nR1,5,Male\n", "column 2 (counting from 1) hold values but have no name"),
+        (
+            "unnamed.csv",
+            b"respondent_id,,gender\nR1,5,Male\n",
+            "column 2 (counting from 1) hold values but have no name",
+        ),
         ("notes.csv", b"a,b,c\n1,2,3\n", "none of the 3 columns is a codebook variable ('a', 'b', 'c')"),
         ("broken.xlsx", b"PK\x03\x04 not really a zip", "cannot be read as an Excel .xlsx workbook"),
         ("broken.dta", b"<stata_dta> nope", "cannot be read as an Stata .dta file"),

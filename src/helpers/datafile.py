@@ -34,6 +34,7 @@ def shown(path: Path) -> str:
 
 # -------------------------------------------------------------------------------- data file
 
+
 def check_data_file(path: Path) -> None:
     """A readable regular file, or DataFileError; never opens anything that could block."""
     try:
@@ -47,7 +48,9 @@ def check_data_file(path: Path) -> None:
         raise DataFileError(f"{shown(path)}: is a folder, not a survey file: give the path of the export itself")
     if not stat.S_ISREG(mode):
         kind = "a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
-        raise DataFileError(f"{shown(path)}: is {kind}, not a regular file: save the export as a file and give its path")
+        raise DataFileError(
+            f"{shown(path)}: is {kind}, not a regular file: save the export as a file and give its path"
+        )
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         os.close(fd)
@@ -103,8 +106,7 @@ def data_source(path: Path, manifest: Path | None = None) -> str:
     """'synthetic' when the file's sha256 is in the synthetic manifest, else 'real'."""
     check_data_file(path)
     info = os.stat(path)
-    return _source(str(Path(path).resolve()), info.st_size, info.st_mtime_ns,
-                   str(manifest or paths.SYNTHETIC_MANIFEST))
+    return _source(str(Path(path).resolve()), info.st_size, info.st_mtime_ns, str(manifest or paths.SYNTHETIC_MANIFEST))
 
 
 def refuse_real_at_bundled_path(path: Path, source: str) -> None:
@@ -112,7 +114,8 @@ def refuse_real_at_bundled_path(path: Path, source: str) -> None:
         raise DataFileError(
             f"{shown(path)}: is not the bundled synthetic file (its sha256 is not in "
             f"{paths.SYNTHETIC_MANIFEST.relative_to(paths.ROOT)}): never put survey data there; "
-            "restore it (git checkout data/synthetic) and run on data/real/<file> instead")
+            "restore it (git checkout data/synthetic) and run on data/real/<file> instead"
+        )
 
 
 def _inside(path: Path, root: Path) -> Path | None:
@@ -143,5 +146,7 @@ def tracked_data_warning(path: Path, source: str, root: Path = paths.ROOT) -> st
     tracked = _git(root, "ls-files", "--error-unmatch", "--", relative.as_posix())
     if tracked is not None and tracked.returncode == 0:
         return None  # a file of the project (a test fixture); `git add` adds nothing new
-    return (f"warning: {relative.as_posix()} is inside the repository and not git-ignored: "
-            "`git add` would commit survey data; move it to data/real/ (ignored)")
+    return (
+        f"warning: {relative.as_posix()} is inside the repository and not git-ignored: "
+        "`git add` would commit survey data; move it to data/real/ (ignored)"
+    )

@@ -16,6 +16,16 @@ from helpers.analysis.models import (
 )
 
 __all__ = [
-    "MODEL_NAMES", "TIDY_COLUMNS", "ModelFit", "adjustment_sets", "exposure_rows", "fit_logistic",
-    "fit_ordinal", "logistic", "ordinal", "sequential", "term_label", "wald_test_terms",
+    "MODEL_NAMES",
+    "TIDY_COLUMNS",
+    "ModelFit",
+    "adjustment_sets",
+    "exposure_rows",
+    "fit_logistic",
+    "fit_ordinal",
+    "logistic",
+    "ordinal",
+    "sequential",
+    "term_label",
+    "wald_test_terms",
 ]

@@ -16,8 +16,15 @@ import pandas as pd
 from helpers.data.checks import MAX_VALUE_CHARS, Problem, SurveyValidationError, format_rows, validate_frame
 from helpers.data.codebook import Codebook, load_codebook
 
-__all__ = ["MAX_VALUE_CHARS", "Problem", "SurveyValidationError", "format_rows", "main", "validate_file",
-           "validate_frame"]
+__all__ = [
+    "MAX_VALUE_CHARS",
+    "Problem",
+    "SurveyValidationError",
+    "format_rows",
+    "main",
+    "validate_file",
+    "validate_frame",
+]
 
 USAGE = """usage: python -m helpers validate [--summary] [--out DIR] FILE [FILE ...]
 
@@ -88,8 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             ignored = df.attrs.get("ignored_columns") or []
             dropped = f"; dropped {len(ignored)} platform columns: {', '.join(ignored)}" if ignored else ""
             n_vars = sum(1 for c in df.columns if c in load_codebook().variables)
-            print(f"{name}: valid, {len(df)} respondents, {n_vars} variables "
-                  f"(source: {df.attrs.get('source', 'real')}{dropped})")
+            print(
+                f"{name}: valid, {len(df)} respondents, {n_vars} variables "
+                f"(source: {df.attrs.get('source', 'real')}{dropped})"
+            )
             if not summary or out is not None:
                 status = max(status, print_report(arg, df, out, show=not summary))
     return status

@@ -158,11 +158,15 @@ def ensure_private(out: Path, root: Path) -> None:
         relative = out.relative_to(root)
     except ValueError:
         return  # outside the repository: git never sees it
-    ignored = subprocess.run(["git", "check-ignore", "-q", str(relative) + "/"], cwd=root,
-                             capture_output=True).returncode == 0
+    ignored = (
+        subprocess.run(["git", "check-ignore", "-q", str(relative) + "/"], cwd=root, capture_output=True).returncode
+        == 0
+    )
     if not ignored and (root / ".git").exists():
-        raise ValueError(f"output folder '{relative}' is not git-ignored: outputs of a run on survey data "
-                         f"must not be committable; use OUT=_output_real or a folder outside the repository")
+        raise ValueError(
+            f"output folder '{relative}' is not git-ignored: outputs of a run on survey data "
+            f"must not be committable; use OUT=_output_real or a folder outside the repository"
+        )
 
 
 class Build:
@@ -190,7 +194,9 @@ class Build:
         self.stamps = Stamps(self.build_dir / "stamps.json")
         self.record = {
             "data_file": _record_path(self.data, str(opts.data) if opts.data else None, self.root),
-            "output_dir": None if self.out == self.project.output_dir else _record_path(self.out, str(opts.out), self.root),
+            "output_dir": None
+            if self.out == self.project.output_dir
+            else _record_path(self.out, str(opts.out), self.root),
             "seed": opts.seed,
             "min_cell_count": opts.min_cell_count,
         }
@@ -214,8 +220,11 @@ class Build:
         files += [c.path for c in self.project.chapters if not c.is_notebook]
         files += expand([ASSETS], "*")
         named = {name: file_digest(p) for name, p in sorted(executed.items())}
-        return digest(files=[f for f in files if f not in executed.values()],
-                      values={"notebooks": named, "synthetic": self.synthetic, "renderer": renderer}, base=paths.ROOT)
+        return digest(
+            files=[f for f in files if f not in executed.values()],
+            values={"notebooks": named, "synthetic": self.synthetic, "renderer": renderer},
+            base=paths.ROOT,
+        )
 
     # ------------------------------------------------------------------ run
     # ------------------------------------------------------------------ pending results
@@ -295,11 +304,15 @@ class Build:
         hashes = {c.name: self.notebook_hash(c) for c in notebooks}
         if self.build_dir.is_dir():
             save_imports_cache(imports_cache)
-        stale = [c for c in notebooks
-                 if self.opts.force or not self.stamps.notebook_fresh(c.name, hashes[c.name], self.root)]
+        stale = [
+            c for c in notebooks if self.opts.force or not self.stamps.notebook_fresh(c.name, hashes[c.name], self.root)
+        ]
         pending = self._pending() if not self.opts.force else {}
-        reuse = [c for c in stale if pending.get(c.name) == hashes[c.name]
-                 and (self.pending_dir / c.name / f"{c.name}.ipynb").exists()]
+        reuse = [
+            c
+            for c in stale
+            if pending.get(c.name) == hashes[c.name] and (self.pending_dir / c.name / f"{c.name}.ipynb").exists()
+        ]
         to_run = longest_first([c for c in stale if c not in reuse])
         outcome = Outcome(EXIT_OK)
         staged: list[tuple[Path, Path]] = []  # (staged file, destination)
@@ -311,8 +324,11 @@ class Build:
             if errors:
                 for e in errors:  # problems go to stderr, one line each, as `helpers validate` prints them
                     print(e, file=sys.stderr, flush=True)
-                print(f"build: {_show(self.data or paths.SYNTHETIC_DATA)} is not valid; nothing executed",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"build: {_show(self.data or paths.SYNTHETIC_DATA)} is not valid; nothing executed",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 return Outcome(EXIT_INVALID, messages=errors)
         if stale:
             self.out.mkdir(parents=True, exist_ok=True)
@@ -327,25 +343,33 @@ class Build:
             logs = self.build_dir / "logs"
             logs.mkdir(parents=True, exist_ok=True)
             data_desc = "synthetic (bundled)" if self.data is None else _show(self.data)
-            self.echo(f"build: {len(to_run)} of {len(notebooks)} notebooks to execute, "
-                      f"{min(self.opts.jobs, len(to_run))} at a time; data: {data_desc}")
+            self.echo(
+                f"build: {len(to_run)} of {len(notebooks)} notebooks to execute, "
+                f"{min(self.opts.jobs, len(to_run))} at a time; data: {data_desc}"
+            )
             from . import execute
 
             jobs = []
             for c in to_run:
                 outdir = self.staging / "outputs" / c.name
                 outdir.mkdir(parents=True)
-                jobs.append(execute.Job(
-                    name=c.name,
-                    source=str(c.source),
-                    output=str(self.staging / "notebooks" / f"{c.name}.ipynb"),
-                    cwd=str(c.source.parent),
-                    parameters={"data_file": str(self.data) if self.data else None, "output_dir": str(outdir),
-                                "seed": self.opts.seed, "min_cell_count": self.opts.min_cell_count},
-                    record=self.record,
-                    timeout=self.opts.timeout,
-                    log=str(logs / f"{c.name}.log"),
-                ))
+                jobs.append(
+                    execute.Job(
+                        name=c.name,
+                        source=str(c.source),
+                        output=str(self.staging / "notebooks" / f"{c.name}.ipynb"),
+                        cwd=str(c.source.parent),
+                        parameters={
+                            "data_file": str(self.data) if self.data else None,
+                            "output_dir": str(outdir),
+                            "seed": self.opts.seed,
+                            "min_cell_count": self.opts.min_cell_count,
+                        },
+                        record=self.record,
+                        timeout=self.opts.timeout,
+                        log=str(logs / f"{c.name}.log"),
+                    )
+                )
             width = max(len(j.name) for j in jobs)
 
             def started(job):
@@ -355,8 +379,14 @@ class Build:
                 status = "done  " if res.ok else "FAILED"
                 self.echo(f"  {status} {job.name:<{width}}  {res.seconds:6.1f} s  {res.peak_mb:6.0f} MB")
 
-            results = execute.run_all(jobs, workers=self.opts.jobs, workdir=self.staging / "jobs",
-                                      on_start=started, on_end=ended, keep_going=self.opts.keep_going)
+            results = execute.run_all(
+                jobs,
+                workers=self.opts.jobs,
+                workdir=self.staging / "jobs",
+                on_start=started,
+                on_end=ended,
+                keep_going=self.opts.keep_going,
+            )
             self._write_timings(results)
             failures = [r for r in results if not r.ok]
             if failures:
@@ -458,26 +488,48 @@ def build(opts: Options, echo=print) -> Outcome:
 
 
 def parse_args(argv: list[str]) -> Options:
-    p = argparse.ArgumentParser(prog="python -m helpers build", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m helpers build",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--data", type=Path, help="survey export to analyse (default: the bundled synthetic file)")
     p.add_argument("--out", type=Path, help="output folder (default: the project's output-dir, _output)")
     p.add_argument("--project", type=Path, help="Quarto project file (default: _quarto.yml)")
-    p.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS") or 2),
-                   help="notebooks executed at a time (default: $JOBS or 2)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=int(os.environ.get("JOBS") or 2),
+        help="notebooks executed at a time (default: $JOBS or 2)",
+    )
     p.add_argument("--seed", type=int, default=2025)
     p.add_argument("--min-cell-count", type=int, default=5)
     p.add_argument("--force", action="store_true", help="execute and render even if nothing changed")
-    p.add_argument("--renderer", choices=("auto", "quarto", "pandoc"), default="auto",
-                   help="auto: Quarto if on PATH, else pandoc + Typst")
+    p.add_argument(
+        "--renderer",
+        choices=("auto", "quarto", "pandoc"),
+        default="auto",
+        help="auto: Quarto if on PATH, else pandoc + Typst",
+    )
     p.add_argument("--no-render", dest="render", action="store_false", help="execute only")
     p.add_argument("--keep-going", action="store_true", help="after a failure, still run the other notebooks")
     p.add_argument("--timeout", type=int, help="seconds allowed per cell")
     p.add_argument("--skip-validation", dest="validate", action="store_false", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
-    return Options(data=a.data, out=a.out, project=a.project, jobs=max(1, a.jobs), seed=a.seed,
-                   min_cell_count=a.min_cell_count, force=a.force, renderer=a.renderer, render=a.render,
-                   validate=a.validate, keep_going=a.keep_going, timeout=a.timeout)
+    return Options(
+        data=a.data,
+        out=a.out,
+        project=a.project,
+        jobs=max(1, a.jobs),
+        seed=a.seed,
+        min_cell_count=a.min_cell_count,
+        force=a.force,
+        renderer=a.renderer,
+        render=a.render,
+        validate=a.validate,
+        keep_going=a.keep_going,
+        timeout=a.timeout,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -503,8 +555,10 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # e.g. a read-only output folder
         shutil.rmtree(runner.staging, ignore_errors=True)
         where = f" ({guard.shown(Path(exc.filename))})" if getattr(exc, "filename", None) else ""
-        print(f"build: cannot write the outputs{where}: {exc.strerror or exc}; previous outputs left untouched",
-              file=sys.stderr)
+        print(
+            f"build: cannot write the outputs{where}: {exc.strerror or exc}; previous outputs left untouched",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     except KeyboardInterrupt:
         shutil.rmtree(runner.staging, ignore_errors=True)

@@ -429,7 +429,12 @@ class _Worker:
         self.stderr = open(log, "w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "reportbuild.execute", "--serve"] + (["--preload"] if preload_kernels else []),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, env=env, text=True, bufsize=1,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            env=env,
+            text=True,
+            bufsize=1,
         )
         self.job: Job | None = None
         self.result_file: Path | None = None

@@ -27,7 +27,13 @@ from pathlib import Path
 from helpers import paths
 from helpers.datafile import DataFileError as GuardError  # one error type: a refusal, one line
 from helpers.datafile import (  # noqa: F401  (the data-file checks are part of the guards)
-    _git, _inside, check_data_file, data_source, refuse_real_at_bundled_path, shown, tracked_data_warning,
+    _git,
+    _inside,
+    check_data_file,
+    data_source,
+    refuse_real_at_bundled_path,
+    shown,
+    tracked_data_warning,
 )
 
 MARKER_FILE = ".helpers-output"
@@ -35,6 +41,7 @@ MARKER_TEXT = "An output folder of `python -m helpers build` (this file lets lat
 
 
 # -------------------------------------------------------------------------------- output folder
+
 
 def is_earlier_output(folder: Path) -> bool:
     return (folder / MARKER_FILE).is_file() or (folder / ".build" / "stamps.json").is_file()
@@ -57,14 +64,18 @@ def check_output_folder(out: Path, root: Path = paths.ROOT, own: tuple = ()) -> 
     if relative is not None:
         result = _git(root, "ls-files", "--", relative.as_posix())
         if result is not None and result.stdout.strip():
-            raise GuardError(f"output folder {relative.as_posix()}: holds files git tracks "
-                             f"({result.stdout.split()[0]}); use OUT=_output or a new folder")
+            raise GuardError(
+                f"output folder {relative.as_posix()}: holds files git tracks "
+                f"({result.stdout.split()[0]}); use OUT=_output or a new folder"
+            )
     if out.exists() and not out.is_dir():
         raise GuardError(f"output folder {name}: is a file")
     mine = out in {Path(p).resolve() for p in own}
     if out.is_dir() and not mine and any(out.iterdir()) and not is_earlier_output(out):
-        raise GuardError(f"output folder {name}: is not empty and is not an earlier output of this build "
-                         f"(no {MARKER_FILE} in it); use an empty or new folder")
+        raise GuardError(
+            f"output folder {name}: is not empty and is not an earlier output of this build "
+            f"(no {MARKER_FILE} in it); use an empty or new folder"
+        )
     probe = out if out.exists() else next((p for p in out.parents if p.exists()), None)
     if probe is not None and not os.access(probe, os.W_OK | os.X_OK):
         raise GuardError(f"output folder {name}: cannot be written (permission denied)")
@@ -77,6 +88,7 @@ def mark_output(out: Path) -> None:
 
 
 # -------------------------------------------------------------------------------- lock
+
 
 class OutputLock:
     """An exclusive lock for one output folder, held for the whole build; a second build of
@@ -96,8 +108,10 @@ class OutputLock:
         except OSError as err:
             os.close(fd)
             if err.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise GuardError(f"output folder {shown(self.out)}: another build is writing to it; "
-                                 "wait for it to finish (or use another OUT=)") from None
+                raise GuardError(
+                    f"output folder {shown(self.out)}: another build is writing to it; "
+                    "wait for it to finish (or use another OUT=)"
+                ) from None
             raise
         self.fd = fd
         return self

@@ -70,7 +70,7 @@ def _launcher_prefix(kernel_argv: list[str]) -> list[str] | None:
     argv = [str(a) for a in kernel_argv]
     for i in range(1, len(argv) - 1):
         if argv[i] == "-m":
-            return argv[:i + 2] if argv[i + 1] == "ipykernel_launcher" else None
+            return argv[: i + 2] if argv[i + 1] == "ipykernel_launcher" else None
     return None
 
 
@@ -243,8 +243,14 @@ class ForkServer:
         self.proc = None
         if self.prefix is not None:
             interpreter = self.prefix[:-2]
-            self.proc = subprocess.Popen([*interpreter, "-m", "reportbuild.preload"], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
+            self.proc = subprocess.Popen(
+                [*interpreter, "-m", "reportbuild.preload"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+                text=True,
+                bufsize=1,
+            )
 
     @property
     def pid(self) -> int | None:
@@ -256,11 +262,15 @@ class ForkServer:
     def fork(self, argv: list[str], cwd: str, env: dict, status_file: str) -> int | None:
         """A kernel for `argv` (pid), or None if this kernel cannot be forked. Its exit status
         will be written to `status_file`."""
-        if (self.proc is None or argv[:len(self.prefix)] != self.prefix
-                or env.get("PYTHONHASHSEED") != self.hash_seed or self.proc.poll() is not None):
+        if (
+            self.proc is None
+            or argv[: len(self.prefix)] != self.prefix
+            or env.get("PYTHONHASHSEED") != self.hash_seed
+            or self.proc.poll() is not None
+        ):
             return None
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        request = {"args": argv[len(self.prefix):], "cwd": cwd, "env": env, "log": self.log, "status": status_file}
+        request = {"args": argv[len(self.prefix) :], "cwd": cwd, "env": env, "log": self.log, "status": status_file}
         try:
             if not self._ready:
                 self._ready = "ready" in json.loads(self.proc.stdout.readline() or "{}")

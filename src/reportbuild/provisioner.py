@@ -61,7 +61,11 @@ class PreloadProvisioner(LocalProvisioner):
 
     def _status_file(self) -> str:
         connection_file = getattr(self.parent, "connection_file", "") or ""
-        base = Path(connection_file) if connection_file else Path(os.environ.get("JUPYTER_RUNTIME_DIR", ".")) / f"kernel-{os.getpid()}"
+        base = (
+            Path(connection_file)
+            if connection_file
+            else Path(os.environ.get("JUPYTER_RUNTIME_DIR", ".")) / f"kernel-{os.getpid()}"
+        )
         return str(base.with_suffix(".exit"))
 
 
@@ -115,7 +119,13 @@ def write_kernelspec(folder: Path, kernel: str) -> Path:
     metadata = {**(spec.metadata or {}), "kernel_provisioner": {"provisioner_name": NAME}}
     target = Path(folder) / "kernels" / kernel
     target.mkdir(parents=True, exist_ok=True)
-    doc = {"argv": argv, "display_name": spec.display_name, "language": spec.language,
-           "env": spec.env or {}, "interrupt_mode": spec.interrupt_mode, "metadata": metadata}
+    doc = {
+        "argv": argv,
+        "display_name": spec.display_name,
+        "language": spec.language,
+        "env": spec.env or {},
+        "interrupt_mode": spec.interrupt_mode,
+        "metadata": metadata,
+    }
     (target / "kernel.json").write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     return Path(folder)

@@ -295,7 +295,12 @@ class NotebookConverter:
         for i, line in enumerate(lines):
             m = FENCE.match(line)
             if fence:
-                if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not line.strip()[len(m.group(1)):]:
+                if (
+                    m
+                    and m.group(1)[0] == fence[0]
+                    and len(m.group(1)) >= len(fence)
+                    and not line.strip()[len(m.group(1)) :]
+                ):
                     fence = None
                 continue
             if m:
@@ -311,14 +316,15 @@ class NotebookConverter:
             if level == 1:
                 if seen_h1:
                     self.out.warnings.append(
-                        f"more than one level-1 heading ('{h.group(2)}'): a chapter should have one")
+                        f"more than one level-1 heading ('{h.group(2)}'): a chapter should have one"
+                    )
                 seen_h1 = True
             if "unnumbered" not in classes:
                 counters[level] += 1
-                counters[level + 1:] = [0] * (6 - level)
+                counters[level + 1 :] = [0] * (6 - level)
                 if level == 1:
                     counters[1] = self.out.number or 0
-                number = ".".join(str(c) for c in counters[1:level + 1])
+                number = ".".join(str(c) for c in counters[1 : level + 1])
                 if ident.startswith("sec-"):
                     self.out.labels[ident] = {"kind": "Chapter" if level == 1 else "Section", "number": number}
             elif ident.startswith("sec-"):
@@ -376,8 +382,10 @@ def _finish(proc: subprocess.Popen, what: str) -> list[str]:
     """Wait for a command started by `_start`; its warnings, or RenderError with its stderr."""
     _, stderr = proc.communicate()
     if proc.returncode is not None and proc.returncode < 0:
-        raise RenderError(f"{what} was killed by signal {_signal_name(-proc.returncode)}"
-                          + (f":\n{stderr.strip()}" if stderr.strip() else ""))
+        raise RenderError(
+            f"{what} was killed by signal {_signal_name(-proc.returncode)}"
+            + (f":\n{stderr.strip()}" if stderr.strip() else "")
+        )
     if proc.returncode != 0:
         raise RenderError(f"{what} failed:\n{stderr.strip()}")
     return [l for l in stderr.splitlines() if l.strip()]
@@ -458,18 +466,31 @@ def metadata(project: Project, labels: dict, synthetic: bool) -> dict:
     return meta
 
 
-def render_pandoc(project: Project, executed: dict[str, Path], workdir: Path, synthetic: bool,
-                  formats: tuple[str, ...] = ("html", "pdf")) -> Rendered:
+def render_pandoc(
+    project: Project,
+    executed: dict[str, Path],
+    workdir: Path,
+    synthetic: bool,
+    formats: tuple[str, ...] = ("html", "pdf"),
+) -> Rendered:
     workdir.mkdir(parents=True, exist_ok=True)
     body, labels, warnings = book_markdown(project, executed, workdir)
     (workdir / "book.md").write_text(body, encoding="utf-8")
     (workdir / "metadata.json").write_text(
         json.dumps(metadata(project, labels, synthetic), indent=1, sort_keys=True, ensure_ascii=False) + "\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     for name in ASSET_FILES:
         shutil.copyfile(ASSETS / name, workdir / name)
-    common = ["book.md", "--from=markdown", "--metadata-file=metadata.json", "--lua-filter=report.lua",
-              "--number-sections", "--wrap=none", "--resource-path=."]
+    common = [
+        "book.md",
+        "--from=markdown",
+        "--metadata-file=metadata.json",
+        "--lua-filter=report.lua",
+        "--number-sections",
+        "--wrap=none",
+        "--resource-path=.",
+    ]
     for i, bib in enumerate(project.bibliography):
         shutil.copyfile(bib, workdir / f"bibliography-{i}{bib.suffix}")
         common.append(f"--bibliography=bibliography-{i}{bib.suffix}")
@@ -485,16 +506,33 @@ def render_pandoc(project: Project, executed: dict[str, Path], workdir: Path, sy
     out = project.output_file
     html = None
     if "html" in formats:  # runs while the PDF is made: the two share only read-only inputs
-        cmd = [pandoc, *common, "--to=html5", "--standalone", "--template=report.html", "--css=report.css",
-               "--embed-resources", "--section-divs", f"--toc-depth={toc_depth}", f"--output={out}.html"]
+        cmd = [
+            pandoc,
+            *common,
+            "--to=html5",
+            "--standalone",
+            "--template=report.html",
+            "--css=report.css",
+            "--embed-resources",
+            "--section-divs",
+            f"--toc-depth={toc_depth}",
+            f"--output={out}.html",
+        ]
         if toc:
             cmd.append("--toc")
         html = _start(cmd, workdir)
     try:
         pdf_warnings: list[str] = []
         if "pdf" in formats:
-            cmd = [pandoc, *common, "--to=typst", "--standalone", "--template=report.typ",
-                   f"--toc-depth={project.typst.get('toc-depth', toc_depth)}", "--output=book.typ"]
+            cmd = [
+                pandoc,
+                *common,
+                "--to=typst",
+                "--standalone",
+                "--template=report.typ",
+                f"--toc-depth={project.typst.get('toc-depth', toc_depth)}",
+                "--output=book.typ",
+            ]
             if project.typst.get("toc", toc) is not False:
                 cmd.append("--toc")
             pdf_warnings += _run(cmd, workdir, "pandoc (Typst)")
@@ -518,7 +556,8 @@ def compile_typst(source: Path, pdf: Path, warnings: list[str]) -> Path:
 
     try:
         _, typst_warnings = typst.compile_with_warnings(  # PDF/UA-1: tagged, every figure with alt text
-            str(source), output=str(pdf), root=str(source.parent), ignore_system_fonts=True, pdf_standards=["ua-1"])
+            str(source), output=str(pdf), root=str(source.parent), ignore_system_fonts=True, pdf_standards=["ua-1"]
+        )
     except typst.TypstError as exc:
         raise RenderError(f"typst failed on {source.name}:\n{exc}") from None
     for w in typst_warnings or []:
@@ -558,8 +597,15 @@ def render_quarto(project: Project, executed: dict[str, Path], workdir: Path, sy
     proj = copy_project(project, executed, workdir / "project")
     out = workdir / "quarto-output"
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [quarto_path() or "quarto", "render", str(proj), "--output-dir", str(out),
-           "--metadata", f"synthetic:{'true' if synthetic else 'false'}"]
+    cmd = [
+        quarto_path() or "quarto",
+        "render",
+        str(proj),
+        "--output-dir",
+        str(out),
+        "--metadata",
+        f"synthetic:{'true' if synthetic else 'false'}",
+    ]
     env = {**os.environ, "QUARTO_PYTHON": os.environ.get("QUARTO_PYTHON") or sys.executable}
     proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     warnings = [ANSI.sub("", w).strip() for w in _finish(proc, "quarto render") if quarto_warning(w)]
@@ -573,8 +619,9 @@ def quarto_warning(line: str) -> bool:
     return bool(re.match(r"(WARN|WARNING|ERROR)\b|\(W\)|warning:|error:", text, re.I))
 
 
-def render(project: Project, executed: dict[str, Path], workdir: Path, synthetic: bool,
-           renderer: str = "auto") -> Rendered:
+def render(
+    project: Project, executed: dict[str, Path], workdir: Path, synthetic: bool, renderer: str = "auto"
+) -> Rendered:
     """Render with Quarto if installed (renderer='auto'), else with pandoc + Typst."""
     if renderer == "quarto" or (renderer == "auto" and quarto_path()):
         return render_quarto(project, executed, workdir, synthetic)

@@ -152,8 +152,9 @@ def write_sav(frame: pd.DataFrame, path: Path, labels: dict, missing: dict | Non
 
 
 def write_dta(frame: pd.DataFrame, path: Path, value_labels: dict | None = None) -> Path:
-    frame.to_stata(path, write_index=False, time_stamp=FIXED_TIME, version=114,
-                   value_labels=value_labels, data_label="survey")
+    frame.to_stata(
+        path, write_index=False, time_stamp=FIXED_TIME, version=114, value_labels=value_labels, data_label="survey"
+    )
     return path
 
 
@@ -207,8 +208,13 @@ def make(out: Path = HERE) -> dict[str, dict]:
     bad = labels.copy()
     bad.loc[[2, 16], "patient_outcome_freq"] = "Sometmes"
     write_csv(bad, out / "unknown_label.csv")
-    case("unknown_label.csv", "patient_outcome_freq", "unknown label 'Sometmes': did you mean 'Sometimes'?",
-         [3, 17], "a typo in a label")
+    case(
+        "unknown_label.csv",
+        "patient_outcome_freq",
+        "unknown label 'Sometmes': did you mean 'Sometimes'?",
+        [3, 17],
+        "a typo in a label",
+    )
 
     bad = codes.copy()
     bad.loc[4, "age_group"] = 7
@@ -223,16 +229,19 @@ def make(out: Path = HERE) -> dict[str, dict]:
     bad = codes.copy()
     bad["service_outcome_freq"] = pd.array([pd.NA] * len(bad), dtype="Int64")
     write_codes_csv(bad, out / "outcome_all_missing.csv")
-    case("outcome_all_missing.csv", "service_outcome_freq", "no answers in any of the 60 rows",
-         note="an outcome left blank throughout")
+    case(
+        "outcome_all_missing.csv",
+        "service_outcome_freq",
+        "no answers in any of the 60 rows",
+        note="an outcome left blank throughout",
+    )
 
     bad = labels.copy()
     level_code = {lvl: c for c, lvl in cb["education"].codes.items()}
     for i in (1, 7):
         bad.loc[i, "education"] = str(level_code[bad.loc[i, "education"]])
     write_csv(bad, out / "mixed_types.csv")
-    case("mixed_types.csv", "education", "mixes numeric codes", [2, 8],
-         "two codes among the text labels of one column")
+    case("mixed_types.csv", "education", "mixes numeric codes", [2, 8], "two codes among the text labels of one column")
 
     title = [["National Social Prescribing Link Worker Survey 2025 - export"], []]
     write_xlsx(title + [list(labels.columns)] + labels.astype(object).values.tolist(), out / "title_row.xlsx")
@@ -242,8 +251,13 @@ def make(out: Path = HERE) -> dict[str, dict]:
     role = aliases(cb)["seniority"]
     shaped.loc[[5, 22], role] = 9.0
     write_sav(shaped, out / "unlabelled_codes.sav", value_labels, missing)
-    case("unlabelled_codes.sav", "seniority", "code 9 has no value label and is not a codebook code",
-         [6, 23], "real-shaped SPSS export; seniority coded 9, which has no label")
+    case(
+        "unlabelled_codes.sav",
+        "seniority",
+        "code 9 has no value label and is not a codebook code",
+        [6, 23],
+        "real-shaped SPSS export; seniority coded 9, which has no label",
+    )
 
     write_codes_csv(codes.head(30), out / "too_few_rows.csv")
     case("too_few_rows.csv", None, "the models need at least 50", note="30 respondents")
@@ -252,30 +266,49 @@ def make(out: Path = HERE) -> dict[str, dict]:
     row = _first_row(valid["helps_none"].eq("Yes"))
     bad.loc[row - 1, "helps_training"] = 1
     write_codes_csv(bad, out / "none_with_others.csv")
-    case("none_with_others.csv", "helps_none", "ticked together with other options", [row],
-         "'Nothing would help' and 'Training' both ticked")
+    case(
+        "none_with_others.csv",
+        "helps_none",
+        "ticked together with other options",
+        [row],
+        "'Nothing would help' and 'Training' both ticked",
+    )
 
     bad = codes.copy()
     row = _first_row(valid["uses_outcome_measures"].eq("No"))
     bad.loc[row - 1, "measure_pam"] = 1
     write_codes_csv(bad, out / "skip_logic.csv")
-    case("skip_logic.csv", "measure_pam", "ticked although uses_outcome_measures is 'No'", [row],
-         "a measure ticked by someone who uses none")
+    case(
+        "skip_logic.csv",
+        "measure_pam",
+        "ticked although uses_outcome_measures is 'No'",
+        [row],
+        "a measure ticked by someone who uses none",
+    )
 
     bad = codes.copy()
     row = _first_row(valid["patient_outcome_freq"].eq("Never"))
     bad.loc[row - 1, "recording_timing"] = 2
     write_codes_csv(bad, out / "timing_skip.csv")
-    case("timing_skip.csv", "recording_timing", "answered although patient_outcome_freq is 'Never'", [row],
-         "timing answered by someone who never records outcomes")
+    case(
+        "timing_skip.csv",
+        "recording_timing",
+        "answered although patient_outcome_freq is 'Never'",
+        [row],
+        "timing answered by someone who never records outcomes",
+    )
 
     bad = labels.copy()
     coded = bad["aware_info_standard"].map({"No": 1, "Yes": 2})  # an export coded 1 = No, 2 = Yes
     bad["aware_info_standard"] = coded
     write_csv(bad, out / "unconfirmed_codes.csv")
     seen = ", ".join(f"{c} ({n} rows)" for c, n in sorted(coded.value_counts().items()))
-    case("unconfirmed_codes.csv", "aware_info_standard", f"numeric codes without value labels: {seen}",
-         note="a Yes/No item coded 1 = No, 2 = Yes without value labels (the codebook reads 1 = Yes)")
+    case(
+        "unconfirmed_codes.csv",
+        "aware_info_standard",
+        f"numeric codes without value labels: {seen}",
+        note="a Yes/No item coded 1 = No, 2 = Yes without value labels (the codebook reads 1 = Yes)",
+    )
 
     write_csv(codes, out / "wrong_extension.txt")
     case("wrong_extension.txt", None, "unsupported file type '.txt'", note="a CSV named .txt")
@@ -287,8 +320,12 @@ def make(out: Path = HERE) -> dict[str, dict]:
     both.insert(both.columns.get_loc("gender") + 1, "q31", both["gender"])
     cats = {c: pd.Categorical(both[c]) for c in both.columns if c != "respondent_id"}
     write_dta(both.assign(**cats), out / "alias_clash.dta")
-    case("alias_clash.dta", "gender", "all name the codebook variable 'gender'",
-         note="Stata file with both gender and its alias q31")
+    case(
+        "alias_clash.dta",
+        "gender",
+        "all name the codebook variable 'gender'",
+        note="Stata file with both gender and its alias q31",
+    )
 
     bad = codes.astype(object).copy()
     text = write_csv(bad, out / "ragged_rows.csv").read_text().splitlines()

@@ -8,6 +8,7 @@ from helpers.analysis import brant, patterns
 from helpers.data.codebook import load_codebook
 from helpers.analysis.spec import odds_ratio_table
 
+
 def associations(kind: str = "logistic") -> list[dict]:
     """The published associations (claim id, outcome, exposure): the odds ratios of
     helpers.analysis.spec.odds_ratio_table, each outcome as the primary specification maps it.
@@ -46,8 +47,11 @@ def null_predictor_tests(df: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for assoc in associations("logistic"):
         covariates = _model3_covariates(assoc["exposure"])
-        frames.append(patterns.wald_test_terms(df, assoc["outcome"], assoc["exposure"], covariates,
-                                               kind="logistic", terms=covariates))
+        frames.append(
+            patterns.wald_test_terms(
+                df, assoc["outcome"], assoc["exposure"], covariates, kind="logistic", terms=covariates
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -78,8 +82,13 @@ def brant_tests(df: pd.DataFrame) -> pd.DataFrame:
                 refit = patterns.brant_test(subset, assoc["outcome"], assoc["exposure"], covariates)
                 omnibus = refit[refit["term"] == "Omnibus"].assign(term=SPARSE_EXCLUDED)
             except ValueError as exc:  # e.g. a covariate left with one level: no test, say why
-                omnibus = test.iloc[[0]].assign(term=SPARSE_EXCLUDED, chi2=float("nan"), p_value=float("nan"),
-                                                computable=False, reason=f"{brant.NOT_COMPUTABLE}: {exc}",
-                                                n=int(keep.sum()))
+                omnibus = test.iloc[[0]].assign(
+                    term=SPARSE_EXCLUDED,
+                    chi2=float("nan"),
+                    p_value=float("nan"),
+                    computable=False,
+                    reason=f"{brant.NOT_COMPUTABLE}: {exc}",
+                    n=int(keep.sum()),
+                )
             frames.append(omnibus.assign(outcome=assoc["outcome"], exposure=assoc["exposure"]))
     return pd.concat(frames, ignore_index=True)

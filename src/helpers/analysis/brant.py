@@ -101,18 +101,18 @@ def brant_from_arrays(
     M = J - 1
     V = np.zeros((M * K, M * K))
     for m in range(M):
-        V[m * K:(m + 1) * K, m * K:(m + 1) * K] = infos_inv[m][1:, 1:]
+        V[m * K : (m + 1) * K, m * K : (m + 1) * K] = infos_inv[m][1:, 1:]
         for l in range(m + 1, M):
             Wml = w * (pis[l] - pis[m] * pis[l])
             block = infos_inv[m] @ (X.T @ (X * Wml[:, None])) @ infos_inv[l]
-            V[m * K:(m + 1) * K, l * K:(l + 1) * K] = block[1:, 1:]
-            V[l * K:(l + 1) * K, m * K:(m + 1) * K] = block[1:, 1:].T
+            V[m * K : (m + 1) * K, l * K : (l + 1) * K] = block[1:, 1:]
+            V[l * K : (l + 1) * K, m * K : (m + 1) * K] = block[1:, 1:].T
     b_star = np.concatenate([b[1:] for b in betas])
     # Contrasts b_1 - b_m, m = 2..M, for every slope.
     D = np.zeros(((M - 1) * K, M * K))
     for i in range(M - 1):
-        D[i * K:(i + 1) * K, 0:K] = np.eye(K)
-        D[i * K:(i + 1) * K, (i + 1) * K:(i + 2) * K] = -np.eye(K)
+        D[i * K : (i + 1) * K, 0:K] = np.eye(K)
+        D[i * K : (i + 1) * K, (i + 1) * K : (i + 2) * K] = -np.eye(K)
 
     def wald(slopes: Sequence[int]) -> tuple[float, str]:
         if not_converged:

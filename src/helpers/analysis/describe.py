@@ -172,9 +172,7 @@ def likert_distribution(df: pd.DataFrame, columns: Sequence[str], labels=None, p
         for level in table["level"]:
             if level not in all_levels:
                 all_levels.append(level)
-        frames.append(
-            table.assign(item=column, label=label)[["item", "label", "level", "n", "denominator", "percent"]]
-        )
+        frames.append(table.assign(item=column, label=label)[["item", "label", "level", "n", "denominator", "percent"]])
     out = pd.concat(frames, ignore_index=True)
     out["level"] = pd.Categorical(out["level"], categories=all_levels, ordered=True)
     return out

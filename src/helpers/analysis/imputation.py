@@ -89,8 +89,9 @@ def _products(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return iu, ju, X[:, iu] * X[:, ju]
 
 
-def _neg_hessian(X: np.ndarray, P: np.ndarray, lam: float, weights: np.ndarray | None = None,
-                 products: tuple | None = None) -> np.ndarray:
+def _neg_hessian(
+    X: np.ndarray, P: np.ndarray, lam: float, weights: np.ndarray | None = None, products: tuple | None = None
+) -> np.ndarray:
     # -d2 loglik / dB2 of the softmax model, parameters ordered level by level (K blocks of p);
     # `weights`: frequency weights of the rows. Block (a, b) is X' diag(P_a (1{a=b} - P_b) w) X:
     # all blocks at once as (weights of every block)' @ (products of every column pair).
@@ -109,14 +110,21 @@ def _neg_hessian(X: np.ndarray, P: np.ndarray, lam: float, weights: np.ndarray |
     for c, (a, b) in enumerate(pairs):
         block[iu, ju] = sums[c]
         block[ju, iu] = sums[c]
-        H[a * p:(a + 1) * p, b * p:(b + 1) * p] = block
-        H[b * p:(b + 1) * p, a * p:(a + 1) * p] = block
+        H[a * p : (a + 1) * p, b * p : (b + 1) * p] = block
+        H[b * p : (b + 1) * p, a * p : (a + 1) * p] = block
     return H + lam * np.eye(K * p)
 
 
-def fit_multinomial(X: np.ndarray, codes: np.ndarray, k: int, prior_sd: float = PRIOR_SD,
-                    max_iter: int = 100, tol: float = 1e-10, start: np.ndarray | None = None,
-                    weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def fit_multinomial(
+    X: np.ndarray,
+    codes: np.ndarray,
+    k: int,
+    prior_sd: float = PRIOR_SD,
+    max_iter: int = 100,
+    tol: float = 1e-10,
+    start: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Posterior mode B (p x k) of the symmetric multinomial logit with N(0, prior_sd^2) priors,
     and the negative Hessian of the log posterior there (the inverse posterior covariance),
     by Newton-Raphson with step-halving from `start` (default zeros). The log posterior is
@@ -169,8 +177,9 @@ def collapsed(X: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     return pat.X[:, :-1], pat.X[:, -1].astype(int), pat.counts.astype(float)
 
 
-def category_probabilities(X: np.ndarray, codes: np.ndarray, observed: np.ndarray, k: int,
-                           B: np.ndarray | None = None) -> np.ndarray:
+def category_probabilities(
+    X: np.ndarray, codes: np.ndarray, observed: np.ndarray, k: int, B: np.ndarray | None = None
+) -> np.ndarray:
     """P(level | predictors) for the rows of X not `observed`, from the posterior mode fitted to
     the observed rows (or from coefficients `B`), rounded to MATCH_DECIMALS."""
     if B is None:
@@ -178,8 +187,15 @@ def category_probabilities(X: np.ndarray, codes: np.ndarray, observed: np.ndarra
     return np.round(softmax(X[~observed] @ B, axis=1), MATCH_DECIMALS)
 
 
-def polyreg_draw(rng: np.random.Generator, X: np.ndarray, codes: np.ndarray, observed: np.ndarray, k: int,
-                 prior_sd: float = PRIOR_SD, state: dict | None = None) -> np.ndarray:
+def polyreg_draw(
+    rng: np.random.Generator,
+    X: np.ndarray,
+    codes: np.ndarray,
+    observed: np.ndarray,
+    k: int,
+    prior_sd: float = PRIOR_SD,
+    state: dict | None = None,
+) -> np.ndarray:
     """Imputed level codes for the rows of X not `observed`: fit the multinomial logit to the
     observed rows, draw its coefficients from the normal approximation to their posterior, and
     draw each missing row's level from its predicted probabilities.
@@ -243,11 +259,27 @@ def convergence_table(traces: dict[str, np.ndarray], burn_in: int = 0) -> pd.Dat
         kept = arr[:, burn_in:, :]
         values = [rhat(kept[:, :, s]) for s in range(kept.shape[2])]
         finite = [v for v in values if np.isfinite(v)]
-        rows.append({"variable": var, "chains": int(arr.shape[0]), "iterations": int(arr.shape[1]),
-                     "rhat_max": max(finite) if finite else float("nan"),
-                     "converged": bool(finite) and max(finite) < RHAT_ALARM})
+        rows.append(
+            {
+                "variable": var,
+                "chains": int(arr.shape[0]),
+                "iterations": int(arr.shape[1]),
+                "rhat_max": max(finite) if finite else float("nan"),
+                "converged": bool(finite) and max(finite) < RHAT_ALARM,
+            }
+        )
     return pd.DataFrame(rows, columns=["variable", "chains", "iterations", "rhat_max", "converged"])
 
 
-__all__ = ["impose_outcome_exposure_missing", "expected_cc_bias", "fit_multinomial", "category_probabilities",
-           "polyreg_draw", "rhat", "chain_statistics", "convergence_table", "PRIOR_SD", "RHAT_ALARM"]
+__all__ = [
+    "impose_outcome_exposure_missing",
+    "expected_cc_bias",
+    "fit_multinomial",
+    "category_probabilities",
+    "polyreg_draw",
+    "rhat",
+    "chain_statistics",
+    "convergence_table",
+    "PRIOR_SD",
+    "RHAT_ALARM",
+]

@@ -56,8 +56,23 @@ from helpers.analysis.simulation import (
 )
 
 SCENARIO_COLUMNS = [
-    "scenario", "label", "estimand", "true_log_or", "true_or", "mean_log_or", "bias", "bias_mc_se", "expected_bias",
-    "coverage", "coverage_mc_se", "rejection_rate", "rejection_mc_se", "mean_n", "replicates", "separated", "failed",
+    "scenario",
+    "label",
+    "estimand",
+    "true_log_or",
+    "true_or",
+    "mean_log_or",
+    "bias",
+    "bias_mc_se",
+    "expected_bias",
+    "coverage",
+    "coverage_mc_se",
+    "rejection_rate",
+    "rejection_mc_se",
+    "mean_n",
+    "replicates",
+    "separated",
+    "failed",
 ]
 # In the scenarios, rejection_rate counts Firth refits by their Wald p (only coverage is computed
 # by profile likelihood there); in the power check every p is the one the chapters report.
@@ -94,16 +109,34 @@ class Scenario:
 
 SCENARIOS = (
     Scenario("correct", "Correctly specified (Model 3 generates the outcome)"),
-    Scenario("confounder", "Omitted confounder (correlation 0.4 with the exposure, OR 2 per SD)",
-             confounder_or=2.0, confounder_corr=0.4),
-    Scenario("misclassification", "Outcome misclassified, non-differential (Se 0.85, Sp 0.90)",
-             sensitivity=(0.85, 0.85), specificity=(0.90, 0.90)),
-    Scenario("differential", "Outcome misclassified, differential (Se 0.80 unexposed, 0.95 exposed; Sp 0.90)",
-             sensitivity=(0.80, 0.95), specificity=(0.90, 0.90)),
-    Scenario("selection_outcome", "Selection on the outcome (response 80% with it, 50% without)",
-             response=(0.5, 0.8, 0.5, 0.8)),
-    Scenario("selection_both", "Selection on outcome and exposure (response 80% if exposed with the outcome, else 50%)",
-             response=(0.5, 0.5, 0.5, 0.8)),
+    Scenario(
+        "confounder",
+        "Omitted confounder (correlation 0.4 with the exposure, OR 2 per SD)",
+        confounder_or=2.0,
+        confounder_corr=0.4,
+    ),
+    Scenario(
+        "misclassification",
+        "Outcome misclassified, non-differential (Se 0.85, Sp 0.90)",
+        sensitivity=(0.85, 0.85),
+        specificity=(0.90, 0.90),
+    ),
+    Scenario(
+        "differential",
+        "Outcome misclassified, differential (Se 0.80 unexposed, 0.95 exposed; Sp 0.90)",
+        sensitivity=(0.80, 0.95),
+        specificity=(0.90, 0.90),
+    ),
+    Scenario(
+        "selection_outcome",
+        "Selection on the outcome (response 80% with it, 50% without)",
+        response=(0.5, 0.8, 0.5, 0.8),
+    ),
+    Scenario(
+        "selection_both",
+        "Selection on outcome and exposure (response 80% if exposed with the outcome, else 50%)",
+        response=(0.5, 0.5, 0.5, 0.8),
+    ),
 )
 
 
@@ -147,8 +180,17 @@ def _run_cell_chunk(task, payload=None):
     if pat is not None:
         (Yfit, Wfit), X, rows = pat.shares(Y, W), pat.X, (cell["X"], Y, W)
     with _blas_single_thread():
-        res = policy_fit_batch(X, Yfit, cell["j"], cell["truth"], weights=Wfit, beta0=cell["beta0"],
-                               p_values=cell["power"], coverage=not cell["power"], rows=rows)
+        res = policy_fit_batch(
+            X,
+            Yfit,
+            cell["j"],
+            cell["truth"],
+            weights=Wfit,
+            beta0=cell["beta0"],
+            p_values=cell["power"],
+            coverage=not cell["power"],
+            rows=rows,
+        )
     n = np.full(size, cell["X"].shape[0]) if W is None else W.sum(axis=0)
     return {"cell": c, "replicate": np.arange(start, start + size), "n": n} | res
 
@@ -173,10 +215,19 @@ def _cell(base: dict, scenario: Scenario, prevalence: float | None = None) -> di
         beta[j] = math.log(scenario.exposure_or)
         shift = brentq(lambda d: float(expit(X @ beta + d).mean()) - prevalence, -20, 20, xtol=1e-12)
         beta[0] += shift
-    return {"estimand": base["estimand"], "scenario": scenario, "X": X, "j": j, "eta": X @ beta,
-            "exposure": X[:, j], "beta0": beta, "truth": float(beta[j]), "patterns": useful_patterns(X),
-            # The power check needs p-values, the scenarios coverage: Firth refits compute one.
-            "power": scenario.exposure_or is not None}
+    return {
+        "estimand": base["estimand"],
+        "scenario": scenario,
+        "X": X,
+        "j": j,
+        "eta": X @ beta,
+        "exposure": X[:, j],
+        "beta0": beta,
+        "truth": float(beta[j]),
+        "patterns": useful_patterns(X),
+        # The power check needs p-values, the scenarios coverage: Firth refits compute one.
+        "power": scenario.exposure_or is not None,
+    }
 
 
 def run_cells(cells: list[dict], replicates: int, seed: int, n_jobs: int = 2) -> pd.DataFrame:
@@ -184,7 +235,8 @@ def run_cells(cells: list[dict], replicates: int, seed: int, n_jobs: int = 2) ->
     n_chunks = max(1, math.ceil(replicates / CHUNK_SIZE))
     tasks = [
         (c, [seed, c, k], k * CHUNK_SIZE, min(CHUNK_SIZE, replicates - k * CHUNK_SIZE))
-        for c in range(len(cells)) for k in range(n_chunks)
+        for c in range(len(cells))
+        for k in range(n_chunks)
     ]
     results = run_chunks(_run_cell_chunk, tasks, {"cells": cells}, n_jobs)
     frame = pd.concat([pd.DataFrame(r) for r in results], ignore_index=True)
@@ -202,18 +254,27 @@ def _summary(cells: list[dict], reps: pd.DataFrame) -> pd.DataFrame:
         cov = float(use["covers"].mean()) if k else float("nan")
         rej = float((use["p_value"] < 0.05).mean()) if k else float("nan")
         sc = cell["scenario"]
-        rows.append({
-            "scenario": sc.name, "label": sc.label, "estimand": cell["estimand"],
-            "true_log_or": cell["truth"], "true_or": math.exp(cell["truth"]),
-            "mean_log_or": float(est.mean()) if k else float("nan"),
-            "bias": float(est.mean()) - cell["truth"] if k else float("nan"),
-            "bias_mc_se": float(est.std(ddof=1) / math.sqrt(k)) if k > 1 else float("nan"),
-            "expected_bias": sc.expected_bias,
-            "coverage": cov, "coverage_mc_se": coverage_mc_se(cov, k),
-            "rejection_rate": rej, "rejection_mc_se": coverage_mc_se(rej, k),
-            "mean_n": float(use["n"].mean()) if k else float("nan"),
-            "replicates": k, "separated": int(r["separated"].sum()), "failed": int((~r["usable"]).sum()),
-        })
+        rows.append(
+            {
+                "scenario": sc.name,
+                "label": sc.label,
+                "estimand": cell["estimand"],
+                "true_log_or": cell["truth"],
+                "true_or": math.exp(cell["truth"]),
+                "mean_log_or": float(est.mean()) if k else float("nan"),
+                "bias": float(est.mean()) - cell["truth"] if k else float("nan"),
+                "bias_mc_se": float(est.std(ddof=1) / math.sqrt(k)) if k > 1 else float("nan"),
+                "expected_bias": sc.expected_bias,
+                "coverage": cov,
+                "coverage_mc_se": coverage_mc_se(cov, k),
+                "rejection_rate": rej,
+                "rejection_mc_se": coverage_mc_se(rej, k),
+                "mean_n": float(use["n"].mean()) if k else float("nan"),
+                "replicates": k,
+                "separated": int(r["separated"].sum()),
+                "failed": int((~r["usable"]).sum()),
+            }
+        )
     return pd.DataFrame(rows, columns=SCENARIO_COLUMNS)
 
 
@@ -258,20 +319,31 @@ def power_at_mdor(
     prevalence = dict(zip(power["estimand"], power["outcome_prevalence"]))
     bases = [b for b in _base_cells(df, estimands) if np.isfinite(mdor.get(b["estimand"], np.nan))]
     power_scenario = Scenario("mdor", "Model 3 with the exposure's OR at the minimum detectable OR")
-    cells = [_cell(b, replace(power_scenario, exposure_or=float(mdor[b["estimand"]])), prevalence[b["estimand"]])
-             for b in bases]
+    cells = [
+        _cell(b, replace(power_scenario, exposure_or=float(mdor[b["estimand"]])), prevalence[b["estimand"]])
+        for b in bases
+    ]
     summary = _summary(cells, run_cells(cells, replicates, seed + 1, n_jobs))
-    out = pd.DataFrame({
-        "estimand": summary["estimand"],
-        "mdor": summary["true_or"],
-        "formula_power": target,
-        "simulated_power": summary["rejection_rate"],
-        "mc_se": summary["rejection_mc_se"],
-        "replicates": summary["replicates"],
-        "separated": summary["separated"],
-    })
+    out = pd.DataFrame(
+        {
+            "estimand": summary["estimand"],
+            "mdor": summary["true_or"],
+            "formula_power": target,
+            "simulated_power": summary["rejection_rate"],
+            "mc_se": summary["rejection_mc_se"],
+            "replicates": summary["replicates"],
+            "separated": summary["separated"],
+        }
+    )
     return out[POWER_CHECK_COLUMNS]
 
 
-__all__ = ["Scenario", "SCENARIOS", "SCENARIO_COLUMNS", "POWER_CHECK_COLUMNS", "misspecification_study",
-           "power_at_mdor", "run_cells"]
+__all__ = [
+    "Scenario",
+    "SCENARIOS",
+    "SCENARIO_COLUMNS",
+    "POWER_CHECK_COLUMNS",
+    "misspecification_study",
+    "power_at_mdor",
+    "run_cells",
+]

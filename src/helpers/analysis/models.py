@@ -257,8 +257,18 @@ def fit_logistic(df, outcome, exposure, covariates=(), weights=None, firth="auto
         if not converged:
             notes.append("Firth fit did not converge")
         return ModelFit(
-            "logistic", outcome, exposure, design.names, params, cov, total_n(w), "firth", design,
-            notes, p_values=p_values, conf_int=ci,
+            "logistic",
+            outcome,
+            exposure,
+            design.names,
+            params,
+            cov,
+            total_n(w),
+            "firth",
+            design,
+            notes,
+            p_values=p_values,
+            conf_int=ci,
         )
     notes += problems
     if params is None:
@@ -335,7 +345,7 @@ class _WeightedOrderedModel(OrderedModel):
         g_zeta = grad[k:]
         tail = np.cumsum(g_zeta[::-1])[::-1]  # sum over cuts at or above j
         g_internal = tail.copy()
-        g_internal[1:] = tail[1:] * np.exp(params[k + 1:])
+        g_internal[1:] = tail[1:] * np.exp(params[k + 1 :])
         return np.concatenate([grad[:k], g_internal])
 
 
@@ -381,9 +391,7 @@ def fit_ordinal(df, outcome, exposure, covariates=(), weights=None) -> ModelFit:
     if all(separated(design.X, (codes > j).astype(float), w) for j in range(len(levels) - 1)):
         notes.insert(0, "separation detected (at every cumulative split)")
     threshold_names = [f"{levels[j]}|{levels[j + 1]}" for j in range(len(levels) - 1)]
-    return ModelFit(
-        "ordinal", outcome, exposure, names + threshold_names, theta, cov, total_n(w), "ml", design, notes
-    )
+    return ModelFit("ordinal", outcome, exposure, names + threshold_names, theta, cov, total_n(w), "ml", design, notes)
 
 
 def ordinal(df, outcome, exposure, covariates=(), weights=None) -> pd.DataFrame:
@@ -418,9 +426,7 @@ def adjustment_sets(exposure, outcome=None, demographics=None, job=None) -> dict
     return {"Model 1": [], "Model 2": demo, "Model 3": demo + work}
 
 
-def sequential(
-    df, outcome, exposure, kind="logistic", demographics=None, job=None, weights=None
-) -> pd.DataFrame:
+def sequential(df, outcome, exposure, kind="logistic", demographics=None, job=None, weights=None) -> pd.DataFrame:
     """Models 1-3 on one shared complete-case sample, stacked with a ``model`` column.
 
     Model 1: the exposure alone; Model 2: + demographics; Model 3: + job and training. The
@@ -466,9 +472,7 @@ def exposure_rows(tidy: pd.DataFrame, exposure: str | Sequence[str] | None = Non
     return tidy.loc[mask].reset_index(drop=True)
 
 
-def wald_test_terms(
-    df, outcome, exposure, covariates=(), kind="logistic", weights=None, terms=None
-) -> pd.DataFrame:
+def wald_test_terms(df, outcome, exposure, covariates=(), kind="logistic", weights=None, terms=None) -> pd.DataFrame:
     """Joint Wald tests, one per variable, that all of a variable's terms are zero.
 
     Fits the model once (same rules as :func:`logistic` / :func:`ordinal`) and tests each

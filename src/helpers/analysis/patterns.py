@@ -130,7 +130,7 @@ def collapse_frame(df: pd.DataFrame, columns, weights: str | None = None) -> tup
     to `df` (its n, the sum of the weights, too). `df` must be complete on `columns`.
     When the distinct rows are not worth it (`worth_collapsing`): ``(df, weights)`` unchanged."""
     columns = list(dict.fromkeys(c for c in columns if c is not None and c != weights))
-    counts = (df[weights].astype(float) if weights is not None else pd.Series(1, index=df.index, dtype="int64"))
+    counts = df[weights].astype(float) if weights is not None else pd.Series(1, index=df.index, dtype="int64")
     grouped = counts.groupby([df[c] for c in columns], observed=True, sort=False, dropna=False).sum()
     if not worth_collapsing(len(grouped), len(df)):
         return df, weights
@@ -156,8 +156,9 @@ def sequential(df: pd.DataFrame, outcome: str, exposure: str, kind: str = "logis
     return models.sequential(collapsed, outcome, exposure, kind=kind, weights=weight)
 
 
-def wald_test_terms(df: pd.DataFrame, outcome: str, exposure: str, covariates=(), kind: str = "logistic",
-                    terms=None) -> pd.DataFrame:
+def wald_test_terms(
+    df: pd.DataFrame, outcome: str, exposure: str, covariates=(), kind: str = "logistic", terms=None
+) -> pd.DataFrame:
     """`helpers.analysis.models.wald_test_terms` fitted to the covariate patterns of the complete cases:
     the same tests, n included."""
     from helpers.analysis import models
@@ -183,5 +184,15 @@ def brant_test(df: pd.DataFrame, outcome: str, exposure: str, covariates=()) -> 
     return brant.brant_test(collapsed, outcome, exposure, covariates, weights=weight)
 
 
-__all__ = ["Patterns", "patterns", "useful_patterns", "worth_collapsing", "distinct_points", "collapse_frame", "WEIGHT", "sequential", "wald_test_terms",
-           "brant_test"]
+__all__ = [
+    "Patterns",
+    "patterns",
+    "useful_patterns",
+    "worth_collapsing",
+    "distinct_points",
+    "collapse_frame",
+    "WEIGHT",
+    "sequential",
+    "wald_test_terms",
+    "brant_test",
+]

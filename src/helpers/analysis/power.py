@@ -33,8 +33,14 @@ from scipy.special import expit
 _N = NormalDist()
 
 POWER_COLUMNS = [
-    "estimand", "n", "exposure_prevalence", "outcome_prevalence", "r2_exposure", "n_effective",
-    "published_or", "mdor",
+    "estimand",
+    "n",
+    "exposure_prevalence",
+    "outcome_prevalence",
+    "r2_exposure",
+    "n_effective",
+    "published_or",
+    "mdor",
 ]
 
 
@@ -42,11 +48,15 @@ def _z(q: float) -> float:
     return _N.inv_cdf(q)
 
 
-def sample_size_logistic_binary(p1: float, p2: float, exposure_prevalence: float, alpha: float = 0.05, power: float = 0.8) -> float:
+def sample_size_logistic_binary(
+    p1: float, p2: float, exposure_prevalence: float, alpha: float = 0.05, power: float = 0.8
+) -> float:
     """Total n to detect P1 vs P2 with a binary exposure of prevalence B (Hsieh 1998, formula 2)."""
     B = exposure_prevalence
     P = (1 - B) * p1 + B * p2
-    num = _z(1 - alpha / 2) * math.sqrt(P * (1 - P) / B) + _z(power) * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2) * (1 - B) / B)
+    num = _z(1 - alpha / 2) * math.sqrt(P * (1 - P) / B) + _z(power) * math.sqrt(
+        p1 * (1 - p1) + p2 * (1 - p2) * (1 - B) / B
+    )
     return num**2 / ((p1 - p2) ** 2 * (1 - B))
 
 
@@ -160,6 +170,11 @@ def power_table(df: pd.DataFrame, estimands=None, alpha: float = 0.05, power: fl
 
 
 __all__ = [
-    "sample_size_logistic_binary", "power_two_rates", "rates_for_or", "power_for_or",
-    "minimum_detectable_or", "exposure_r2", "power_table",
+    "sample_size_logistic_binary",
+    "power_two_rates",
+    "rates_for_or",
+    "power_for_or",
+    "minimum_detectable_or",
+    "exposure_r2",
+    "power_table",
 ]

@@ -43,8 +43,20 @@ from helpers.analysis.simulation import (
 
 
 SENSITIVITY_COLUMNS = [
-    "estimand", "analysis", "variant", "estimate", "std_error", "odds_ratio", "conf_low", "conf_high",
-    "p_value", "n", "method", "ci_method", "primary", "note",
+    "estimand",
+    "analysis",
+    "variant",
+    "estimate",
+    "std_error",
+    "odds_ratio",
+    "conf_low",
+    "conf_high",
+    "p_value",
+    "n",
+    "method",
+    "ci_method",
+    "primary",
+    "note",
 ]
 
 ANALYSES = {
@@ -55,9 +67,20 @@ ANALYSES = {
 }
 
 
-def _row(est: Estimand, analysis: str, variant: str, b: float, se: float, n: int, method: str,
-         ci: tuple[float, float] | None = None, ci_method: str = "Wald", primary: bool = False,
-         note: str = "", df_t: float | None = None) -> dict:
+def _row(
+    est: Estimand,
+    analysis: str,
+    variant: str,
+    b: float,
+    se: float,
+    n: int,
+    method: str,
+    ci: tuple[float, float] | None = None,
+    ci_method: str = "Wald",
+    primary: bool = False,
+    note: str = "",
+    df_t: float | None = None,
+) -> dict:
     if ci is None:
         q = Z975 if df_t is None or not np.isfinite(df_t) else stats.t.ppf(0.975, df_t)
         ci = (b - q * se, b + q * se)
@@ -66,10 +89,20 @@ def _row(est: Estimand, analysis: str, variant: str, b: float, se: float, n: int
     else:
         p = 2 * stats.t.sf(abs(b / se), df_t)
     return {
-        "estimand": est.name, "analysis": analysis, "variant": variant, "estimate": b, "std_error": se,
-        "odds_ratio": math.exp(b), "conf_low": math.exp(ci[0]), "conf_high": math.exp(ci[1]),
-        "p_value": float(p), "n": int(n), "method": method, "ci_method": ci_method,
-        "primary": bool(primary), "note": note,
+        "estimand": est.name,
+        "analysis": analysis,
+        "variant": variant,
+        "estimate": b,
+        "std_error": se,
+        "odds_ratio": math.exp(b),
+        "conf_low": math.exp(ci[0]),
+        "conf_high": math.exp(ci[1]),
+        "p_value": float(p),
+        "n": int(n),
+        "method": method,
+        "ci_method": ci_method,
+        "primary": bool(primary),
+        "note": note,
     }
 
 
@@ -93,8 +126,6 @@ def _cut_estimands(df: pd.DataFrame, estimands):
 # --------------------------------------------------------------------------------------------
 # (a) Firth vs maximum likelihood
 # --------------------------------------------------------------------------------------------
-
-
 
 
 @dataclass
@@ -159,15 +190,22 @@ def fit_term(df: pd.DataFrame, outcome: str, est: Estimand, firth="auto") -> Ter
     return TermFit(b, se, lo, hi, p, n, "firth", note)
 
 
-def _term_row(est: Estimand, analysis: str, variant: str, fit: TermFit, primary: bool = False,
-              note: str = "") -> dict:
+def _term_row(est: Estimand, analysis: str, variant: str, fit: TermFit, primary: bool = False, note: str = "") -> dict:
     return {
-        "estimand": est.name, "analysis": analysis, "variant": variant,
-        "estimate": fit.estimate, "std_error": fit.std_error, "odds_ratio": math.exp(fit.estimate),
-        "conf_low": math.exp(fit.conf_low), "conf_high": math.exp(fit.conf_high), "p_value": fit.p_value,
-        "n": fit.n, "method": fit.method,
+        "estimand": est.name,
+        "analysis": analysis,
+        "variant": variant,
+        "estimate": fit.estimate,
+        "std_error": fit.std_error,
+        "odds_ratio": math.exp(fit.estimate),
+        "conf_low": math.exp(fit.conf_low),
+        "conf_high": math.exp(fit.conf_high),
+        "p_value": fit.p_value,
+        "n": fit.n,
+        "method": fit.method,
         "ci_method": "profile penalised likelihood" if fit.method == "firth" else "Wald",
-        "primary": bool(primary), "note": "; ".join(x for x in (note, fit.warning) if x),
+        "primary": bool(primary),
+        "note": "; ".join(x for x in (note, fit.warning) if x),
     }
 
 
@@ -178,9 +216,18 @@ def firth_vs_ml(df: pd.DataFrame, estimands=None) -> pd.DataFrame:
     df = with_derived(df)
     rows = []
     for est in _estimands(estimands):
-        rows.append(_term_row(est, "estimator", "Maximum likelihood (Firth if separated)", fit_term(df, est.outcome, est),
-                              primary=True))
-        rows.append(_term_row(est, "estimator", "Firth penalised likelihood", fit_term(df, est.outcome, est, firth=True)))
+        rows.append(
+            _term_row(
+                est,
+                "estimator",
+                "Maximum likelihood (Firth if separated)",
+                fit_term(df, est.outcome, est),
+                primary=True,
+            )
+        )
+        rows.append(
+            _term_row(est, "estimator", "Firth penalised likelihood", fit_term(df, est.outcome, est, firth=True))
+        )
     return _frame(rows)
 
 
@@ -211,8 +258,17 @@ def rubin_pool(estimates, variances, df_complete: float | None = None) -> dict[s
         df_obs = (df_complete + 1) / (df_complete + 3) * df_complete * (1 - lam)
         dof = 1 / (1 / df_old + 1 / df_obs) if np.isfinite(df_old) else df_obs
     riv = (1 + 1 / m) * b / w if w > 0 else float("nan")
-    return {"estimate": qbar, "within": w, "between": b, "total": t, "std_error": math.sqrt(t),
-            "df": dof, "lambda": lam, "riv": riv, "m": m}
+    return {
+        "estimate": qbar,
+        "within": w,
+        "between": b,
+        "total": t,
+        "std_error": math.sqrt(t),
+        "df": dof,
+        "lambda": lam,
+        "riv": riv,
+        "m": m,
+    }
 
 
 def _dummies(codes: np.ndarray, k: int) -> np.ndarray:
@@ -263,7 +319,7 @@ def nearest_donors(dist: np.ndarray, d: int) -> np.ndarray:
     rows = np.arange(len(dist))[:, None]
     if d >= dist.shape[1]:
         return np.argsort(dist, axis=1, kind="stable")
-    threshold = np.partition(dist, d - 1, axis=1)[:, d - 1:d]
+    threshold = np.partition(dist, d - 1, axis=1)[:, d - 1 : d]
     below = dist < threshold
     tied = dist == threshold
     room = d - below.sum(axis=1, keepdims=True)
@@ -315,9 +371,12 @@ def nearest_observed(yhat_mis: np.ndarray, yhat_obs: np.ndarray, d: int, window:
     last = dist[rows[:, 0], picked[:, -1]]
     left, right = pos - window, pos + window - 1
     with np.errstate(invalid="ignore"):
-        left_far = (left <= 0) | (np.round(np.abs(yhat_mis - values[np.clip(left, 0, groups - 1)]), MATCH_DECIMALS) > last)
+        left_far = (left <= 0) | (
+            np.round(np.abs(yhat_mis - values[np.clip(left, 0, groups - 1)]), MATCH_DECIMALS) > last
+        )
         right_far = (right >= groups - 1) | (
-            np.round(np.abs(yhat_mis - values[np.clip(right, 0, groups - 1)]), MATCH_DECIMALS) > last)
+            np.round(np.abs(yhat_mis - values[np.clip(right, 0, groups - 1)]), MATCH_DECIMALS) > last
+        )
     unsure = np.flatnonzero(~(left_far & right_far))
     if unsure.size:
         out[unsure] = nearest_donors(_distances(yhat_mis[unsure], yhat_obs), d)
@@ -444,12 +503,15 @@ def imputation_analysis(
     completed, traces = mice(amputed, columns, m=m, iterations=iterations, seed=seed)
     n_missing = {v: int(amputed[v].isna().sum() - df[v].isna().sum()) for v in variables}
     expected = expected_cc_bias(len(variables), high, low)
-    mech = (f"missing more often if {driver.exposure} and {driver.outcome} ({100 * high:g}% vs {100 * low:g}%): "
-            f"{', '.join(f'{v} {k}' for v, k in n_missing.items())} values missing")
+    mech = (
+        f"missing more often if {driver.exposure} and {driver.outcome} ({100 * high:g}% vs {100 * low:g}%): "
+        f"{', '.join(f'{v} {k}' for v, k in n_missing.items())} values missing"
+    )
     rows = []
     for est in estimands:
-        rows.append(_term_row(est, "missing_data", "Before imposed missingness", fit_term(df, est.outcome, est),
-                              primary=True))
+        rows.append(
+            _term_row(est, "missing_data", "Before imposed missingness", fit_term(df, est.outcome, est), primary=True)
+        )
         note = mech + (f"; expected complete-case bias {expected:+.2f} (log OR)" if est is driver else "")
         rows.append(_term_row(est, "missing_data", "Complete case", fit_term(amputed, est.outcome, est), note=note))
         qs, us, methods = [], [], set()
@@ -460,15 +522,34 @@ def imputation_analysis(
             methods.add(fit.method)
         n_params = design_matrix(filled, [est.exposure, *est.covariates])[0].shape[1]
         pooled = rubin_pool(qs, us, df_complete=float(fit.n) - n_params)
-        rows.append(_row(est, "missing_data", f"Multiple imputation (m = {m})", pooled["estimate"], pooled["std_error"],
-                         int(fit.n), "/".join(sorted(methods)) + ", Rubin's rules",
-                         ci_method=f"t ({pooled['df']:.0f} df)", df_t=pooled["df"],
-                         note=f"fraction of missing information {pooled['lambda']:.3f}"))
+        rows.append(
+            _row(
+                est,
+                "missing_data",
+                f"Multiple imputation (m = {m})",
+                pooled["estimate"],
+                pooled["std_error"],
+                int(fit.n),
+                "/".join(sorted(methods)) + ", Rubin's rules",
+                ci_method=f"t ({pooled['df']:.0f} df)",
+                df_t=pooled["df"],
+                note=f"fraction of missing information {pooled['lambda']:.3f}",
+            )
+        )
     out = _frame(rows)
     convergence = convergence_table(traces, burn_in=iterations // 2)
     convergence["method"] = [imputation_method(df[v]) for v in convergence["variable"]]
-    out.attrs.update({"m": m, "iterations": iterations, "expected_cc_bias": expected, "driver": driver.name,
-                      "high": high, "low": low, "convergence": convergence.to_dict("records")})
+    out.attrs.update(
+        {
+            "m": m,
+            "iterations": iterations,
+            "expected_cc_bias": expected,
+            "driver": driver.name,
+            "high": high,
+            "low": low,
+            "convergence": convergence.to_dict("records"),
+        }
+    )
     return out
 
 
@@ -526,8 +607,16 @@ def cutpoint_analysis(df: pd.DataFrame, estimands=None) -> pd.DataFrame:
             if separated(*distinct_points(X, (codes >= cut).astype(float))):
                 notes.append(f"separation detected at split {levels[cut - 1]}|{levels[cut]}")
                 break
-        term = TermFit(b, s_b, b - Z975 * s_b, b + Z975 * s_b, float(2 * stats.norm.sf(abs(b / s_b))), int(complete.sum()),
-                       "ml (ordinal)", "; ".join(notes))
+        term = TermFit(
+            b,
+            s_b,
+            b - Z975 * s_b,
+            b + Z975 * s_b,
+            float(2 * stats.norm.sf(abs(b / s_b))),
+            int(complete.sum()),
+            "ml (ordinal)",
+            "; ".join(notes),
+        )
         rows.append(_term_row(est, "cutpoints", "Proportional odds (5 levels)", term, note=cb.label(source)))
         published = set(cb.derived[est.outcome].events)
         for k in range(1, len(levels)):
@@ -553,8 +642,16 @@ def dichotomisation_analysis(df: pd.DataFrame, estimands=None, alternative: str 
         ):
             data = _with_cut(df, source, k)
             share = float((data[CUT_COLUMN] == "Yes").sum() / data[CUT_COLUMN].notna().sum())
-            rows.append(_term_row(est, "dichotomisation", variant, fit_term(data, CUT_COLUMN, est), primary=primary,
-                                  note=f"{100 * share:.1f}% in the outcome group"))
+            rows.append(
+                _term_row(
+                    est,
+                    "dichotomisation",
+                    variant,
+                    fit_term(data, CUT_COLUMN, est),
+                    primary=primary,
+                    note=f"{100 * share:.1f}% in the outcome group",
+                )
+            )
     return _frame(rows)
 
 
@@ -576,7 +673,22 @@ def all_sensitivity(df: pd.DataFrame, estimands=None, seed: int = 2025, m: int =
 
 
 __all__ = [
-    "SENSITIVITY_COLUMNS", "ANALYSES", "TermFit", "fit_term", "firth_term", "separated", "firth_vs_ml",
-    "rubin_pool", "pmm_draw", "mice_imputations", "mice", "imputation_method", "imputation_analysis", "ordinal_source",
-    "cut_label", "cutpoint_analysis", "dichotomisation_analysis", "all_sensitivity",
+    "SENSITIVITY_COLUMNS",
+    "ANALYSES",
+    "TermFit",
+    "fit_term",
+    "firth_term",
+    "separated",
+    "firth_vs_ml",
+    "rubin_pool",
+    "pmm_draw",
+    "mice_imputations",
+    "mice",
+    "imputation_method",
+    "imputation_analysis",
+    "ordinal_source",
+    "cut_label",
+    "cutpoint_analysis",
+    "dichotomisation_analysis",
+    "all_sensitivity",
 ]

@@ -53,18 +53,52 @@ from scipy.special import expit
 
 from helpers.analysis.patterns import useful_patterns
 from helpers.data.load import add_derived
-from helpers.stats.logit import DIVERGED, HUGE_SE, Z975, LogitFit, firth_model, fisher_cov, fit_logistic, fit_logistic_batch
+from helpers.stats.logit import (
+    DIVERGED,
+    HUGE_SE,
+    Z975,
+    LogitFit,
+    firth_model,
+    fisher_cov,
+    fit_logistic,
+    fit_logistic_batch,
+)
 
 CHUNK_SIZE = 25  # replicates per chunk: fixed, so results do not depend on n_jobs
 
 SIMULATION_COLUMNS = [
-    "estimand", "true_value", "mean_estimate", "coverage", "mc_se", "replicates",
-    "outcome", "exposure", "term", "true_log_or", "mean_log_or", "bias", "relative_bias_pct",
-    "empirical_se", "mean_model_se", "se_ratio", "rejection_rate", "published_or", "failed",
-    "separated", "n",
+    "estimand",
+    "true_value",
+    "mean_estimate",
+    "coverage",
+    "mc_se",
+    "replicates",
+    "outcome",
+    "exposure",
+    "term",
+    "true_log_or",
+    "mean_log_or",
+    "bias",
+    "relative_bias_pct",
+    "empirical_se",
+    "mean_model_se",
+    "se_ratio",
+    "rejection_rate",
+    "published_or",
+    "failed",
+    "separated",
+    "n",
 ]
 REPLICATE_COLUMNS = [
-    "estimand", "replicate", "log_or", "std_error", "p_value", "covers", "converged", "separated", "usable",
+    "estimand",
+    "replicate",
+    "log_or",
+    "std_error",
+    "p_value",
+    "covers",
+    "converged",
+    "separated",
+    "usable",
 ]
 
 
@@ -162,7 +196,6 @@ def design_matrix(df: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> tup
 # --------------------------------------------------------------------------------------------
 
 
-
 def policy_fit_batch(
     X: np.ndarray,
     Y: np.ndarray,
@@ -212,18 +245,19 @@ def policy_fit_batch(
         try:
             if j not in cols:
                 raise np.linalg.LinAlgError("the exposure is absent from the selected sample")
-            b[r], se[r], p[r], covers[r] = firth_replicate(Xr[:, cols], Y[keep, r], int(np.searchsorted(cols, j)),
-                                                           truth, p_values, coverage)
+            b[r], se[r], p[r], covers[r] = firth_replicate(
+                Xr[:, cols], Y[keep, r], int(np.searchsorted(cols, j)), truth, p_values, coverage
+            )
         except np.linalg.LinAlgError:  # not estimable: counted as a failed replicate, never as a number
             b[r] = se[r] = p[r] = np.nan
             covers[r] = False
             converged[r] = False
-    return {"log_or": b, "std_error": se, "p_value": p, "covers": covers,
-            "converged": converged, "separated": flagged}
+    return {"log_or": b, "std_error": se, "p_value": p, "covers": covers, "converged": converged, "separated": flagged}
 
 
-def firth_replicate(X: np.ndarray, y: np.ndarray, j: int, truth: float, p_value: bool = True,
-                    coverage: bool = True) -> tuple[float, float, float, bool]:
+def firth_replicate(
+    X: np.ndarray, y: np.ndarray, j: int, truth: float, p_value: bool = True, coverage: bool = True
+) -> tuple[float, float, float, bool]:
     """Firth fit of one replicate, as helpers.analysis.sensitivity.firth_term (same library and settings):
     (estimate, SE, penalised LR p of beta_j = 0, whether the profile CI contains `truth`).
 
@@ -291,7 +325,9 @@ def analysis_rows(df: pd.DataFrame, est: Estimand) -> tuple[np.ndarray, list[str
     return X, names, complete
 
 
-def generating_probabilities(df: pd.DataFrame, estimands: list[Estimand]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def generating_probabilities(
+    df: pd.DataFrame, estimands: list[Estimand]
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """The generating model's probabilities and, per estimand, the key of the outcome it uses.
 
     Synthetic data: ``helpers.synth.generator.outcome_probabilities(df)`` (one model per outcome, shared by
@@ -395,10 +431,19 @@ def _run_chunk(task: tuple[int, np.random.SeedSequence, int, int], payload: dict
                 res = policy_fit_batch(item["X"], Y, item["j"], item["truth"], beta0=item["beta0"])
             else:
                 share, counts = pat.shares(Y)
-                res = policy_fit_batch(pat.X, share, item["j"], item["truth"], weights=counts, beta0=item["beta0"],
-                                       rows=(item["X"], Y, None))
-            out.append({"estimand": item["name"], "replicate": np.arange(start, start + size)}
-                       | {k: res[k] for k in REPLICATE_COLUMNS if k in res})
+                res = policy_fit_batch(
+                    pat.X,
+                    share,
+                    item["j"],
+                    item["truth"],
+                    weights=counts,
+                    beta0=item["beta0"],
+                    rows=(item["X"], Y, None),
+                )
+            out.append(
+                {"estimand": item["name"], "replicate": np.arange(start, start + size)}
+                | {k: res[k] for k in REPLICATE_COLUMNS if k in res}
+            )
     return out
 
 
@@ -510,8 +555,16 @@ def simulate(
         "gen_keys": gen_keys,
         "probabilities": {k: np.nan_to_num(probabilities[k]) for k in gen_keys},
         "prepared": [
-            {"name": p.estimand.name, "gen_key": p.gen_key, "rows": p.rows, "X": p.X, "j": p.j, "beta0": p.true_params,
-             "truth": p.true_log_or, "patterns": useful_patterns(p.X)}
+            {
+                "name": p.estimand.name,
+                "gen_key": p.gen_key,
+                "rows": p.rows,
+                "X": p.X,
+                "j": p.j,
+                "beta0": p.true_params,
+                "truth": p.true_log_or,
+                "patterns": useful_patterns(p.X),
+            }
             for p in prepared
         ],
     }
@@ -542,7 +595,9 @@ def simulate(
 
 
 def _generating_label(df: pd.DataFrame) -> str:
-    return "Model 3 fitted to the survey file" if df.attrs.get("source") == "real" else "the synthetic generator's model"
+    return (
+        "Model 3 fitted to the survey file" if df.attrs.get("source") == "real" else "the synthetic generator's model"
+    )
 
 
 def write_simulation_csv(summary: pd.DataFrame, output_dir: str | Path | None = None) -> Path:

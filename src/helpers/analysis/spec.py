@@ -165,7 +165,9 @@ def analysis_targets(targets: list[dict] | None = None, spec: Spec | None = None
             entry["model"] = model
         elif entry.get("claim_id") == "null_predictors":
             entry["model"] = model
-            entry["models"] = [{"outcome": spec.outcome(cid), "exposure": t["exposure"]} for cid, t in or_entries.items()]
+            entry["models"] = [
+                {"outcome": spec.outcome(cid), "exposure": t["exposure"]} for cid, t in or_entries.items()
+            ]
         out.append(entry)
     return out
 

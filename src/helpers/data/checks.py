@@ -41,7 +41,6 @@ MAX_VALUE_CHARS = 60
 MODEL_ROLES = ("outcome", "exposure", "confounder")
 
 
-
 # --------------------------------------------------------------------------------------------
 # Problems and the error
 # --------------------------------------------------------------------------------------------
@@ -266,8 +265,12 @@ def _pandera_problems(frame: pd.DataFrame, codebook: Codebook, labelled: set[str
             for name in missing:
                 v = codebook.variables.get(name)
                 names = (v.name, *v.aliases) if v else (name,)
-                problems.append((order.get(name, -1), Problem(
-                    f"required but missing from the {file_kind} (looked for {', '.join(names)})", (name,))))
+                problems.append(
+                    (
+                        order.get(name, -1),
+                        Problem(f"required but missing from the {file_kind} (looked for {', '.join(names)})", (name,)),
+                    )
+                )
             continue
         v = codebook.variables.get(column)
         rows = tuple(int(r) for r in group["index"].dropna())
@@ -276,7 +279,12 @@ def _pandera_problems(frame: pd.DataFrame, codebook: Codebook, labelled: set[str
             problems.append((key, Problem("missing id: every respondent needs one", (column,), rows)))
         elif check == "field_uniqueness":
             ids = list(dict.fromkeys(str(x) for x in group["failure_case"]))
-            problems.append((key, Problem(f"duplicate ids {format_list(ids)}: each respondent may appear only once", (column,), rows)))
+            problems.append(
+                (
+                    key,
+                    Problem(f"duplicate ids {format_list(ids)}: each respondent may appear only once", (column,), rows),
+                )
+            )
         elif check == "is_text":
             problems.append((key, Problem("id is not text", (column,), rows)))
         elif check.startswith("isin") and v is not None:
@@ -330,9 +338,13 @@ def _survey_problems(frame: pd.DataFrame, codebook: Codebook) -> list[Problem]:
         if bad.any():
             seen = format_list(list(dict.fromkeys(valid.loc[bad, source])))
             verb = "ticked" if v.type == "multiple" else "answered"
-            problems.append(Problem(
-                f"{verb} although {source} is {seen} (asked only if {v.asked_if})",
-                (v.name,), tuple(frame.index[bad])))
+            problems.append(
+                Problem(
+                    f"{verb} although {source} is {seen} (asked only if {v.asked_if})",
+                    (v.name,),
+                    tuple(frame.index[bad]),
+                )
+            )
 
     # Exclusive options: "none of these" may not be ticked with another option of its set.
     for v in codebook.variables.values():
@@ -343,9 +355,13 @@ def _survey_problems(frame: pd.DataFrame, codebook: Codebook) -> list[Problem]:
         bad = valid[v.name].eq("Yes") & ticked.any(axis=1)
         if bad.any():
             with_ = [o for o in others if ticked.loc[bad, o].any()]
-            problems.append(Problem(
-                f"{v.label!r} ticked together with other options of the same question ({format_list(with_, quote=False)})",
-                (v.name,), tuple(frame.index[bad])))
+            problems.append(
+                Problem(
+                    f"{v.label!r} ticked together with other options of the same question ({format_list(with_, quote=False)})",
+                    (v.name,),
+                    tuple(frame.index[bad]),
+                )
+            )
 
     # Derived columns, if the file carries them, must agree with their source.
     for d in codebook.derived.values():
@@ -355,27 +371,38 @@ def _survey_problems(frame: pd.DataFrame, codebook: Codebook) -> list[Problem]:
         both = valid[d.name].notna() & valid[d.source].notna()
         bad = both & (valid[d.name] != expected)
         if bad.any():
-            problems.append(Problem(
-                f"disagrees with {d.source} (Yes exactly when it is {' or '.join(d.events)}); "
-                "derived columns are recomputed on load: drop the column or fix it",
-                (d.name,), tuple(frame.index[bad])))
+            problems.append(
+                Problem(
+                    f"disagrees with {d.source} (Yes exactly when it is {' or '.join(d.events)}); "
+                    "derived columns are recomputed on load: drop the column or fix it",
+                    (d.name,),
+                    tuple(frame.index[bad]),
+                )
+            )
 
     problems += _unanalysable_problems(frame, valid, codebook, all_missing)
 
     # Enough complete rows to fit the models.
-    model = [v.name for v in codebook.variables.values()
-             if v.role in MODEL_ROLES and v.name in valid and v.name not in all_missing]
+    model = [
+        v.name
+        for v in codebook.variables.values()
+        if v.role in MODEL_ROLES and v.name in valid and v.name not in all_missing
+    ]
     if model and n:
         complete = int(valid[model].notna().all(axis=1).sum())
         if complete < MIN_COMPLETE_ROWS:
-            problems.append(Problem(
-                f"only {complete} of {n} rows answer every outcome, exposure and confounder; "
-                f"the models need at least {MIN_COMPLETE_ROWS} (MIN_COMPLETE_ROWS)"))
+            problems.append(
+                Problem(
+                    f"only {complete} of {n} rows answer every outcome, exposure and confounder; "
+                    f"the models need at least {MIN_COMPLETE_ROWS} (MIN_COMPLETE_ROWS)"
+                )
+            )
     return problems
 
 
-def _unanalysable_problems(frame: pd.DataFrame, valid: pd.DataFrame, codebook: Codebook,
-                           all_missing: set[str]) -> list[Problem]:
+def _unanalysable_problems(
+    frame: pd.DataFrame, valid: pd.DataFrame, codebook: Codebook, all_missing: set[str]
+) -> list[Problem]:
     """Data that parse but cannot be analysed: an option column blank throughout while the
     export records unticked boxes of its question; an outcome or exposure (or a derived outcome)
     with a single answer; a question blank for everyone it was asked of."""
@@ -389,10 +416,14 @@ def _unanalysable_problems(frame: pd.DataFrame, valid: pd.DataFrame, codebook: C
         blank = [o for o in options if frame[o].isna().all()]
         if unticked and blank and len(blank) < len(options):
             answered = int(valid[options].notna().any(axis=1).sum())
-            problems.append(Problem(
-                f"blank in every row, although {answered} respondents answered the question and the export "
-                f"records unticked boxes of its other options as 'No' (e.g. {unticked[0]!r}): "
-                "the option's answers were lost in the export", tuple(blank)))
+            problems.append(
+                Problem(
+                    f"blank in every row, although {answered} respondents answered the question and the export "
+                    f"records unticked boxes of its other options as 'No' (e.g. {unticked[0]!r}): "
+                    "the option's answers were lost in the export",
+                    tuple(blank),
+                )
+            )
 
     for v in variables:
         if v.role not in ("outcome", "exposure") or v.name in all_missing:
@@ -400,18 +431,25 @@ def _unanalysable_problems(frame: pd.DataFrame, valid: pd.DataFrame, codebook: C
         seen = list(dict.fromkeys(valid[v.name].dropna()))
         if len(seen) == 1:
             count = int(valid[v.name].notna().sum())
-            problems.append(Problem(
-                f"all {count} answers are {clip(seen[0])!r}: an {v.role} needs at least two different answers",
-                (v.name,)))
+            problems.append(
+                Problem(
+                    f"all {count} answers are {clip(seen[0])!r}: an {v.role} needs at least two different answers",
+                    (v.name,),
+                )
+            )
     for d in codebook.derived.values():
         if d.source not in valid or d.source in all_missing:
             continue
         answers = valid[d.source].dropna()
         if len(answers) and len(set(answers.isin(d.events))) == 1 and answers.nunique() > 1:
             which = "all" if answers.isin(d.events).all() else "none"
-            problems.append(Problem(
-                f"{which} of the {len(answers)} answers are {' or '.join(d.events)}: the derived outcome "
-                f"{d.name!r} would have one level", (d.source,)))
+            problems.append(
+                Problem(
+                    f"{which} of the {len(answers)} answers are {' or '.join(d.events)}: the derived outcome "
+                    f"{d.name!r} would have one level",
+                    (d.source,),
+                )
+            )
 
     done = set()
     for v in variables:
@@ -428,8 +466,11 @@ def _unanalysable_problems(frame: pd.DataFrame, valid: pd.DataFrame, codebook: C
             columns = [o for o in codebook.option_set(v.set) if o in valid]
             done.update(columns)
         if valid.loc[mask, columns].isna().all().all():
-            problems.append(Problem(
-                f"blank for all {int(mask.sum())} respondents asked (asked only if {v.asked_if})", tuple(columns)))
+            problems.append(
+                Problem(
+                    f"blank for all {int(mask.sum())} respondents asked (asked only if {v.asked_if})", tuple(columns)
+                )
+            )
     return problems
 
 
@@ -461,15 +502,21 @@ def validate_frame(df: pd.DataFrame, file: str = "data frame", codebook: Codeboo
     problems = []
     unknown = [c for c in df.columns if c not in known]
     if unknown:
-        problems.append(Problem("not in the codebook (neither a variable nor a derived column)", tuple(map(str, unknown))))
+        problems.append(
+            Problem("not in the codebook (neither a variable nor a derived column)", tuple(map(str, unknown)))
+        )
     for name in df.columns:
         v = codebook.variables.get(name)
         dtype = df[name].dtype
         if v is not None and v.is_categorical and isinstance(dtype, pd.CategoricalDtype):
             if list(dtype.categories) != list(v.levels) or bool(dtype.ordered) != v.ordered:
-                problems.append(Problem(
-                    f"categories {list(dtype.categories)} (ordered={dtype.ordered}) differ from the "
-                    f"codebook levels {list(v.levels)} (ordered={v.ordered})", (name,)))
+                problems.append(
+                    Problem(
+                        f"categories {list(dtype.categories)} (ordered={dtype.ordered}) differ from the "
+                        f"codebook levels {list(v.levels)} (ordered={v.ordered})",
+                        (name,),
+                    )
+                )
     frame = df[[c for c in df.columns if c in known]].copy()
     frame.index = pd.RangeIndex(1, len(frame) + 1)
     problems += check_frame(frame, codebook, file_kind="frame")

@@ -132,8 +132,10 @@ def _non_substantive(entry: dict, default: dict[str, str | None], path: Path) ->
     levels = set(entry.get("levels", ()))
     for answer, level in choices.items():
         if level is not None and level not in levels:
-            raise ValueError(f"{path.name}: variable {entry['name']!r}: non_substantive {answer!r}: "
-                             f"{level!r} is neither 'missing' nor one of its levels")
+            raise ValueError(
+                f"{path.name}: variable {entry['name']!r}: non_substantive {answer!r}: "
+                f"{level!r} is neither 'missing' nor one of its levels"
+            )
     return choices
 
 
@@ -157,8 +159,11 @@ def _load(path: Path) -> Codebook:
         raise CodebookError(f"{path.name}: key 'variables' (a list of variables) is missing")
     for kind, entries in (("variable", raw["variables"]), ("derived variable", raw.get("derived") or [])):
         for i, entry in enumerate(entries, 1):
-            required = ("name", "type", "role", "definition") if kind == "variable" else (
-                "name", "label", "from", "rule", "definition")
+            required = (
+                ("name", "type", "role", "definition")
+                if kind == "variable"
+                else ("name", "label", "from", "rule", "definition")
+            )
             where = f"{kind} {entry.get('name')!r}" if isinstance(entry, dict) and entry.get("name") else f"{kind} {i}"
             if not isinstance(entry, dict):
                 raise CodebookError(f"{path.name}: {where}: not a mapping of keys")

@@ -75,9 +75,13 @@ def _code_map(v: Variable, value, problems: list[Problem]) -> dict[int, str] | N
             continue
         level = _choice(level)
         if level is not None and level not in allowed:
-            problems.append(Problem(
-                f"code {int(number)}: {level!r} is none of its levels ({', '.join(v.levels)}), "
-                f"non-substantive answers ({', '.join(v.non_substantive)}) or 'missing'", (v.name,)))
+            problems.append(
+                Problem(
+                    f"code {int(number)}: {level!r} is none of its levels ({', '.join(v.levels)}), "
+                    f"non-substantive answers ({', '.join(v.non_substantive)}) or 'missing'",
+                    (v.name,),
+                )
+            )
             continue
         out[int(number)] = MISSING if level is None else level
     return out
@@ -158,4 +162,6 @@ def unconfirmed_problem(v: Variable, counts: Mapping[int, int], data_name: str) 
     return Problem(
         f"numeric codes without value labels: {seen}; reading them as the codebook does ({reading}) "
         f"would be a guess, as {_why(v)}: confirm the codes in {data_name}{SUFFIX} next to the data "
-        "file (see data/real/README.md), or export the value labels", (v.name,))
+        "file (see data/real/README.md), or export the value labels",
+        (v.name,),
+    )

@@ -124,8 +124,17 @@ def _spec(codebook: Codebook, name: str) -> _Spec:
 
 
 # How a cell was read (the third item of read_cell; the mapping report words them).
-HOW = ("blank", "label", "synonym", "non-substantive", "missing label", "missing code", "code",
-       "value label", "unmatched")
+HOW = (
+    "blank",
+    "label",
+    "synonym",
+    "non-substantive",
+    "missing label",
+    "missing code",
+    "code",
+    "value label",
+    "unmatched",
+)
 
 
 def read_cell(value, spec: _Spec, labels: dict[float, str] | None):
@@ -180,8 +189,9 @@ def _read_text(value: str, spec: _Spec, labels):
 def read_column(series: pd.Series, spec: _Spec, labels) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(values: levels / None / unmatched raw values, kinds, hows) for one column."""
     # Each distinct raw value is read once (a survey column holds a handful of them).
-    codes, uniques = pd.factorize(series if pd.api.types.is_numeric_dtype(series.dtype) else series.astype(object),
-                                  use_na_sentinel=True)
+    codes, uniques = pd.factorize(
+        series if pd.api.types.is_numeric_dtype(series.dtype) else series.astype(object), use_na_sentinel=True
+    )
     read = [read_cell(u, spec, labels) for u in uniques] + [read_cell(None, spec, labels)]  # code -1: missing
     columns = [np.empty(len(read), dtype=object) for _ in range(3)]
     for i, cell in enumerate(read):
@@ -215,8 +225,11 @@ def _label_conflict(v, labels: dict[float, str], spec: _Spec) -> Problem | None:
             bad.append(f"{int(code)}={mapped} but its value label is {label!r}")
     if not bad:
         return None
-    return Problem(f"{v.codes_confirmed} contradicts the file's value labels ({'; '.join(bad)}): "
-                   f"correct {v.codes_confirmed} (value labels are read as they are)", (v.name,))
+    return Problem(
+        f"{v.codes_confirmed} contradicts the file's value labels ({'; '.join(bad)}): "
+        f"correct {v.codes_confirmed} (value labels are read as they are)",
+        (v.name,),
+    )
 
 
 def _text_id(value):
@@ -243,7 +256,9 @@ def _mixed_problem(name: str, values: pd.Series, kinds: pd.Series, matched: pd.S
     return Problem(
         f"mixes {what_min} (e.g. {example_min!r}) into a column of {what_maj} (e.g. {example_maj!r}): "
         "export every column as labels, or every column as codes",
-        (name,), tuple(values.index[minority]))
+        (name,),
+        tuple(values.index[minority]),
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -70,11 +70,18 @@ def match_columns(raw_names, codebook: Codebook) -> tuple[dict[str, str], list[s
             for r in raws[1:]:
                 mapping.pop(r, None)
     if unknown and not claimed:
-        problems.append(Problem(
-            f"none of the {len(unknown)} columns is a codebook variable ({format_list(unknown)}): "
-            "is this the survey export?"))
+        problems.append(
+            Problem(
+                f"none of the {len(unknown)} columns is a codebook variable ({format_list(unknown)}): "
+                "is this the survey export?"
+            )
+        )
     elif unknown:
-        problems.append(Problem(
-            "not in the codebook (neither a variable nor an alias, nor matched by ignore_columns): "
-            "remove or rename it, or add it to data/codebook.yaml", tuple(unknown)))
+        problems.append(
+            Problem(
+                "not in the codebook (neither a variable nor an alias, nor matched by ignore_columns): "
+                "remove or rename it, or add it to data/codebook.yaml",
+                tuple(unknown),
+            )
+        )
     return mapping, ignored, problems

@@ -21,11 +21,29 @@ import yaml
 from helpers import paths
 
 CLAIM_COLUMNS = [
-    "claim_id", "what", "value", "ci_low", "ci_high", "unit", "denominator", "count_low", "count_high",
+    "claim_id",
+    "what",
+    "value",
+    "ci_low",
+    "ci_high",
+    "unit",
+    "denominator",
+    "count_low",
+    "count_high",
 ]
 FIGURE_2023_COLUMNS = [
-    "claim_id", "what", "value", "unit", "year", "responses", "source",
-    "variable", "level", "population", "compare_with", "caveat",
+    "claim_id",
+    "what",
+    "value",
+    "unit",
+    "year",
+    "responses",
+    "source",
+    "variable",
+    "level",
+    "population",
+    "compare_with",
+    "caveat",
 ]
 
 

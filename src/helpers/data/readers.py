@@ -123,8 +123,10 @@ def _table(file: str, rows: list[list], known: Callable[[str], bool], where: str
         title = next((str(c).strip() for c in rows[0] if not _blank(c)), "")
         title = f" (it starts {title[:40].strip()!r})" if title else ""
         line = "spreadsheet row" if where == "Excel" else "line"
-        _fail(file, f"the header is on {line} {header_at + 1}, not {line} 1: delete the title "
-                    f"or blank rows above it{title}")
+        _fail(
+            file,
+            f"the header is on {line} {header_at + 1}, not {line} 1: delete the title or blank rows above it{title}",
+        )
     header = ["" if _blank(c) else str(c).strip() for c in rows[0]]
     seen: dict[str, list[int]] = {}
     for j, h in enumerate(header):
@@ -133,15 +135,21 @@ def _table(file: str, rows: list[list], known: Callable[[str], bool], where: str
     twice = [(header[js[0] - 1], js) for js in seen.values() if len(js) > 1]
     if twice:
         name, js = twice[0]
-        _fail(file, f"the header names column {clip(name)!r} {len(js)} times (columns "
-                    f"{', '.join(map(str, js))}, counting from 1): keep one of them", (name,))
+        _fail(
+            file,
+            f"the header names column {clip(name)!r} {len(js)} times (columns "
+            f"{', '.join(map(str, js))}, counting from 1): keep one of them",
+            (name,),
+        )
     body = rows[1:]
     width = len(header)
-    too_long = [i + 1 for i, r in enumerate(body)
-                if len(r) > width and not all(_blank(c) for c in r[width:])]
+    too_long = [i + 1 for i, r in enumerate(body) if len(r) > width and not all(_blank(c) for c in r[width:])]
     if too_long:
-        _fail(file, f"more cells than the header's {width} columns (an unquoted comma in a value, "
-                    "or a column without a name)", rows=tuple(too_long))
+        _fail(
+            file,
+            f"more cells than the header's {width} columns (an unquoted comma in a value, or a column without a name)",
+            rows=tuple(too_long),
+        )
     cells = [r if len(r) == width else list(r[:width]) + [None] * (width - len(r)) for r in body]
     index = [i + 1 for i, r in enumerate(cells) if not all(_blank(c) for c in r)]
     cells = [cells[i - 1] for i in index]
@@ -155,8 +163,11 @@ def _table(file: str, rows: list[list], known: Callable[[str], bool], where: str
             unnamed.append(j + 1)
     if unnamed:
         which = ", ".join(str(j) for j in unnamed)
-        _fail(file, f"column{'s' if len(unnamed) > 1 else ''} {which} (counting from 1) "
-                    "hold values but have no name in the header")
+        _fail(
+            file,
+            f"column{'s' if len(unnamed) > 1 else ''} {which} (counting from 1) "
+            "hold values but have no name in the header",
+        )
     names = [header[j] for j in keep]
     if keep != list(range(width)):
         cells = [[r[j] for j in keep] for r in cells]
@@ -189,8 +200,7 @@ def _read_csv(path: Path, known: Callable[[str], bool]) -> RawTable:
     if len(header) == 1:
         for sep, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
             if sep in header[0]:
-                _fail(name, f"columns are separated by {label}, not commas: save it as "
-                            "'CSV UTF-8 (comma delimited)'")
+                _fail(name, f"columns are separated by {label}, not commas: save it as 'CSV UTF-8 (comma delimited)'")
     return RawTable(_table(name, rows, known, "CSV"), kind="CSV file")
 
 
@@ -199,8 +209,11 @@ def _not_a_table(name: str, text: str) -> None:
     head = text.lstrip("\ufeff \t\r\n")[:2000]
     lowered = head.casefold()
     if lowered.startswith(("<!doctype html", "<html", "<?xml")) or (lowered.startswith("<") and "<html" in lowered):
-        _fail(name, "is a web page (HTML), not a comma-separated table: download the survey export itself "
-                    "(CSV), not the page that links to it")
+        _fail(
+            name,
+            "is a web page (HTML), not a comma-separated table: download the survey export itself "
+            "(CSV), not the page that links to it",
+        )
     if head.startswith(("{", "[")):
         _fail(name, "is JSON text, not a comma-separated table: export the survey as CSV (or .sav/.xlsx)")
 
@@ -237,10 +250,18 @@ def _long_cells(name: str, rows: list[list[str]], starts: list[int]) -> None:
             if lines > 1 or len(cell) > MAX_CELL_CHARS:
                 column = header[j].strip() if j < len(header) else f"#{j + 1}"
                 span = f", spanning {lines} lines," if lines > 1 else ""
-                cause = ("a double quote (\") that is never closed, probably: it swallows the lines after it"
-                         if lines > 1 else "no answer is this long")
-                _fail(name, f"a value of {len(cell):,} characters{span} starting on line {starts[i]}: {cause} "
-                            "(the value is not shown)", (column,), (i,))
+                cause = (
+                    'a double quote (") that is never closed, probably: it swallows the lines after it'
+                    if lines > 1
+                    else "no answer is this long"
+                )
+                _fail(
+                    name,
+                    f"a value of {len(cell):,} characters{span} starting on line {starts[i]}: {cause} "
+                    "(the value is not shown)",
+                    (column,),
+                    (i,),
+                )
 
 
 def _skip_qualtrics_rows(rows: list[list[str]]) -> list[list[str]]:
@@ -278,9 +299,14 @@ def _encoding_problem(name: str, data: bytes):
     for column, hits in by_column.items():
         shown = (cell.encode("latin-1").decode("cp1252", errors="replace").strip() for _, cell in hits)
         examples = format_list(list(dict.fromkeys(shown)))
-        problems.append(Problem(
-            f"text is not UTF-8 (it reads as Latin-1/Windows-1252: {examples}): save the file as "
-            "'CSV UTF-8 (comma delimited)'", (column,), tuple(i for i, _ in hits)))
+        problems.append(
+            Problem(
+                f"text is not UTF-8 (it reads as Latin-1/Windows-1252: {examples}): save the file as "
+                "'CSV UTF-8 (comma delimited)'",
+                (column,),
+                tuple(i for i, _ in hits),
+            )
+        )
     if not problems:
         problems.append(Problem("not UTF-8 text: save the file as 'CSV UTF-8 (comma delimited)'"))
     raise SurveyValidationError(name, problems)
@@ -304,8 +330,11 @@ def _read_xlsx(path: Path, known: Callable[[str], bool]) -> RawTable:
             for number, other in enumerate(wb.worksheets[1:], start=2):
                 head = [list(r) for r in other.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)]
                 if _header_row(head, known) is not None:
-                    _fail(name, f"the survey is on sheet {clip(other.title)!r} (sheet {number}), not on the first "
-                                f"sheet {clip(title)!r}: move it first, or save that sheet alone as .xlsx or .csv")
+                    _fail(
+                        name,
+                        f"the survey is on sheet {clip(other.title)!r} (sheet {number}), not on the first "
+                        f"sheet {clip(title)!r}: move it first, or save that sheet alone as .xlsx or .csv",
+                    )
     finally:
         wb.close()
     if not rows or all(all(_blank(c) for c in r) for r in rows):

@@ -58,8 +58,10 @@ def forest(rows: pd.DataFrame, labels: Mapping | None = None) -> str:
         parts.append(f"{spanning} interval{'s' if spanning > 1 else ''} include{'' if spanning > 1 else 's'} 1")
     shift = 100 * (np.exp(max(moves)) - 1) if moves else 0.0
     cross = "none crosses 1" if not crossed else f"{crossed} cross{'' if crossed > 1 else 'es'} 1"
-    return (f"In {last} the odds ratios with their 95% intervals {'; '.join(parts)}. "
-            f"Adjustment from {first} to {last} moves no odds ratio by more than {shift:.0f}%, and {cross}.")
+    return (
+        f"In {last} the odds ratios with their 95% intervals {'; '.join(parts)}. "
+        f"Adjustment from {first} to {last} moves no odds ratio by more than {shift:.0f}%, and {cross}."
+    )
 
 
 def likert(dist: pd.DataFrame) -> str:
@@ -73,8 +75,16 @@ def likert(dist: pd.DataFrame) -> str:
         name = str(block[label].iloc[0])
         right += int(more > less)
         parts.append(f"{name[:1].lower() + name[1:]}: {more:.0f}% often or very often, {less:.0f}% never or rarely")
-    lead = {len(parts): "Every bar reaches further right (more often) than left", 0: "Every bar reaches further left (less often) than right"}
-    return lead.get(right, f"{right} of {len(parts)} bars reach further right (more often) than left") + ": " + "; ".join(parts) + "."
+    lead = {
+        len(parts): "Every bar reaches further right (more often) than left",
+        0: "Every bar reaches further left (less often) than right",
+    }
+    return (
+        lead.get(right, f"{right} of {len(parts)} bars reach further right (more often) than left")
+        + ": "
+        + "; ".join(parts)
+        + "."
+    )
 
 
 def bars(freq: pd.DataFrame, label_column: str | None = None) -> str:
@@ -85,8 +95,10 @@ def bars(freq: pd.DataFrame, label_column: str | None = None) -> str:
     if shown.empty:
         return "Every count in this figure is suppressed by disclosure control."
     top, bottom = shown.iloc[0], shown.iloc[-1]
-    text = (f"{len(freq)} bars; the longest is {top[label_column]} at {top['percent']:.0f}%"
-            f" and the shortest {bottom[label_column]} at {bottom['percent']:.0f}%")
+    text = (
+        f"{len(freq)} bars; the longest is {top[label_column]} at {top['percent']:.0f}%"
+        f" and the shortest {bottom[label_column]} at {bottom['percent']:.0f}%"
+    )
     if len(shown) > 2:
         second = shown.iloc[1]
         text += f"; next to the longest comes {second[label_column]} ({second['percent']:.0f}%)"
@@ -106,7 +118,9 @@ def sampling(replicates: pd.DataFrame, summary: pd.DataFrame, labels: Mapping) -
     for r in summary.itertuples():
         use = replicates[(replicates["estimand"] == r.estimand) & replicates["usable"]]
         centre = float(np.exp(use["log_or"].median())) if len(use) else float("nan")
-        parts.append(f"{short_label(labels.get(r.estimand, r.estimand))}: median {_or(centre)}, true {_or(r.true_value)}")
+        parts.append(
+            f"{short_label(labels.get(r.estimand, r.estimand))}: median {_or(centre)}, true {_or(r.true_value)}"
+        )
     return "Median simulated odds ratio against the true value: " + "; ".join(parts) + "."
 
 
@@ -119,11 +133,16 @@ def sensitivity(rows: pd.DataFrame, labels: Mapping) -> str:
         side = "above" if (primary > 1).all() else "below"
         same = ((block["odds_ratio"] > 1) == (side == "above")).all()
         crossing += int(not same)
-        parts.append(f"{short_label(labels.get(estimand, estimand))} from {_or(lo)} to {_or(hi)} "
-                     f"({'all' if same else 'not all'} {side} 1)")
+        parts.append(
+            f"{short_label(labels.get(estimand, estimand))} from {_or(lo)} to {_or(hi)} "
+            f"({'all' if same else 'not all'} {side} 1)"
+        )
     per = int((~rows["primary"].astype(bool)).groupby(rows["estimand"]).sum().max()) + 1
-    return (f"Across the primary specification and up to {per - 1} alternatives the odds ratios run: "
-            + "; ".join(parts) + ".")
+    return (
+        f"Across the primary specification and up to {per - 1} alternatives the odds ratios run: "
+        + "; ".join(parts)
+        + "."
+    )
 
 
 def spec_curve(specs: pd.DataFrame, labels: Mapping) -> str:
@@ -132,6 +151,8 @@ def spec_curve(specs: pd.DataFrame, labels: Mapping) -> str:
     parts = []
     for claim, block in ors.groupby("claim_id", sort=False):
         agree = int(block["decision_agrees"].astype(bool).sum())
-        parts.append(f"{short_label(labels.get(claim, claim))} {_or(block['estimate'].min())} to "
-                     f"{_or(block['estimate'].max())}, {agree} of {len(block)} agreeing with the paper's decision")
+        parts.append(
+            f"{short_label(labels.get(claim, claim))} {_or(block['estimate'].min())} to "
+            f"{_or(block['estimate'].max())}, {agree} of {len(block)} agreeing with the paper's decision"
+        )
     return "Sorted estimates rise from left to right in each panel: " + "; ".join(parts) + "."

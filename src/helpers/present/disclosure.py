@@ -26,8 +26,7 @@ import numpy as np
 import pandas as pd
 
 MARKER = "[c]"
-NOTE = (f"{MARKER}: suppressed, fewer than {{k}} respondents or a cell from which such a count could "
-        "be derived.")
+NOTE = f"{MARKER}: suppressed, fewer than {{k}} respondents or a cell from which such a count could be derived."
 # Upper bound given to a hidden count when nothing else bounds it (any large number).
 _UNBOUNDED = 10**7
 
@@ -159,8 +158,9 @@ def protect_sums(counts: Sequence[int], k: int, subsets: Sequence[Sequence[int]]
     return protect(counts, k, facts, locked, neighbours)
 
 
-def protect_rows(matrix: np.ndarray, totals: Sequence[int], slack: Sequence[int], k: int,
-                 totals_hidden: Sequence[bool] | None = None) -> np.ndarray:
+def protect_rows(
+    matrix: np.ndarray, totals: Sequence[int], slack: Sequence[int], k: int, totals_hidden: Sequence[bool] | None = None
+) -> np.ndarray:
     """A cross-tab whose rows are independent (tick-all options by group): in row i the group
     counts plus up to ``slack[i]`` respondents of no group sum to ``totals[i]``, published
     unless ``totals_hidden[i]``. Returns the mask of group cells to hide (the totals are
@@ -169,6 +169,7 @@ def protect_rows(matrix: np.ndarray, totals: Sequence[int], slack: Sequence[int]
     out = np.zeros(matrix.shape, dtype=bool)
     hidden_totals = np.zeros(len(matrix), dtype=bool) if totals_hidden is None else np.asarray(totals_hidden)
     for i, row in enumerate(matrix):
+
         def facts(puzzle, cells, i=i):
             if hidden_totals[i]:
                 return
@@ -197,8 +198,9 @@ def hide(values: Sequence, mask: Sequence[bool], marker: str = MARKER) -> list:
     return [marker if m else v for v, m in zip(values, mask)]
 
 
-def protect_frequencies(freq: pd.DataFrame, k: int, additive: bool | None = None,
-                        published_sums: dict | None = None) -> pd.DataFrame:
+def protect_frequencies(
+    freq: pd.DataFrame, k: int, additive: bool | None = None, published_sums: dict | None = None
+) -> pd.DataFrame:
     """A describe frame (frequency_table, likert_distribution, multiple_response) with a
     ``suppressed`` column and, in suppressed rows, n, percent and the CI set to NaN.
 

@@ -26,8 +26,17 @@ from helpers import paths
 from helpers.data.codebook import Codebook, Variable, load_codebook, non_substantive_text
 from helpers.data.codemap import codes_file, with_codes_file
 
-COLUMNS = ["raw_column", "variable", "column_match", "raw_value", "value_label", "read_as", "reason", "n",
-           "non_substantive"]
+COLUMNS = [
+    "raw_column",
+    "variable",
+    "column_match",
+    "raw_value",
+    "value_label",
+    "read_as",
+    "reason",
+    "n",
+    "non_substantive",
+]
 MISSING = "(missing)"
 BLANK = "(blank)"
 FILE_NAME = "mapping.csv"
@@ -130,11 +139,18 @@ def _value_rows(series: pd.Series, final: pd.Series, canonical: str, labels, cod
     def order(item):
         (raw, _, level, _), _ = item
         number = _number(raw) if raw != BLANK else None
-        return (levels.index(level) if level in levels else len(levels), raw == BLANK,
-                number is None, number if number is not None else 0, raw)
+        return (
+            levels.index(level) if level in levels else len(levels),
+            raw == BLANK,
+            number is None,
+            number if number is not None else 0,
+            raw,
+        )
 
-    return [{"raw_value": raw, "value_label": label, "read_as": level, "reason": reason, "n": n}
-            for (raw, label, level, reason), n in sorted(counts.items(), key=order)]
+    return [
+        {"raw_value": raw, "value_label": label, "read_as": level, "reason": reason, "n": n}
+        for (raw, label, level, reason), n in sorted(counts.items(), key=order)
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -142,8 +158,9 @@ def _value_rows(series: pd.Series, final: pd.Series, canonical: str, labels, cod
 # --------------------------------------------------------------------------------------------
 
 
-def mapping_frame(path: str | os.PathLike | None = None, codebook: Codebook | None = None,
-                  df: pd.DataFrame | None = None) -> pd.DataFrame:
+def mapping_frame(
+    path: str | os.PathLike | None = None, codebook: Codebook | None = None, df: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The mapping report of a survey file (default: the bundled synthetic file). Loads it with
     helpers.data.load_survey first (or takes `df`, that load's result, from a caller that has
     it), so an invalid file raises SurveyValidationError."""
@@ -165,15 +182,25 @@ def mapping_frame(path: str | os.PathLike | None = None, codebook: Codebook | No
             rows.append({"raw_column": raw_name, "column_match": _dropped(raw_name, codebook)})
             continue
         v = codebook.variables.get(canonical)
-        head = {"raw_column": raw_name, "variable": canonical,
-                "column_match": _column_match(raw_name, canonical, codebook)}
+        head = {
+            "raw_column": raw_name,
+            "variable": canonical,
+            "column_match": _column_match(raw_name, canonical, codebook),
+        }
         if canonical in codebook.derived:
             head["column_match"] += "; derived: checked, then recomputed from " + codebook.derived[canonical].source
         series = raw.frame[raw_name]
         if v is not None and v.type == "id":
             filled = int(series.map(lambda x: _raw_text(x) != BLANK).sum())
-            rows.append(head | {"raw_value": "(respondent ids, not listed)", "read_as": "text id",
-                                "reason": "one per respondent", "n": filled})
+            rows.append(
+                head
+                | {
+                    "raw_value": "(respondent ids, not listed)",
+                    "read_as": "text id",
+                    "reason": "one per respondent",
+                    "n": filled,
+                }
+            )
             continue
         choices = v.non_substantive if v is not None else codebook.non_substantive
         head["non_substantive"] = non_substantive_text(choices)
@@ -182,9 +209,16 @@ def mapping_frame(path: str | os.PathLike | None = None, codebook: Codebook | No
             rows.append(head | r)
     for v in codebook.variables.values():
         if v.name not in mapping.values():
-            rows.append({"variable": v.name, "column_match": "not in the file", "read_as": MISSING,
-                         "reason": "column absent", "n": len(df),
-                         "non_substantive": non_substantive_text(v.non_substantive) if v.type != "id" else ""})
+            rows.append(
+                {
+                    "variable": v.name,
+                    "column_match": "not in the file",
+                    "read_as": MISSING,
+                    "reason": "column absent",
+                    "n": len(df),
+                    "non_substantive": non_substantive_text(v.non_substantive) if v.type != "id" else "",
+                }
+            )
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["n"] = frame["n"].astype("Int64")
     return frame.fillna({c: "" for c in COLUMNS if c != "n"})
@@ -214,17 +248,18 @@ def suppressed(frame: pd.DataFrame, min_count: int) -> pd.DataFrame:
     return out
 
 
-def mapping_text(frame: pd.DataFrame, file: str, codes: str | None = None,
-                 codebook: Codebook | None = None) -> str:
+def mapping_text(frame: pd.DataFrame, file: str, codes: str | None = None, codebook: Codebook | None = None) -> str:
     """The report as text: one block per raw column, one line per raw value. The codebook's
     default coding of non-substantive answers is stated once; a variable's own, where it differs."""
     default = non_substantive_text((codebook or load_codebook()).non_substantive)
     n_columns = frame["raw_column"].replace("", pd.NA).dropna().nunique()
     dropped = int(frame["column_match"].str.startswith("dropped").sum())
-    lines = [f"{file}: how each of its {n_columns} columns was read"
-             + (f" ({dropped} dropped as platform metadata)" if dropped else "")
-             + (f"; codes confirmed in {codes}" if codes else ""),
-             f"  non-substantive answers, unless stated for a variable: {default}"]
+    lines = [
+        f"{file}: how each of its {n_columns} columns was read"
+        + (f" ({dropped} dropped as platform metadata)" if dropped else "")
+        + (f"; codes confirmed in {codes}" if codes else ""),
+        f"  non-substantive answers, unless stated for a variable: {default}",
+    ]
     for (raw_column, variable), block in frame.groupby(["raw_column", "variable"], sort=False):
         first = block.iloc[0]
         own = first["non_substantive"]
@@ -276,15 +311,19 @@ def show(df: pd.DataFrame, data_file: str | None, output_dir: str | None, min_ce
     written = write(frame, output_folder(output_dir), min_cell_count)
     codes = codes_note(data_file)
     default = non_substantive_text(load_codebook().non_substantive)
-    display(Markdown(
-        f"How each column and value of `{df.attrs.get('file', 'the file')}` was read"
-        + (f" (codes confirmed in `{codes}`)" if codes else "")
-        + f". Non-substantive answers, unless stated for a variable: {default}. Counts below "
-        f"{min_cell_count} are suppressed. Also written to `{written.name}`."))
+    display(
+        Markdown(
+            f"How each column and value of `{df.attrs.get('file', 'the file')}` was read"
+            + (f" (codes confirmed in `{codes}`)" if codes else "")
+            + f". Non-substantive answers, unless stated for a variable: {default}. Counts below "
+            f"{min_cell_count} are suppressed. Also written to `{written.name}`."
+        )
+    )
     shown = suppressed(frame, min_cell_count)
     groups = []
-    for raw, variable, match, own in zip(shown["raw_column"], shown["variable"], shown["column_match"],
-                                         shown["non_substantive"]):
+    for raw, variable, match, own in zip(
+        shown["raw_column"], shown["variable"], shown["column_match"], shown["non_substantive"]
+    ):
         if not variable:
             groups.append(f"{raw}: {match}")
             continue
@@ -293,8 +332,14 @@ def show(df: pd.DataFrame, data_file: str | None, output_dir: str | None, min_ce
     shown = shown.assign(column=groups)[["column", "raw_value", "value_label", "read_as", "reason", "n"]]
     if not shown["value_label"].astype(bool).any():
         shown = shown.drop(columns="value_label")
-    shown = shown.rename(columns={"raw_value": "raw value", "value_label": "value label", "read_as": "read as",
-                                  "reason": "how, or why missing"})
+    shown = shown.rename(
+        columns={
+            "raw_value": "raw value",
+            "value_label": "value label",
+            "read_as": "read as",
+            "reason": "how, or why missing",
+        }
+    )
     return report_table(shown, "tbl-mapping", groupname_col="column")
 
 
@@ -330,8 +375,12 @@ def _committable(folder: Path) -> bool:
         return False
     if not (paths.ROOT / ".git").exists():
         return False
-    return subprocess.run(["git", "check-ignore", "-q", f"{relative.as_posix()}/"], cwd=paths.ROOT,
-                          capture_output=True).returncode != 0
+    return (
+        subprocess.run(
+            ["git", "check-ignore", "-q", f"{relative.as_posix()}/"], cwd=paths.ROOT, capture_output=True
+        ).returncode
+        != 0
+    )
 
 
 def print_report(data_file: str, df: pd.DataFrame, out: str | None, show: bool = True) -> int:
@@ -346,8 +395,11 @@ def print_report(data_file: str, df: pd.DataFrame, out: str | None, show: bool =
     except Exception as err:  # the file passed validation: any failure here is ours, in one line
         if os.environ.get("HELPERS_DEBUG"):
             raise
-        print(f"{Path(data_file).name}: valid, but the mapping report failed: {type(err).__name__}: "
-              f"{' '.join(str(err).split())}", file=sys.stderr)
+        print(
+            f"{Path(data_file).name}: valid, but the mapping report failed: {type(err).__name__}: "
+            f"{' '.join(str(err).split())}",
+            file=sys.stderr,
+        )
         return 2
     if show:
         print(mapping_text(frame, Path(data_file).name, codes_note(data_file)))
@@ -355,9 +407,12 @@ def print_report(data_file: str, df: pd.DataFrame, out: str | None, show: bool =
         return 0
     folder = Path(out).resolve()
     if not is_synthetic(df) and _committable(folder):
-        print(f"validate: output folder '{folder.relative_to(paths.ROOT)}' is not git-ignored: outputs of a "
-              "run on survey data must not be committable; use OUT=_output_real or a folder outside "
-              "the repository", file=sys.stderr)
+        print(
+            f"validate: output folder '{folder.relative_to(paths.ROOT)}' is not git-ignored: outputs of a "
+            "run on survey data must not be committable; use OUT=_output_real or a folder outside "
+            "the repository",
+            file=sys.stderr,
+        )
         return 2
     written = write(frame, folder, 0 if is_synthetic(df) else DEFAULT_MIN_COUNT)
     print(f"{Path(data_file).name}: mapping report written to {os.path.relpath(written)}")

@@ -26,8 +26,20 @@ TABLE_ONE_COLUMNS = (
 )
 # Packages whose versions the preface lists (the ones that compute or render results).
 # The libraries that compute or render this edition (each imported by the project's code).
-REPORTED_PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "firthmodels", "pandera", "matplotlib",
-                     "great-tables", "papermill", "jupytext", "pypandoc-binary", "typst")
+REPORTED_PACKAGES = (
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "firthmodels",
+    "pandera",
+    "matplotlib",
+    "great-tables",
+    "papermill",
+    "jupytext",
+    "pypandoc-binary",
+    "typst",
+)
 
 data_statement = prose.data_statement
 
@@ -62,10 +74,17 @@ def frequency_summary(df: pd.DataFrame, min_count: int = 0) -> str:
     patient = _yes(df, "patient_outcomes_often")
     service = _yes(df, "service_outcomes_often")
     # the same disclosure control as the frequency table and figure of these items
-    items = disclosure.protect_frequencies(frequency_items_table(df), min_count, published_sums=disclosure.derived_sums())
-    never = items.loc[(items["item"] == load_codebook().label("patient_outcome_freq")) & (items["level"] == "Never")].iloc[0]
-    never_text = (f"{disclosure.MARKER} (a suppressed count) of {int(never['denominator']):,}" if never["suppressed"]
-                  else prose.count_of(int(never['n']), int(never['denominator'])))
+    items = disclosure.protect_frequencies(
+        frequency_items_table(df), min_count, published_sums=disclosure.derived_sums()
+    )
+    never = items.loc[
+        (items["item"] == load_codebook().label("patient_outcome_freq")) & (items["level"] == "Never")
+    ].iloc[0]
+    never_text = (
+        f"{disclosure.MARKER} (a suppressed count) of {int(never['denominator']):,}"
+        if never["suppressed"]
+        else prose.count_of(int(never["n"]), int(never["denominator"]))
+    )
     return (
         f"{prose.count_of(*patient, min_count=min_count)} link workers record or monitor patient-level outcomes often or "
         f"very often, and {prose.count_of(*service, min_count=min_count)} do so for service-level outcomes. "
@@ -103,22 +122,18 @@ def timing_summary(timing: pd.DataFrame) -> str:
     rows = timing.set_index("level")
     denominator = int(rows["denominator"].iloc[0])
     hidden = rows["suppressed"] if "suppressed" in rows.columns else pd.Series(False, index=rows.index)
-    parts = [f"{disclosure.MARKER if hidden[level] else prose.percent(rows.loc[level, 'percent'])} {level.lower()}"
-             for level in rows.index]
-    return (
-        f"Of the {denominator:,} respondents asked when they record outcomes, "
-        f"{prose.listing(parts)} (@fig-timing)."
-    )
+    parts = [
+        f"{disclosure.MARKER if hidden[level] else prose.percent(rows.loc[level, 'percent'])} {level.lower()}"
+        for level in rows.index
+    ]
+    return f"Of the {denominator:,} respondents asked when they record outcomes, {prose.listing(parts)} (@fig-timing)."
 
 
 def association_labels(fits: pd.DataFrame) -> dict[str, str]:
     """Exposure column -> 'label -> outcome label' for tables and plots."""
     codebook = load_codebook()
     pairs = fits[["exposure", "outcome"]].drop_duplicates()
-    return {
-        row.exposure: codebook.association_label(row.exposure, row.outcome)
-        for row in pairs.itertuples()
-    }
+    return {row.exposure: codebook.association_label(row.exposure, row.outcome) for row in pairs.itertuples()}
 
 
 def association_summary(fits: pd.DataFrame) -> str:
@@ -144,8 +159,10 @@ def null_summary(null_tests: pd.DataFrame) -> str:
             f"None of the {null_tests['term'].nunique()} confounders tested is jointly significant "
             f"(all p ≥ 0.05) in any of the {null_tests['outcome'].nunique()} outcome models."
         )
-    named = [f"{lower_first(codebook.label(r.term))} ({lower_first(codebook.label(r.outcome))}, {prose.p_text(r.p_value)})"
-             for r in significant.itertuples()]
+    named = [
+        f"{lower_first(codebook.label(r.term))} ({lower_first(codebook.label(r.outcome))}, {prose.p_text(r.p_value)})"
+        for r in significant.itertuples()
+    ]
     return f"Jointly significant at the 5% level: {prose.listing(named)}."
 
 
@@ -182,8 +199,9 @@ def brant_summary(brant: pd.DataFrame) -> str:
 def helps_summary(helps: pd.DataFrame, min_count: int = 0) -> str:
     ranked = helps[helps["option"] != "helps_none"]
     first, second = ranked.iloc[0], ranked.iloc[1]
-    second_share = (disclosure.MARKER if disclosure.primary([second["n"]], min_count)[0]
-                    else prose.percent(second["percent"]))
+    second_share = (
+        disclosure.MARKER if disclosure.primary([second["n"]], min_count)[0] else prose.percent(second["percent"])
+    )
     return (
         f"The most chosen option is {lower_first(first['label'])} "
         f"({prose.count_of(int(first['n']), int(first['denominator']), min_count=min_count, both_sides=False)}), "

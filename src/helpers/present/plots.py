@@ -65,9 +65,9 @@ def _log_ticks(ax) -> None:
     ticks = [t for t in NICE_RATIOS if lo <= t <= hi]
     anchor = ticks.index(1) if 1 in ticks else 0
     step = 1
-    while len(ticks[anchor % step::step]) > 7:
+    while len(ticks[anchor % step :: step]) > 7:
         step += 1
-    ticks = ticks[anchor % step::step]
+    ticks = ticks[anchor % step :: step]
     ax.xaxis.set_major_locator(mpl.ticker.FixedLocator(ticks))
     ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
@@ -109,9 +109,7 @@ def forest_plot(
     if rows.empty:
         raise ValueError("no terms to plot")
     keys = _row_keys(rows)
-    models = [m for m in MODEL_NAMES if m in set(rows["model"])] + sorted(
-        set(rows["model"]) - set(MODEL_NAMES)
-    )
+    models = [m for m in MODEL_NAMES if m in set(rows["model"])] + sorted(set(rows["model"]) - set(MODEL_NAMES))
     fig, ax = _new_axes(ax, height=max(2.2, 0.55 * len(keys) * max(1, len(models)) / 2 + 1.2))
     offsets = np.linspace(-0.25, 0.25, len(models)) if len(models) > 1 else np.array([0.0])
     outcome_col = rows["outcome"] if "outcome" in rows.columns else pd.Series([None] * len(rows), index=rows.index)
@@ -124,8 +122,17 @@ def forest_plot(
         err = np.vstack([est - sub["conf_low"].to_numpy(dtype=float), sub["conf_high"].to_numpy(dtype=float) - est])
         spec = style.MODEL_STYLE.get(model, {"color": style.OKABE_ITO["black"], "marker": "D"})
         ax.errorbar(
-            est, y, xerr=err, fmt=spec["marker"], color=spec["color"], ecolor=spec["color"],
-            markersize=5, elinewidth=1.2, capsize=2, label=model, linestyle="none",
+            est,
+            y,
+            xerr=err,
+            fmt=spec["marker"],
+            color=spec["color"],
+            ecolor=spec["color"],
+            markersize=5,
+            elinewidth=1.2,
+            capsize=2,
+            label=model,
+            linestyle="none",
         )
     ax.axvline(1.0, color=style.REFERENCE_LINE_COLOR, linewidth=0.9, linestyle="--", zorder=0)
     ax.set_xscale("log")
@@ -158,16 +165,18 @@ def diverging_likert(dist: pd.DataFrame, labels: Mapping | None = None, ax=None,
     'Never' and 'Rarely' extend left of zero, 'Sometimes' straddles zero, 'Often' and 'Very often'
     extend right; one bar per item, in the frame's order from the top.
     """
-    levels = list(dist["level"].cat.categories) if isinstance(dist["level"].dtype, pd.CategoricalDtype) else list(
-        dict.fromkeys(dist["level"])
+    levels = (
+        list(dist["level"].cat.categories)
+        if isinstance(dist["level"].dtype, pd.CategoricalDtype)
+        else list(dict.fromkeys(dist["level"]))
     )
     items = list(dict.fromkeys(dist["item"]))
     label_col = "label" if "label" in dist.columns else "item"
-    item_labels = [
-        (labels or {}).get(item, dist.loc[dist["item"] == item, label_col].iloc[0]) for item in items
-    ]
-    colors = style.LIKERT_COLORS if len(levels) == len(style.LIKERT_COLORS) else plt.get_cmap("RdBu")(
-        np.linspace(0.1, 0.9, len(levels))
+    item_labels = [(labels or {}).get(item, dist.loc[dist["item"] == item, label_col].iloc[0]) for item in items]
+    colors = (
+        style.LIKERT_COLORS
+        if len(levels) == len(style.LIKERT_COLORS)
+        else plt.get_cmap("RdBu")(np.linspace(0.1, 0.9, len(levels)))
     )
     # Levels left of, at, and right of the centre.
     if MIDDLE in levels:
@@ -185,17 +194,38 @@ def diverging_likert(dist: pd.DataFrame, labels: Mapping | None = None, ax=None,
         left_levels = range(mid - 1, -1, -1) if mid is not None else range(len(levels) // 2 - 1, -1, -1)
         start = -centre
         for i in left_levels:
-            ax.barh(y, -pct[i], left=start, color=colors[i], edgecolor="white", linewidth=0.6,
-                    label=levels[i] if row == 0 else None)
+            ax.barh(
+                y,
+                -pct[i],
+                left=start,
+                color=colors[i],
+                edgecolor="white",
+                linewidth=0.6,
+                label=levels[i] if row == 0 else None,
+            )
             start -= pct[i]
         if mid is not None:
-            ax.barh(y, pct[mid], left=-centre, color=colors[mid], edgecolor="white", linewidth=0.6,
-                    label=levels[mid] if row == 0 else None)
+            ax.barh(
+                y,
+                pct[mid],
+                left=-centre,
+                color=colors[mid],
+                edgecolor="white",
+                linewidth=0.6,
+                label=levels[mid] if row == 0 else None,
+            )
         right_start = mid + 1 if mid is not None else len(levels) // 2
         start = centre
         for i in range(right_start, len(levels)):
-            ax.barh(y, pct[i], left=start, color=colors[i], edgecolor="white", linewidth=0.6,
-                    label=levels[i] if row == 0 else None)
+            ax.barh(
+                y,
+                pct[i],
+                left=start,
+                color=colors[i],
+                edgecolor="white",
+                linewidth=0.6,
+                label=levels[i] if row == 0 else None,
+            )
             start += pct[i]
     ax.axvline(0, color=style.REFERENCE_LINE_COLOR, linewidth=0.8)
     ax.set_yticks(range(len(items)))
@@ -206,8 +236,14 @@ def diverging_likert(dist: pd.DataFrame, labels: Mapping | None = None, ax=None,
     ax.set_xlim(-limit, limit)
     handles, names = ax.get_legend_handles_labels()
     order = [names.index(level) for level in levels if level in names]
-    ax.legend([handles[i] for i in order], [names[i] for i in order], loc="upper center",
-              bbox_to_anchor=(0.5, -0.28), ncol=len(levels), frameon=False)
+    ax.legend(
+        [handles[i] for i in order],
+        [names[i] for i in order],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.28),
+        ncol=len(levels),
+        frameon=False,
+    )
     if title:
         ax.set_title(title)
     return finish(fig)
@@ -235,8 +271,9 @@ def bar_with_ci(
     y = np.arange(len(freq))[::-1]
     fig, ax = _new_axes(ax, height=1.0 + 0.4 * len(freq))
     ax.barh(y, pct, color=style.BAR_COLOR, height=0.65)
-    ax.errorbar(pct, y, xerr=np.vstack([pct - low, high - pct]), fmt="none", ecolor="#222222",
-                elinewidth=1.0, capsize=2)
+    ax.errorbar(
+        pct, y, xerr=np.vstack([pct - low, high - pct]), fmt="none", ecolor="#222222", elinewidth=1.0, capsize=2
+    )
     ax.set_yticks(y)
     ax.set_yticklabels(labels)
     top = np.nanmax(high) if np.isfinite(high).any() else 100
@@ -247,8 +284,15 @@ def bar_with_ci(
         for yi, hi, n, d in zip(y, high, freq["n"], freq["denominator"]):
             # a count hidden by disclosure control (NaN) shows the marker, and no bar
             text = f"{int(n)}/{int(d)}" if n == n else f"{SUPPRESSED}/{int(d)}"
-            ax.annotate(text, (0 if hi != hi else hi, yi), xytext=(4, 0), textcoords="offset points",
-                        va="center", fontsize=mpl.rcParams["font.size"] - 2, color="#333333")
+            ax.annotate(
+                text,
+                (0 if hi != hi else hi, yi),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=mpl.rcParams["font.size"] - 2,
+                color="#333333",
+            )
     if title:
         ax.set_title(title)
     return finish(fig)

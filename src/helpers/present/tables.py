@@ -336,8 +336,9 @@ def _table_one_hidden(long: pd.DataFrame, k: int) -> np.ndarray:
             if others:
                 for lvl in levels:
                     extra = puzzle.unknown(0, no_group)
-                    puzzle.sums_equal([cells[index[(lvl, overall)]]],
-                                      [cells[index[(lvl, g)]] for g in others] + [extra])
+                    puzzle.sums_equal(
+                        [cells[index[(lvl, overall)]]], [cells[index[(lvl, g)]] for g in others] + [extra]
+                    )
 
         def neighbours(i):
             lvl, g = part["level"].iloc[i], part["group"].iloc[i]
@@ -365,7 +366,9 @@ def table_one(
             totals[name] = f"{name} (n = {int((df[by].astype(object) == level).sum())})"
     gt = _gt(frame, "tbl-one", rowname_col="level", groupname_col="label")
     gt = gt.cols_label(**{k: v for k, v in totals.items() if k in frame.columns})
-    gt = gt.tab_source_note("n (%) of respondents who answered each item; missing answers are excluded from the percentages.")
+    gt = gt.tab_source_note(
+        "n (%) of respondents who answered each item; missing answers are excluded from the percentages."
+    )
     gt = _suppression_note(gt, frame, min_count)
     if title:
         gt = gt.tab_header(title=title)
@@ -421,7 +424,10 @@ def or_table_frame(
         if level is not None and len(siblings) > 1 and (outcome, column) not in done_reference:
             reference = _reference_level(column, reference_levels)
             if reference is not None:
-                ref = {"outcome": _outcome_label(outcome, labels), "label": f"{_label(column, labels)}: {reference} (ref)"}
+                ref = {
+                    "outcome": _outcome_label(outcome, labels),
+                    "label": f"{_label(column, labels)}: {reference} (ref)",
+                }
                 for model in models:
                     ref[f"{model} OR (95% CI)"] = "1.00 (ref)"
                     ref[f"{model} p"] = ""
@@ -502,8 +508,10 @@ def frequency_table_frame(
     """
     frame = freq.copy()
     if label_column is None:
-        label_column = "level" if ("item" in frame.columns and "level" in frame.columns) else (
-            "label" if "label" in frame.columns else "level"
+        label_column = (
+            "level"
+            if ("item" in frame.columns and "level" in frame.columns)
+            else ("label" if "label" in frame.columns else "level")
         )
     if group_column is None and "item" in frame.columns and label_column == "level":
         group_column = "label" if "label" in frame.columns else "item"
@@ -635,9 +643,7 @@ def _test_frame(frame: pd.DataFrame, labels: Mapping | None) -> pd.DataFrame:
     out = pd.DataFrame()
     keys = [c for c in ("outcome", "exposure") if c in frame.columns]
     if keys and len(frame[keys].drop_duplicates()) > 1:
-        out["group"] = [
-            _analysis_label(row.get("outcome"), row.get("exposure"), labels) for _, row in frame.iterrows()
-        ]
+        out["group"] = [_analysis_label(row.get("outcome"), row.get("exposure"), labels) for _, row in frame.iterrows()]
     if "model" in frame.columns and frame["model"].nunique() > 1:
         out["model"] = frame["model"].to_numpy()
     out["term"] = [_test_term_label(t) for t in frame["term"]]
@@ -672,17 +678,23 @@ def _chi2_test_table(out: pd.DataFrame, prefix: str, note: str, title: str | Non
 
 
 def wald_table(frame: pd.DataFrame, labels: Mapping | None = None, title: str | None = None) -> GT:
-    return _chi2_test_table(wald_table_frame(frame, labels), "tbl-wald",
-                            "Joint Wald test that all terms of the variable are zero.", title)
+    return _chi2_test_table(
+        wald_table_frame(frame, labels), "tbl-wald", "Joint Wald test that all terms of the variable are zero.", title
+    )
 
 
 def brant_table(frame: pd.DataFrame, labels: Mapping | None = None, title: str | None = None) -> GT:
-    note = ("Brant (1990) Wald test of equal slopes across the cumulative splits; "
-            "a small p-value means the proportional-odds assumption fails for that term.")
+    note = (
+        "Brant (1990) Wald test of equal slopes across the cumulative splits; "
+        "a small p-value means the proportional-odds assumption fails for that term."
+    )
     reasons = sorted({r.removeprefix("not computable: ") for r in frame.get("reason", pd.Series(dtype=str)) if r})
     if reasons:
-        note += (" Not computable (no number shown): " + "; ".join(reasons) +
-                 "; such a term is left out of the 'Omnibus without' row.")
+        note += (
+            " Not computable (no number shown): "
+            + "; ".join(reasons)
+            + "; such a term is left out of the 'Omnibus without' row."
+        )
     return _chi2_test_table(brant_table_frame(frame, labels), "tbl-brant", note, title)
 
 

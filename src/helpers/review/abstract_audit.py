@@ -73,7 +73,12 @@ def min_se(n: int, events: int, odds_ratio: float) -> tuple[float, int]:
 
 def _outcome_count(outcome: str) -> int | None:
     for t in load_targets():
-        if t.get("kind") == "percentage" and t.get("variable") == outcome and t.get("population") == "all" and not t.get("assumed"):
+        if (
+            t.get("kind") == "percentage"
+            and t.get("variable") == outcome
+            and t.get("population") == "all"
+            and not t.get("assumed")
+        ):
             return int(t["count"])
     return None
 
@@ -134,14 +139,18 @@ def information_sentence(frame: pd.DataFrame) -> str:
 
 
 # --- CI symmetry: Wald vs profile likelihood --------------------------------------------------------
-def profile_ci(df: pd.DataFrame, outcome: str, exposure: str, covariates=(), level: str = "Yes") -> tuple[float, float, float]:
+def profile_ci(
+    df: pd.DataFrame, outcome: str, exposure: str, covariates=(), level: str = "Yes"
+) -> tuple[float, float, float]:
     """(log OR, lower, upper) of the exposure term: profile-likelihood 95% CI of a logistic model
     (the interval R's confint() gives for a glm)."""
     columns = [outcome, exposure, *[c for c in covariates if c not in (exposure, outcome)]]
     # On the covariate patterns with their counts: the same fits and deviances (helpers.analysis.patterns).
     data, weight = patterns.collapse_frame(complete_cases(df, columns), columns)
     w = None if weight is None else data[weight].to_numpy(dtype=float)
-    fit = models.fit_logistic(df if weight is None else data, outcome, exposure, covariates, weights=weight, firth=False)
+    fit = models.fit_logistic(
+        df if weight is None else data, outcome, exposure, covariates, weights=weight, firth=False
+    )
     if "separation" in fit.warning or "huge" in fit.warning:
         raise ValueError(f"no profile-likelihood CI: {fit.warning}")
     y, _, _ = binary_outcome(data[outcome])
@@ -190,7 +199,8 @@ def ci_symmetry(df: pd.DataFrame | None = None) -> pd.DataFrame:
                 b, plo, phi = np.nan, np.nan, np.nan
             row.update(profile_low=math.exp(plo), profile_high=math.exp(phi), profile_asymmetry=(phi - b) - (b - plo))
             row["profile_distinguishable"] = bool(np.isfinite(b)) and not (
-                row["asymmetry_low"] <= row["profile_asymmetry"] <= row["asymmetry_high"])
+                row["asymmetry_low"] <= row["profile_asymmetry"] <= row["asymmetry_high"]
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -205,7 +215,8 @@ def symmetry_sentence(frame: pd.DataFrame) -> str:
             f" Profile-likelihood intervals of the same models in this file are asymmetric by "
             f"{frame['profile_asymmetry'].abs().min():.3f} to {frame['profile_asymmetry'].abs().max():.3f} on the log scale; "
             f"for {len(seen)} of {len(frame)} associations that asymmetry lies outside what the printed rounding allows, "
-            "so the printed figures " + ("point to Wald intervals there." if len(seen) else "cannot tell the two methods apart.")
+            "so the printed figures "
+            + ("point to Wald intervals there." if len(seen) else "cannot tell the two methods apart.")
         )
     return text
 
@@ -253,7 +264,9 @@ def change_since_2023() -> dict:
     n23 = int(figures.loc[wording["figure_2023"], "responses"])
     target = {t["claim_id"]: t for t in load_targets()}[wording["figure_2025"]]
     k25, n25 = int(target["count"]), int(target["denominator"])
-    k23, k23_lo, k23_hi = compare2023.reconstruct_count(p23, n23, printed_decimals(figures.loc[wording["figure_2023"], "value"]))
+    k23, k23_lo, k23_hi = compare2023.reconstruct_count(
+        p23, n23, printed_decimals(figures.loc[wording["figure_2023"], "value"])
+    )
     lows, highs = zip(*(compare2023.newcombe_difference(k25, n25, k, n23) for k in (k23_lo, k23, k23_hi)))
     p25 = float(claims.loc[wording["figure_2025"], "value"])
     return {"phrase": wording["phrase"], "verified": bool(wording["verified"]), "p2023": p23, "p2025": p25,
@@ -262,9 +275,13 @@ def change_since_2023() -> dict:
 
 
 def change_sentence(change: dict) -> str:
-    source = "The abstract calls" if change["verified"] else "The abstract is read (issue 15; the words were not seen here) as calling"
+    source = (
+        "The abstract calls"
+        if change["verified"]
+        else "The abstract is read (issue 15; the words were not seen here) as calling"
+    )
     return (
-        f"{source} the change since 2023 \"{change['phrase']}\": the share recording outcomes frequently went from "
+        f'{source} the change since 2023 "{change["phrase"]}": the share recording outcomes frequently went from '
         f"{change['p2023']:g}% to {change['p2025']:g}%, {change['difference']:+.1f} points (95% CI {change['diff_low']:.1f} to "
         f"{change['diff_high']:.1f}, over the 2023 count's rounding), a relative increase of {100 * change['relative']:.0f}%. "
         "Whether that is modest is a judgement the numbers do not settle; the two surveys' items are worded differently "
@@ -317,4 +334,3 @@ __all__ = [
     "table_cells", "woolf_se", "min_se", "information_limit", "information_sentence", "profile_ci", "ci_symmetry",
     "symmetry_sentence", "times_more_likely", "information_table", "symmetry_table", "wording_table", "wording_sentence", "change_since_2023", "change_sentence",
 ]  # fmt: skip
-

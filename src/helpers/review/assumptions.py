@@ -95,8 +95,13 @@ def covers(spec: Spec, frame: pd.DataFrame) -> list[str]:
     return [k for k, c in spec.choices.items() if c.assumed and k not in listed]
 
 
-def findings(grid_summary: pd.DataFrame, decision_flips: pd.DataFrame, information: pd.DataFrame,
-             wording: pd.DataFrame, synthetic: bool) -> str:
+def findings(
+    grid_summary: pd.DataFrame,
+    decision_flips: pd.DataFrame,
+    information: pd.DataFrame,
+    wording: pd.DataFrame,
+    synthetic: bool,
+) -> str:
     """The chapter's closing bullets, from the computed frames.
 
     grid_summary: helpers.review.grid.consistency; decision_flips: the odds-ratio rows of the grid;
@@ -112,7 +117,8 @@ def findings(grid_summary: pd.DataFrame, decision_flips: pd.DataFrame, informati
         f"- {good} of {len(grid_summary)} specifications agree with every published figure they compute"
         + (" (on synthetic data the primary does so by construction)." if synthetic else "."),
         "- Significance decisions that change somewhere in the grid: "
-        + (", ".join(f"`{c}` ({k} specifications)" for c, k in fragile.items()) if len(fragile) else "none") + ".",
+        + (", ".join(f"`{c}` ({k} specifications)" for c, k in fragile.items()) if len(fragile) else "none")
+        + ".",
         f"- {len(near)} of {len(information)} printed intervals sit at the information limit of a crude 2 x 2 table.",
         f"- {int((~wording['multiple_in_rr_ci']).sum())} of {len(wording)} 'times more likely' readings lie outside "
         "the standardised risk ratio's CI.",

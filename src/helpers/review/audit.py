@@ -189,11 +189,7 @@ def timing_coincidences(claims: list[dict] | pd.DataFrame | None = None) -> pd.D
     claims = _claim_records(load_claims() if claims is None else claims)
     candidates = timing_denominators(claims)
     counts = published_counts(claims)
-    rows = [
-        {"n": int(n), "matches": ", ".join(counts[int(n)])}
-        for n in candidates["n"]
-        if int(n) in counts
-    ]
+    rows = [{"n": int(n), "matches": ", ".join(counts[int(n)])} for n in candidates["n"] if int(n) in counts]
     return pd.DataFrame(rows, columns=["n", "matches"])
 
 
@@ -207,7 +203,10 @@ def odds_ratio_checks(claims: list[dict] | pd.DataFrame | None = None, total_n: 
         if not claim.get("ci"):
             continue
         value, (low, high) = float(claim["value"]), (float(claim["ci"][0]), float(claim["ci"][1]))
-        half = {k: 0.5 * 10 ** -printed_decimals(v) for k, v in (("or", claim["value"]), ("lo", claim["ci"][0]), ("hi", claim["ci"][1]))}
+        half = {
+            k: 0.5 * 10 ** -printed_decimals(v)
+            for k, v in (("or", claim["value"]), ("lo", claim["ci"][0]), ("hi", claim["ci"][1]))
+        }
         centre = math.sqrt(low * high)
         ratio = value / centre
         ratio_min = (value - half["or"]) / math.sqrt((low + half["lo"]) * (high + half["hi"]))
@@ -331,8 +330,11 @@ def timing_finding(claims: list[dict] | pd.DataFrame | None = None, targets: lis
         f"The abstract does not give the denominator of the recording-timing percentages ({shown}). "
         f"{len(found)} denominators of at most {_sample_size(claims)} make both attainable at once "
         f"(n = {found['n'].min()} to {found['n'].max()}); "
-        + ("this list matches the candidates recorded in the abstract yaml. " if computed == recorded else
-           "this list does NOT match the candidates recorded in the abstract yaml. ")
+        + (
+            "this list matches the candidates recorded in the abstract yaml. "
+            if computed == recorded
+            else "this list does NOT match the candidates recorded in the abstract yaml. "
+        )
     )
     if len(coincide):
         text += (
@@ -346,7 +348,9 @@ def timing_finding(claims: list[dict] | pd.DataFrame | None = None, targets: lis
         if len(row):
             counts = _listing([f"{int(row.iloc[0][i])}/{n}" for i in values])
             text += f"The analysis assumes n = {n} ({counts}), documented in `targets.yaml`."
-            text += " " + _timing_against_2023(found, n, _sample_size(claims), set(coincide["n"]) if len(coincide) else set())
+            text += " " + _timing_against_2023(
+                found, n, _sample_size(claims), set(coincide["n"]) if len(coincide) else set()
+            )
         else:
             text += f"The documented denominator n = {n} is not among the candidates."
     return text
@@ -367,8 +371,11 @@ def _timing_against_2023(found: pd.DataFrame, assumed: int, total: int, coincidi
         f"Revisited with 2023: the question goes to those who record patient-level outcomes at all, so "
         f"n = {assumed} implies that {implied[assumed]:.1f}% never do, against {never_2023:.0f}% in 2023; "
         f"the candidate nearest the 2023 share is n = {nearest} ({implied[nearest]:.1f}% never). "
-        + (f"n = {assumed} is kept because it coincides with a printed count, which {nearest} does not; "
-           if assumed in coinciding and nearest not in coinciding else f"n = {assumed} is kept; ")
+        + (
+            f"n = {assumed} is kept because it coincides with a printed count, which {nearest} does not; "
+            if assumed in coinciding and nearest not in coinciding
+            else f"n = {assumed} is kept; "
+        )
         + "the 'never' share it implies is an assumption, not a finding (chapter 7 compares it as such)."
     )
 
@@ -389,4 +396,6 @@ def audit_display(table: pd.DataFrame):
     from helpers.review.scorecard import html_table
 
     shown = table.rename(columns=str.capitalize).assign(Flag=table["flag"].map({True: "FLAG", False: ""}))
-    return html_table(shown[["Claim_id", "Check", "Result", "Flag", "Reason"]].rename(columns={"Claim_id": "Figure"}), "tbl-audit-gt")
+    return html_table(
+        shown[["Claim_id", "Check", "Result", "Flag", "Reason"]].rename(columns={"Claim_id": "Figure"}), "tbl-audit-gt"
+    )

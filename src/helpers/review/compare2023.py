@@ -84,7 +84,9 @@ def wilson(count: int, n: int) -> tuple[float, float]:
 
 def newcombe_difference(count1: int, n1: int, count2: int, n2: int) -> tuple[float, float]:
     """Newcombe hybrid score 95% CI for p1 - p2, in percentage points."""
-    low, high = confint_proportions_2indep(count1, n1, count2, n2, method="newcomb", compare="diff", alpha=1 - CONFIDENCE)
+    low, high = confint_proportions_2indep(
+        count1, n1, count2, n2, method="newcomb", compare="diff", alpha=1 - CONFIDENCE
+    )
     return 100 * float(low), 100 * float(high)
 
 
@@ -217,21 +219,31 @@ def caveats_markdown(table: pd.DataFrame) -> str:
 def improvement_statement(table: pd.DataFrame, suppress_below: int = 0) -> str:
     """The abstract's "modest improvements since 2023" set against the figures it can be read
     against: each comparable difference in points and relative to 2023."""
-    rows = [r for r in table[table["comparable"]].itertuples()
-            if min(r.count_2025, r.n_2025 - r.count_2025) >= suppress_below]
+    rows = [
+        r
+        for r in table[table["comparable"]].itertuples()
+        if min(r.count_2025, r.n_2025 - r.count_2025) >= suppress_below
+    ]
     if not rows:
-        return "No 2025 figure here is comparable with 2023, so the abstract's \"modest improvements\" cannot be checked."
-    parts = [f"{r.what} {r.value_2023:.0f}% → {r.value_2025:.1f}% ({r.difference:+.1f} points, "
-             f"{100 * r.difference / r.value_2023:+.0f}% relative to 2023)" for r in rows]
-    text = f"The abstract calls the change since 2023 \"modest improvements\". Against the figures: {'; '.join(parts)}."
+        return (
+            'No 2025 figure here is comparable with 2023, so the abstract\'s "modest improvements" cannot be checked.'
+        )
+    parts = [
+        f"{r.what} {r.value_2023:.0f}% → {r.value_2025:.1f}% ({r.difference:+.1f} points, "
+        f"{100 * r.difference / r.value_2023:+.0f}% relative to 2023)"
+        for r in rows
+    ]
+    text = f'The abstract calls the change since 2023 "modest improvements". Against the figures: {"; ".join(parts)}.'
     # Judge the word on the figures the abstract itself prints for 2025 (published_2025).
     printed = [r for r in rows if isinstance(r.published_2025, (int, float)) and not pd.isna(r.published_2025)]
     for r in printed:
         relative = r.difference / r.value_2023
-        size = "larger than \"modest\" suggests" if abs(relative) > MODEST_RELATIVE else "consistent with \"modest\""
-        text += (f" For the abstract's own figure ({r.what}, {r.published_2025:g}% in 2025) the change is "
-                 f"{r.difference:+.1f} points, {100 * relative:+.0f}% relative to 2023: {size} "
-                 f"(taken here as a relative change within {100 * MODEST_RELATIVE:.0f}%).")
+        size = 'larger than "modest" suggests' if abs(relative) > MODEST_RELATIVE else 'consistent with "modest"'
+        text += (
+            f" For the abstract's own figure ({r.what}, {r.published_2025:g}% in 2025) the change is "
+            f"{r.difference:+.1f} points, {100 * relative:+.0f}% relative to 2023: {size} "
+            f"(taken here as a relative change within {100 * MODEST_RELATIVE:.0f}%)."
+        )
     if table.attrs.get("source") == "synthetic":
         text += " (On the synthetic data the 2025 values are the published or assumed figures by construction.)"
     return text
@@ -258,9 +270,11 @@ def summary(table: pd.DataFrame, suppress_below: int = 0) -> str:
     others = table[~table["comparable"]]
     text = " ".join(parts)
     if len(others):
-        text += f" {len(others)} of the {len(table)} 2023 figures have no comparable 2025 item: " + "; ".join(
-            str(w) for w in others["what"]
-        ) + "."
+        text += (
+            f" {len(others)} of the {len(table)} 2023 figures have no comparable 2025 item: "
+            + "; ".join(str(w) for w in others["what"])
+            + "."
+        )
     if table.attrs.get("source") == "synthetic":
         text += (
             " On the synthetic data the 2025 values are the calibration targets or assumed margins, so these "

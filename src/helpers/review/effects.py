@@ -140,7 +140,9 @@ def block_tests(df: pd.DataFrame, outcome: str, exposure: str, demographics=None
 def all_block_tests(df: pd.DataFrame) -> pd.DataFrame:
     from helpers.analysis.analyses import associations
 
-    frames = [block_tests(df, a["outcome"], a["exposure"]).assign(claim_id=a["claim_id"]) for a in associations("logistic")]
+    frames = [
+        block_tests(df, a["outcome"], a["exposure"]).assign(claim_id=a["claim_id"]) for a in associations("logistic")
+    ]
     return pd.concat(frames, ignore_index=True)
 
 

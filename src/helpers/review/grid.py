@@ -38,7 +38,10 @@ from helpers.data.published import load_claims, load_targets
 from helpers.analysis.spec import Spec, load_spec
 
 # The printed shares whose computation a grid choice (the cut-point) changes.
-SHARE_CLAIMS = {"pct_patient_outcomes_often": "patient_outcomes_often", "pct_service_outcomes_often": "service_outcomes_often"}
+SHARE_CLAIMS = {
+    "pct_patient_outcomes_often": "patient_outcomes_often",
+    "pct_service_outcomes_often": "service_outcomes_often",
+}
 
 RESULT_COLUMNS = [
     "claim_id", "kind", "outcome", "n", "estimate", "conf_low", "conf_high", "std_error", "p_value",
@@ -143,7 +146,9 @@ def _or_row(tidy: pd.DataFrame | str, term: str, published: dict) -> dict:
             "method": reason,
         }  # fmt: skip
     hit = hits.iloc[0]
-    scored = scorecard.odds_ratio_status(pub, lo, hi, float(hit["odds_ratio"]), float(hit["conf_low"]), float(hit["conf_high"]))
+    scored = scorecard.odds_ratio_status(
+        pub, lo, hi, float(hit["odds_ratio"]), float(hit["conf_low"]), float(hit["conf_high"])
+    )
     return {
         "kind": "odds_ratio", "n": int(hit["n"]), "estimate": float(hit["odds_ratio"]),
         "conf_low": float(hit["conf_low"]), "conf_high": float(hit["conf_high"]),
@@ -252,8 +257,13 @@ def consistency(grid: pd.DataFrame) -> pd.DataFrame:
     summary = (
         grid.assign(ok=ok, abs_z=grid["z"].abs())
         .groupby("spec_id", sort=True)
-        .agg(**{k: (k, "first") for k in choice_keys}, primary=("primary", "first"),
-             agree=("ok", "sum"), figures=("ok", "size"), max_abs_z=("abs_z", "max"))  # fmt: skip
+        .agg(
+            **{k: (k, "first") for k in choice_keys},
+            primary=("primary", "first"),
+            agree=("ok", "sum"),
+            figures=("ok", "size"),
+            max_abs_z=("abs_z", "max"),
+        )  # fmt: skip
         .reset_index()
     )
     summary["consistent"] = summary["agree"] == summary["figures"]
@@ -270,7 +280,9 @@ def consistent_table(grid: pd.DataFrame):
     shown["max_abs_z"] = shown["max_abs_z"].map(lambda v: f"{v:.2f}")
     shown = shown.drop(columns=["agree", "figures", "consistent"])
     shown.columns = [c.replace("_", " ") for c in shown.columns]
-    return html_table(shown.rename(columns={"spec id": "Specification", "max abs z": "largest |z|"}), "tbl-consistent-gt")
+    return html_table(
+        shown.rename(columns={"spec id": "Specification", "max abs z": "largest |z|"}), "tbl-consistent-gt"
+    )
 
 
 def primary_rows(grid: pd.DataFrame) -> pd.DataFrame:
@@ -294,7 +306,9 @@ def summary_sentence(grid: pd.DataFrame, synthetic: bool) -> str:
             "the other specifications show how far each open choice moves the figures, not which analysis the paper ran."
         )
     else:
-        text += " On this survey file the specifications that agree are the analyses that could have produced the paper."
+        text += (
+            " On this survey file the specifications that agree are the analyses that could have produced the paper."
+        )
     return text
 
 
@@ -336,7 +350,9 @@ def spec_curve(grid: pd.DataFrame):
     plots.use_report_style()
     ors = grid[grid["kind"] == "odds_ratio"]
     claim_ids = list(dict.fromkeys(ors["claim_id"]))
-    fig, axes = plt.subplots(len(claim_ids), 1, figsize=(style.FIGURE_WIDTH, 2.0 * len(claim_ids)), layout="constrained")
+    fig, axes = plt.subplots(
+        len(claim_ids), 1, figsize=(style.FIGURE_WIDTH, 2.0 * len(claim_ids)), layout="constrained"
+    )
     colours = {True: style.OKABE_ITO["blue"], False: style.OKABE_ITO["vermillion"]}
     titles = claim_labels()  # plain language: the ids stay in claims.csv
     for ax, claim_id in zip(np.atleast_1d(axes), claim_ids):
@@ -363,7 +379,9 @@ def spec_curve(grid: pd.DataFrame):
         ax.set_xticks([])
         ax.set_title(titles.get(claim_id, claim_id), fontsize=9, loc="left")
         ax.set_ylabel("OR", fontsize=8)
-    np.atleast_1d(axes)[-1].set_xlabel("specifications, sorted by odds ratio (grey band: published 95% CI; dashed: published OR)", fontsize=8)
+    np.atleast_1d(axes)[-1].set_xlabel(
+        "specifications, sorted by odds ratio (grey band: published 95% CI; dashed: published OR)", fontsize=8
+    )
     handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
     return plots.finish(fig)
@@ -385,4 +403,3 @@ def write_csv(grid: pd.DataFrame, folder: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(csv_text(grid), encoding="utf-8", newline="")
     return path
-

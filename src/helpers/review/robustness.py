@@ -50,16 +50,47 @@ from helpers.analysis.simulation import (
 )
 
 __all__ = [
-    "simulate", "run_simulation", "write_simulation_csv", "published_estimands", "Estimand",
-    "minimum_detectable_or", "power_for_or", "power_table", "sample_size_logistic_binary",
-    "firth_vs_ml", "imputation_analysis", "cutpoint_analysis", "dichotomisation_analysis",
-    "all_sensitivity", "rubin_pool", "SIMULATION_COLUMNS", "SENSITIVITY_COLUMNS", "ANALYSES",
-    "estimand_labels", "simulation_table", "simulation_table_frame", "power_display", "power_display_frame",
-    "sensitivity_table", "sensitivity_table_frame",
-    "plot_sampling_distributions", "plot_sensitivity", "simulation_statement",
-    "sensitivity_statement", "design_statement", "misspecification_study", "power_at_mdor", "SCENARIOS",
-    "scenario_table", "scenario_table_frame", "scenario_statement", "power_check_statement",
-    "imputation_statement", "convergence_table", "convergence_table_frame", "estimator_rule_statement",
+    "simulate",
+    "run_simulation",
+    "write_simulation_csv",
+    "published_estimands",
+    "Estimand",
+    "minimum_detectable_or",
+    "power_for_or",
+    "power_table",
+    "sample_size_logistic_binary",
+    "firth_vs_ml",
+    "imputation_analysis",
+    "cutpoint_analysis",
+    "dichotomisation_analysis",
+    "all_sensitivity",
+    "rubin_pool",
+    "SIMULATION_COLUMNS",
+    "SENSITIVITY_COLUMNS",
+    "ANALYSES",
+    "estimand_labels",
+    "simulation_table",
+    "simulation_table_frame",
+    "power_display",
+    "power_display_frame",
+    "sensitivity_table",
+    "sensitivity_table_frame",
+    "plot_sampling_distributions",
+    "plot_sensitivity",
+    "simulation_statement",
+    "sensitivity_statement",
+    "design_statement",
+    "misspecification_study",
+    "power_at_mdor",
+    "SCENARIOS",
+    "scenario_table",
+    "scenario_table_frame",
+    "scenario_statement",
+    "power_check_statement",
+    "imputation_statement",
+    "convergence_table",
+    "convergence_table_frame",
+    "estimator_rule_statement",
 ]
 
 
@@ -149,7 +180,8 @@ def power_display_frame(power: pd.DataFrame, check: pd.DataFrame | None = None) 
         if check is not None:
             sim = simulated.get(r.estimand)
             row["Simulated power at that OR (MC SE)"] = (
-                f"{100 * sim.simulated_power:.1f}% ({100 * sim.mc_se:.1f})" if sim is not None else "n/a")
+                f"{100 * sim.simulated_power:.1f}% ({100 * sim.mc_se:.1f})" if sim is not None else "n/a"
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -159,17 +191,19 @@ def scenario_table_frame(frame: pd.DataFrame) -> pd.DataFrame:
     labels = _labels_for(frame)
     rows = []
     for r in frame.itertuples():
-        rows.append({
-            "Scenario": r.label,
-            "Association": labels[r.estimand],
-            "True OR": f"{r.true_or:.2f}",
-            "Mean estimate (geometric mean OR)": f"{math.exp(r.mean_log_or):.2f}",
-            "Bias, log OR (MC SE)": f"{r.bias:+.3f} ({r.bias_mc_se:.3f})",
-            "Expected bias": f"{r.expected_bias:+.3f}" if np.isfinite(r.expected_bias) else "",
-            "Coverage of 95% CI (MC SE)": f"{100 * r.coverage:.1f}% ({100 * r.coverage_mc_se:.1f})",
-            "Mean n analysed": f"{r.mean_n:.0f}",
-            "Firth refits": f"{r.separated:,}",
-        })
+        rows.append(
+            {
+                "Scenario": r.label,
+                "Association": labels[r.estimand],
+                "True OR": f"{r.true_or:.2f}",
+                "Mean estimate (geometric mean OR)": f"{math.exp(r.mean_log_or):.2f}",
+                "Bias, log OR (MC SE)": f"{r.bias:+.3f} ({r.bias_mc_se:.3f})",
+                "Expected bias": f"{r.expected_bias:+.3f}" if np.isfinite(r.expected_bias) else "",
+                "Coverage of 95% CI (MC SE)": f"{100 * r.coverage:.1f}% ({100 * r.coverage_mc_se:.1f})",
+                "Mean n analysed": f"{r.mean_n:.0f}",
+                "Firth refits": f"{r.separated:,}",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -181,14 +215,21 @@ def convergence_table_frame(sensitivity: pd.DataFrame) -> pd.DataFrame:
     cb = load_codebook()
     rows = []
     for r in info.get("convergence", []):
-        rows.append({
-            "Variable": cb.label(r["variable"]),
-            "Imputation model": {"polyreg": "multinomial logistic (nominal)", "pmm": "predictive mean matching (ordinal)"}[r["method"]],
-            "Chains (m)": f"{r['chains']}",
-            "Iterations": f"{r['iterations']}",
-            "Largest R-hat, second half": f"{r['rhat_max']:.3f}" if np.isfinite(r["rhat_max"]) else "not computable",
-            "Mixed (R-hat < 1.1)": "yes" if r["converged"] else "no",
-        })
+        rows.append(
+            {
+                "Variable": cb.label(r["variable"]),
+                "Imputation model": {
+                    "polyreg": "multinomial logistic (nominal)",
+                    "pmm": "predictive mean matching (ordinal)",
+                }[r["method"]],
+                "Chains (m)": f"{r['chains']}",
+                "Iterations": f"{r['iterations']}",
+                "Largest R-hat, second half": f"{r['rhat_max']:.3f}"
+                if np.isfinite(r["rhat_max"])
+                else "not computable",
+                "Mixed (R-hat < 1.1)": "yes" if r["converged"] else "no",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -297,8 +338,16 @@ def plot_sampling_distributions(replicates: pd.DataFrame, summary: pd.DataFrame,
         lor = use["log_or"].to_numpy()
         if lor.size:
             edges = np.linspace(lor.min(), lor.max(), 31)
-            ax.hist(np.exp(lor), bins=np.exp(edges), density=False, weights=np.full(lor.size, 1 / (lor.size * (edges[1] - edges[0]))),
-                    color=palette[0], alpha=0.45, edgecolor="white", linewidth=0.5)
+            ax.hist(
+                np.exp(lor),
+                bins=np.exp(edges),
+                density=False,
+                weights=np.full(lor.size, 1 / (lor.size * (edges[1] - edges[0]))),
+                color=palette[0],
+                alpha=0.45,
+                edgecolor="white",
+                linewidth=0.5,
+            )
             if lor.size > 2 and np.std(lor) > 0:
                 grid = np.linspace(lor.min() - 0.3, lor.max() + 0.3, 300)
                 ax.plot(np.exp(grid), gaussian_kde(lor)(grid), color=palette[0], linewidth=1.5)
@@ -313,8 +362,9 @@ def plot_sampling_distributions(replicates: pd.DataFrame, summary: pd.DataFrame,
         ax.set_visible(False)
     handles, names = axes.flat[0].get_legend_handles_labels()
     constrained = fig.get_layout_engine() is not None
-    fig.legend(handles, names, loc="outside lower center" if constrained else "lower center", ncol=2, fontsize=8,
-               frameon=False)
+    fig.legend(
+        handles, names, loc="outside lower center" if constrained else "lower center", ncol=2, fontsize=8, frameon=False
+    )
     _finish(fig, rect=(0, 0.05, 1, 1))
     from helpers.present.plots import finish
 
@@ -350,8 +400,14 @@ def plot_sensitivity(frame: pd.DataFrame):
         colours[key] = palette[i % len(palette)]
     from helpers.present import style
 
-    fig, axes = plt.subplots(len(groups), 1, figsize=(style.FIGURE_WIDTH, 0.27 * sum(sizes) + 0.9 * len(groups)),
-                             gridspec_kw={"height_ratios": sizes}, sharex=True, squeeze=False)
+    fig, axes = plt.subplots(
+        len(groups),
+        1,
+        figsize=(style.FIGURE_WIDTH, 0.27 * sum(sizes) + 0.9 * len(groups)),
+        gridspec_kw={"height_ratios": sizes},
+        sharex=True,
+        squeeze=False,
+    )
     lo_all = max(min(rows["conf_low"].min(), 0.5) * 0.8, 0.01)
     hi_all = min(max(rows["conf_high"].max(), 2) * 1.25, 1000)
     for ax, g in zip(axes[:, 0], groups):
@@ -373,11 +429,19 @@ def plot_sensitivity(frame: pd.DataFrame):
     ax.set_xlim(lo_all, hi_all)
     ax.set_xlabel("odds ratio (95% CI, log scale)")
     handles = [Line2D([], [], color="black", marker="D", linestyle="", label="primary (assumed) specification")]
-    handles += [Line2D([], [], color=colours[k], marker="o", label=v.split(":")[0]) for k, v in ANALYSES.items()
-                if k in set(rows["analysis"])]
+    handles += [
+        Line2D([], [], color=colours[k], marker="o", label=v.split(":")[0])
+        for k, v in ANALYSES.items()
+        if k in set(rows["analysis"])
+    ]
     constrained = fig.get_layout_engine() is not None
-    fig.legend(handles=handles, loc="outside lower center" if constrained else "lower center",
-               ncol=3, fontsize=7, frameon=False)
+    fig.legend(
+        handles=handles,
+        loc="outside lower center" if constrained else "lower center",
+        ncol=3,
+        fontsize=7,
+        frameon=False,
+    )
     _finish(fig, rect=(0, 0.03, 1, 1))
     from helpers.present.plots import finish
 
@@ -419,7 +483,9 @@ def simulation_statement(summary: pd.DataFrame) -> str:
     R = int(summary["replicates"].max())
     cov_lo, cov_hi = summary["coverage"].min(), summary["coverage"].max()
     mc = summary["mc_se"].max()
-    away = [labels[r.estimand] for r in summary.itertuples() if np.sign(r.bias) == np.sign(r.true_log_or) and r.bias != 0]
+    away = [
+        labels[r.estimand] for r in summary.itertuples() if np.sign(r.bias) == np.sign(r.true_log_or) and r.bias != 0
+    ]
     worst = summary.loc[summary["relative_bias_pct"].abs().idxmax()]
     ratio_lo, ratio_hi = summary["se_ratio"].min(), summary["se_ratio"].max()
     failed = int(summary["failed"].sum())
@@ -455,41 +521,50 @@ def scenario_statement(frame: pd.DataFrame) -> str:
         bias_lo, bias_hi = block["bias"].min(), block["bias"].max()
         cov_lo, cov_hi = block["coverage"].min(), block["coverage"].max()
         z = (block["bias"].abs() / block["bias_mc_se"]).max()
-        text = (f"- *{label}*: bias {bias_lo:+.2f} to {bias_hi:+.2f} on the log-OR scale (up to {z:.0f} Monte "
-                f"Carlo SEs from zero), coverage {prose.percent(100 * cov_lo)} to {prose.percent(100 * cov_hi)}")
+        text = (
+            f"- *{label}*: bias {bias_lo:+.2f} to {bias_hi:+.2f} on the log-OR scale (up to {z:.0f} Monte "
+            f"Carlo SEs from zero), coverage {prose.percent(100 * cov_lo)} to {prose.percent(100 * cov_hi)}"
+        )
         expected = block["expected_bias"].iloc[0]
         if np.isfinite(expected):
             text += f"; expected bias {expected:+.2f}"
         if name == "correct":
-            text += (" (what remains is the small-sample bias of maximum likelihood with many covariates, "
-                     "away from the null: the yardstick for the other scenarios)")
+            text += (
+                " (what remains is the small-sample bias of maximum likelihood with many covariates, "
+                "away from the null: the yardstick for the other scenarios)"
+            )
         if name == "misclassification":
             toward = int((block["mean_log_or"].abs() < block["true_log_or"].abs()).sum())
             text += f"; {toward} of {len(block)} estimates pulled toward the null"
         lines.append(text + ".")
-    return (f"Each scenario has {R:,} replicates per association (coverage Monte Carlo SE at most "
-            f"{100 * frame['coverage_mc_se'].max():.1f} points).\n\n" + "\n".join(lines))
+    return (
+        f"Each scenario has {R:,} replicates per association (coverage Monte Carlo SE at most "
+        f"{100 * frame['coverage_mc_se'].max():.1f} points).\n\n" + "\n".join(lines)
+    )
 
 
 def power_check_statement(power: pd.DataFrame, check: pd.DataFrame, target: float = 0.8) -> str:
     """Minimum detectable ORs and whether the simulation confirms the formula's power there."""
     labels = _labels_for(power)
     merged = power.merge(check, on="estimand", suffixes=("", "_check"))
-    parts = [f"{_exposure_phrase(labels[r.estimand])} {r.mdor:.2f} (simulated power {prose.percent(100 * r.simulated_power)})"
-             for r in merged.itertuples()]
+    parts = [
+        f"{_exposure_phrase(labels[r.estimand])} {r.mdor:.2f} (simulated power {prose.percent(100 * r.simulated_power)})"
+        for r in merged.itertuples()
+    ]
     gap = (merged["simulated_power"] - target).abs() / merged["mc_se"]
     held = gap <= 2
     verdict = (
         f"the formula holds: every simulated power is within 2 Monte Carlo SEs of {int(100 * target)}%"
-        if held.all() else
-        f"the formula is off for {int((~held).sum())} of {len(merged)} associations (more than 2 Monte Carlo SEs "
+        if held.all()
+        else f"the formula is off for {int((~held).sum())} of {len(merged)} associations (more than 2 Monte Carlo SEs "
         f"from {int(100 * target)}%)"
     )
     return (
         f"Minimum detectable odds ratios at {int(100 * target)}% power (α = 0.05, two-sided, in the direction of "
         "the published OR, @hsieh1998 with the exposure's R² deflating n): " + "; ".join(parts) + ". "
         f"Generating data at exactly those odds ratios ({int(check['replicates'].min()):,} replicates each), "
-        + verdict + ". Power at the published odds ratios is not shown: computed at an observed estimate it "
+        + verdict
+        + ". Power at the published odds ratios is not shown: computed at an observed estimate it "
         "is a restatement of its p-value."
     )
 
@@ -513,8 +588,12 @@ def imputation_statement(sensitivity: pd.DataFrame) -> str:
         f"({mi.estimate - before.estimate:+.2f}) on {mi.n:,}. "
         f"{info['m']} imputations, each a chain of {info['iterations']} iterations; the largest R-hat of the "
         f"chain statistics over the second half of the iterations was {worst:.3f} "
-        + ("(below 1.1 for every variable: the chains mixed)." if mixed else "(at or above 1.1 for some variable: "
-           "the chains had not mixed and the imputations should not be trusted).")
+        + (
+            "(below 1.1 for every variable: the chains mixed)."
+            if mixed
+            else "(at or above 1.1 for some variable: "
+            "the chains had not mixed and the imputations should not be trusted)."
+        )
     )
 
 
@@ -549,8 +628,12 @@ def sensitivity_statement(frame: pd.DataFrame) -> str:
             f"{same_side} of {len(alt)} on the same side of 1"
         )
         if len(null_ci):
-            text += "; CI includes 1 for " + prose.listing([f"{v.lower()} ({a.split(':')[0].lower()})" for v, a in
-                                                           zip(null_ci["variant"], null_ci["analysis"].map(ANALYSES))])
+            text += "; CI includes 1 for " + prose.listing(
+                [
+                    f"{v.lower()} ({a.split(':')[0].lower()})"
+                    for v, a in zip(null_ci["variant"], null_ci["analysis"].map(ANALYSES))
+                ]
+            )
         else:
             text += "; every CI excludes 1"
         lines.append(text + ".")

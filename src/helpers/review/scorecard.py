@@ -508,8 +508,10 @@ def _reproduce_null(df: pd.DataFrame, target: dict, names: list[str], cache: dic
             ns = [v for v in demographics if p_joint[v] >= alpha]
             demo_ok = len(ns) > len(demographics) / 2
             significant = [v for v in demographics if v not in ns]
-            parts.append(f"demographics: {len(ns)} of {len(demographics)} not significant"
-                         + (f" ({', '.join(significant)} significant)" if significant else ""))
+            parts.append(
+                f"demographics: {len(ns)} of {len(demographics)} not significant"
+                + (f" ({', '.join(significant)} significant)" if significant else "")
+            )
             continue
         for column in columns:
             named_ok &= p_joint[column] >= alpha
@@ -530,7 +532,9 @@ def _default_targets(claims: list[dict]) -> list[dict]:
     return [{"claim_id": c["id"], "kind": "count", "population": "all"} for c in claims if c["id"] == "n_analysed"]
 
 
-def reproduce_claims(df: pd.DataFrame, targets: list[dict] | None = None, claims: list[dict] | None = None) -> pd.DataFrame:
+def reproduce_claims(
+    df: pd.DataFrame, targets: list[dict] | None = None, claims: list[dict] | None = None
+) -> pd.DataFrame:
     """One row per target: the value recomputed from `df` (or why it cannot be)."""
     targets = _records(load_targets() if targets is None else targets, "claim_id")
     claims = _claim_records(load_claims() if claims is None else claims)
@@ -618,7 +622,10 @@ def score(claims: list[dict] | pd.DataFrame | None = None, reproduced: pd.DataFr
             exact = Fraction(int(rep["count"]) * 100, int(rep["denominator"]))
             status, difference = percentage_status(float(published), exact, decimals)
             row.update(
-                reproduced=float(rep["value"]), decimals=decimals, difference=difference, status=status,
+                reproduced=float(rep["value"]),
+                decimals=decimals,
+                difference=difference,
+                status=status,
                 rule=RULE_PERCENTAGE,
             )
         elif kind == "odds_ratio":
@@ -637,7 +644,9 @@ def score(claims: list[dict] | pd.DataFrame | None = None, reproduced: pd.DataFr
             )
         elif kind == "count":
             status, difference = count_status(float(published), float(rep["value"]))
-            row.update(reproduced=float(rep["value"]), decimals=0, difference=difference, status=status, rule=RULE_COUNT)
+            row.update(
+                reproduced=float(rep["value"]), decimals=0, difference=difference, status=status, rule=RULE_COUNT
+            )
         elif kind == "list":
             is_null = "null" in claim["id"]
             row.update(
@@ -719,10 +728,18 @@ def summary_sentence(scored: pd.DataFrame) -> str:
     )
     failed = scored[scored["status"].astype(str).isin(["minor", "major"])]
     if len(failed):
-        text += " Not reproduced: " + ", ".join(f"{plain_label(w)} ({s})" for w, s in zip(failed["what"], failed["status"])) + "."
+        text += (
+            " Not reproduced: "
+            + ", ".join(f"{plain_label(w)} ({s})" for w, s in zip(failed["what"], failed["status"]))
+            + "."
+        )
     missing = scored[scored["status"].astype(str) == "not computable"]
     if len(missing):
-        text += " Not computable: " + "; ".join(f"{plain_label(w)} ({r})" for w, r in zip(missing["what"], missing["reason"])) + "."
+        text += (
+            " Not computable: "
+            + "; ".join(f"{plain_label(w)} ({r})" for w, r in zip(missing["what"], missing["reason"]))
+            + "."
+        )
     return text
 
 
@@ -740,9 +757,15 @@ def _fmt_value(kind: str, value: Any, low: float = np.nan, high: float = np.nan,
 
 # Readers see words; the ids (claim ids, specification choices) stay in claims.csv.
 CHOICE_WORDS = {
-    "outcome_map": "outcome", "model_level": "model", "exposures": "exposures", "cut_point": "cut-point",
-    "dont_know": "\"don't know\" coding", "sparse_levels": "sparse levels", "model_type": "model type",
-    "ci_method": "CI method", "confounders": "confounders",
+    "outcome_map": "outcome",
+    "model_level": "model",
+    "exposures": "exposures",
+    "cut_point": "cut-point",
+    "dont_know": '"don\'t know" coding',
+    "sparse_levels": "sparse levels",
+    "model_type": "model type",
+    "ci_method": "CI method",
+    "confounders": "confounders",
 }
 
 

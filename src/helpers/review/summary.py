@@ -45,8 +45,9 @@ def findings(df: pd.DataFrame, seed: int = 2025) -> list[str]:
     labels = narrative.association_labels(fits)
     rows = models.exposure_rows(fits)
     model3 = rows[rows["model"] == "Model 3"]
-    ors = [f"{labels[r.exposure]}: {prose.odds_ratio(r.odds_ratio, r.conf_low, r.conf_high)}"
-           for r in model3.itertuples()]
+    ors = [
+        f"{labels[r.exposure]}: {prose.odds_ratio(r.odds_ratio, r.conf_low, r.conf_high)}" for r in model3.itertuples()
+    ]
     sensitivity = all_sensitivity(df, published_estimands(), seed=seed)
     alternatives = sensitivity[~sensitivity["primary"].astype(bool)]
     primary_side = {
@@ -55,8 +56,10 @@ def findings(df: pd.DataFrame, seed: int = 2025) -> list[str]:
     }
     same = int(sum(np.sign(np.log(r.odds_ratio)) == primary_side[r.estimand] for r in alternatives.itertuples()))
     comparison = compare2023.compare(df)
-    waves = [f"{r.what} {r.value_2023:.0f}% in 2023, {r.value_2025:.1f}% here"
-             for r in comparison[comparison["comparable"]].itertuples()]
+    waves = [
+        f"{r.what} {r.value_2023:.0f}% in 2023, {r.value_2025:.1f}% here"
+        for r in comparison[comparison["comparable"]].itertuples()
+    ]
     return [
         f"**Reproduction:** {counts['reproduced']} of the {len(scored)} figures printed in the abstract are "
         f"reproduced ({counts['minor']} minor and {counts['major']} major differences, "

@@ -106,9 +106,7 @@ class Design:
         return self.columns[column]
 
 
-def build_design(
-    data: pd.DataFrame, columns: Sequence[str], intercept: bool = True
-) -> Design:
+def build_design(data: pd.DataFrame, columns: Sequence[str], intercept: bool = True) -> Design:
     """The model matrix of `columns` over the rows of `data` (which must be complete)."""
     blocks: list[np.ndarray] = []
     names: list[str] = []
@@ -125,9 +123,7 @@ def build_design(
             declared = levels_of(series)
             present = observed_levels(series)
             if len(present) < 2:
-                raise ValueError(
-                    f"'{column}' has fewer than two levels in the analysed sample: {present}"
-                )
+                raise ValueError(f"'{column}' has fewer than two levels in the analysed sample: {present}")
             dropped = [level for level in declared if level not in present]
             if dropped:
                 if declared and declared[0] in dropped:
@@ -135,9 +131,7 @@ def build_design(
                         f"{column}: reference level '{declared[0]}' absent from the sample; "
                         f"'{present[0]}' is the reference"
                     )
-                warnings.append(
-                    f"{column}: level(s) {', '.join(map(str, dropped))} absent from the sample, dropped"
-                )
+                warnings.append(f"{column}: level(s) {', '.join(map(str, dropped))} absent from the sample, dropped")
             reference[column] = present[0]
             values = series.to_numpy(dtype=object)
             for level in present[1:]:
@@ -150,8 +144,7 @@ def build_design(
     X = np.hstack(blocks) if blocks else np.empty((len(data), 0))
     if X.shape[1] and np.linalg.matrix_rank(X) < X.shape[1]:
         raise ValueError(
-            "the model matrix is rank deficient (collinear terms) for columns: "
-            + ", ".join(_unique(columns))
+            "the model matrix is rank deficient (collinear terms) for columns: " + ", ".join(_unique(columns))
         )
     return Design(X=X, names=names, columns=index, reference=reference, warnings=warnings)
 

@@ -164,7 +164,9 @@ def fit_logistic(
     `y` may be fractional (an expected outcome, as for the true value). Convergence as R's glm:
     relative deviance change below `tol`. Separation is flagged when a coefficient diverges.
     """
-    res = fit_logistic_batch(X, np.asarray(y, dtype=float)[:, None], weights=weights, beta0=beta0, max_iter=max_iter, tol=tol)
+    res = fit_logistic_batch(
+        X, np.asarray(y, dtype=float)[:, None], weights=weights, beta0=beta0, max_iter=max_iter, tol=tol
+    )
     return LogitFit(
         params=res["params"][0],
         std_errors=res["std_errors"][0],

@@ -78,6 +78,7 @@ def controlled_round(p: np.ndarray, order: np.ndarray, offset: float = 0.5) -> n
 
 def solve_intercept(eta: np.ndarray, count: float) -> float:
     """The intercept a with sum(expit(a + eta)) == count (brentq; count strictly inside (0, n))."""
+
     def gap(a: float) -> float:
         return float(np.sum(expit(a + eta)) - count)
 

@@ -123,10 +123,19 @@ ASSUMED_EFFECTS: dict[str, dict[str, float]] = {
 # Sort order of the controlled rounding: calibrated exposure(s) first, then the variables with
 # real effects, then the rest; a seeded random key breaks ties.
 ROUNDING_KEYS = [
-    "aware_info_standard", "outcomes_inform_investment", "shares_outcomes", "patient_record_access",
+    "aware_info_standard",
+    "outcomes_inform_investment",
+    "shares_outcomes",
+    "patient_record_access",
     "patient_outcomes_often",
-    "employer_type", "years_in_role", "seniority", "training", "education",
-    "age_group", "gender", "ethnicity",
+    "employer_type",
+    "years_in_role",
+    "seniority",
+    "training",
+    "education",
+    "age_group",
+    "gender",
+    "ethnicity",
 ]
 # The calibration condition on the paper's named null predictors (education, training,
 # seniority): each variable's joint Wald test in every Model 3 fit is non-significant, with a
@@ -203,8 +212,10 @@ def margins() -> dict[str, dict[str, int]]:
     n_ons4 = _count_target("measure_ons4")
     out["measure_ons4"] = {"No": n_users - n_ons4, "Yes": n_ons4}
     # consistency with the published counts
-    for derived, source in (("patient_outcomes_often", "patient_outcome_freq"),
-                            ("service_outcomes_often", "service_outcome_freq")):
+    for derived, source in (
+        ("patient_outcomes_often", "patient_outcome_freq"),
+        ("service_outcomes_often", "service_outcome_freq"),
+    ):
         events = cb.derived[derived].events
         got = sum(out[source][lvl] for lvl in events)
         if got != _count_target(derived):
@@ -346,9 +357,7 @@ def _covariates(rng: np.random.Generator, m: dict[str, dict[str, int]], n: int) 
         rng, m["aware_info_standard"], {"Yes": 0.4 * trained + 0.15 * senior + 0.05 * years + 0.15 * pcn}, n
     )
     aware = c["aware_info_standard"].astype(float)
-    c["shares_outcomes"] = _nominal(
-        rng, m["shares_outcomes"], {"Yes": 0.5 * aware + 0.6 * senior + 0.15 * years}, n
-    )
+    c["shares_outcomes"] = _nominal(rng, m["shares_outcomes"], {"Yes": 0.5 * aware + 0.6 * senior + 0.15 * years}, n)
     shares = c["shares_outcomes"].astype(float)
     c["outcomes_inform_investment"] = _nominal(
         rng, m["outcomes_inform_investment"], {"Yes": 1.2 * shares + 0.5 * aware + 0.5 * manager}, n
@@ -471,7 +480,9 @@ def _check_fit(codes, y: np.ndarray, targets: list[ORTarget]) -> dict:
 
 
 def _acceptable(check: dict) -> bool:
-    return check["max_abs_z"] <= Z_TOLERANCE and check["significance_agrees"] and check["min_null_p"] >= NULL_JOINT_P_MIN
+    return (
+        check["max_abs_z"] <= Z_TOLERANCE and check["significance_agrees"] and check["min_null_p"] >= NULL_JOINT_P_MIN
+    )
 
 
 def _calibrate_outcome(
@@ -583,7 +594,9 @@ def _descriptives(rng, c: dict[str, np.ndarray], m: dict[str, dict[str, int]], n
 
     # qualitative data: those who never record patient outcomes least likely to capture it
     no_qual = select_exact(
-        rng, 1.6 * never + 0.7 * rarely + 0.3 * sometimes - 0.3 * c["uses_outcome_measures"], m["captures_qualitative"]["No"]
+        rng,
+        1.6 * never + 0.7 * rarely + 0.3 * sometimes - 0.3 * c["uses_outcome_measures"],
+        m["captures_qualitative"]["No"],
     )
     c["captures_qualitative"] = np.where(no_qual, 0, 1)
 
@@ -591,7 +604,9 @@ def _descriptives(rng, c: dict[str, np.ndarray], m: dict[str, dict[str, int]], n
     asked = ~never
     timing = np.full(n, -1)
     t_levels = list(m["recording_timing"])
-    every = select_exact(rng, 1.0 * very + 0.5 * often + 0.3 * c["uses_outcome_measures"], m["recording_timing"][t_levels[1]], asked)
+    every = select_exact(
+        rng, 1.0 * very + 0.5 * often + 0.3 * c["uses_outcome_measures"], m["recording_timing"][t_levels[1]], asked
+    )
     other = select_exact(rng, 1.0 * rarely + 0.5 * sometimes, m["recording_timing"][t_levels[2]], asked & ~every)
     timing[asked] = 0
     timing[every] = 1
@@ -611,7 +626,7 @@ def _descriptives(rng, c: dict[str, np.ndarray], m: dict[str, dict[str, int]], n
     start = 0
     for v, k in zip(others, first):
         mask = np.zeros(n, dtype=bool)
-        mask[need[start:start + k]] = True
+        mask[need[start : start + k]] = True
         start += k
         extra = select_exact(rng, np.zeros(n), m[v]["Yes"] - int(k), users & ~mask)
         ticks[v] = mask | extra
@@ -844,8 +859,14 @@ def _committed_seed() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers synth", description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=None, help="random seed (default: the committed manifest's, else 2025)")
-    parser.add_argument("--check", action="store_true", help="regenerate in memory and compare with the committed file; exit 1 if different")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="random seed (default: the committed manifest's, else 2025)"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="regenerate in memory and compare with the committed file; exit 1 if different",
+    )
     parser.add_argument("--output", type=Path, default=paths.SYNTHETIC_DATA, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else _committed_seed()
@@ -865,13 +886,17 @@ def main(argv: list[str] | None = None) -> int:
             for p in problems:
                 print(f"synth --check: {p}; run `python -m helpers synth --seed {seed}`", file=sys.stderr)
             return 1
-        print(f"synth --check: {target.name} and manifest.yaml match seed {seed} (sha256 {hashlib.sha256(data).hexdigest()[:12]})")
+        print(
+            f"synth --check: {target.name} and manifest.yaml match seed {seed} (sha256 {hashlib.sha256(data).hexdigest()[:12]})"
+        )
         return 0
 
     out = write(seed, args.output)
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    print(f"wrote {out.relative_to(paths.ROOT) if out.is_relative_to(paths.ROOT) else out} "
-          f"({_n()} synthetic respondents, seed {seed}, sha256 {digest[:12]}) and manifest.yaml")
+    print(
+        f"wrote {out.relative_to(paths.ROOT) if out.is_relative_to(paths.ROOT) else out} "
+        f"({_n()} synthetic respondents, seed {seed}, sha256 {digest[:12]}) and manifest.yaml"
+    )
     return 0
 
 
