@@ -290,7 +290,11 @@ def test_cli_unexpected_error_is_one_line(capsys, valid_csv, monkeypatch):
 @pytest.mark.parametrize(
     "name, content, message",
     [
-        ("renamed.csv", (CORPUS / "title_row.xlsx").read_bytes(), "looks like an Excel workbook renamed .csv"),
+        (
+            "renamed.csv",
+            (CORPUS / "title_row.xlsx").read_bytes(),
+            "an Excel workbook, not a .csv file: give it its real extension (.xlsx)",
+        ),
         ("old.xls", b"x", "unsupported file type '.xls': save it as .xlsx"),
         ("blanks.csv", b"\n\n  \n", "empty (only blank lines)"),
         (
@@ -300,7 +304,7 @@ def test_cli_unexpected_error_is_one_line(capsys, valid_csv, monkeypatch):
         ),
         ("notes.csv", b"a,b,c\n1,2,3\n", "none of the 3 columns is a codebook variable ('a', 'b', 'c')"),
         ("broken.xlsx", b"PK\x03\x04 not really a zip", "cannot be read as an Excel .xlsx workbook"),
-        ("broken.dta", b"<stata_dta> nope", "cannot be read as an Stata .dta file"),
+        ("broken.dta", b"<stata_dta> nope", "cannot be read as a Stata .dta file"),
     ],
 )
 def test_file_level_problems(tmp_path, capsys, name, content, message):

@@ -314,7 +314,7 @@ def make(out: Path = HERE) -> dict[str, dict]:
     case("wrong_extension.txt", None, "unsupported file type '.txt'", note="a CSV named .txt")
 
     (out / "corrupt.sav").write_bytes(b"this is not an SPSS file\n" * 4)
-    case("corrupt.sav", None, "cannot be read as an SPSS .sav file", note="text renamed .sav")
+    case("corrupt.sav", None, "it is a text file, not a .sav file", note="text renamed .sav")
 
     both = labels.copy()
     both.insert(both.columns.get_loc("gender") + 1, "q31", both["gender"])

@@ -29,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.data.checks import Problem, SurveyValidationError, clip, format_list
+from helpers.data import filetype
 
 FORMATS = {".csv": "CSV", ".xlsx": "Excel", ".sav": "SPSS", ".zsav": "SPSS", ".dta": "Stata"}
 HINTS = {
@@ -185,6 +186,9 @@ def _read_csv(path: Path, known: Callable[[str], bool]) -> RawTable:
         _fail(name, "the file is UTF-16 text (Excel 'Unicode Text'): save it as 'CSV UTF-8 (comma delimited)'")
     if not data.strip(b" \t\r\n\ufeff"):
         _fail(name, "the file is empty (only blank lines)")
+    really = filetype.misnamed(path, ".csv")
+    if really:
+        _fail(name, really)
     if b"\x00" in data[:65536]:
         kind = "an Excel workbook" if data.startswith(b"PK") else "a binary file"
         _fail(name, f"not a text file (it looks like {kind} renamed .csv): give it its real extension")
@@ -312,6 +316,11 @@ def _encoding_problem(name: str, data: bytes):
     raise SurveyValidationError(name, problems)
 
 
+def _damaged(what: str, err: Exception) -> str:
+    # The parser's own message names the full path or quotes the content: the type alone is enough.
+    return f"cannot be read as {what}: it looks damaged or cut short (an incomplete download?) ({type(err).__name__})"
+
+
 def _read_xlsx(path: Path, known: Callable[[str], bool]) -> RawTable:
     import zipfile
 
@@ -321,7 +330,7 @@ def _read_xlsx(path: Path, known: Callable[[str], bool]) -> RawTable:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
-        _fail(name, f"cannot be read as an Excel .xlsx workbook ({type(err).__name__})")
+        _fail(name, filetype.misnamed(path, ".xlsx") or _damaged("an Excel .xlsx workbook", err))
     try:
         sheet = wb.worksheets[0]
         rows = [list(r) for r in sheet.iter_rows(values_only=True)]
@@ -352,12 +361,12 @@ def _read_stats(path: Path, suffix: str) -> RawTable:
     import pyreadstat
 
     name = path.name
-    what = "SPSS .sav" if suffix in (".sav", ".zsav") else "Stata .dta"
+    what = "an SPSS .sav" if suffix in (".sav", ".zsav") else "a Stata .dta"
     reader = pyreadstat.read_sav if suffix in (".sav", ".zsav") else pyreadstat.read_dta
     try:
         df, meta = reader(str(path), apply_value_formats=False, user_missing=False)
     except Exception as err:  # pyreadstat raises its own errors with the full path in them
-        _fail(name, f"cannot be read as an {what} file ({type(err).__name__})")
+        _fail(name, filetype.misnamed(path, suffix) or _damaged(f"{what} file", err))
     if len(df.columns) == 0:
         _fail(name, "the file has no variables")
     if len(df) == 0:
