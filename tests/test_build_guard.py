@@ -112,7 +112,7 @@ def test_a_data_file_git_would_commit_gets_a_warning(tmp_path):
 # ----------------------------------------------------------------------------- the output folder
 
 
-@pytest.mark.parametrize("where", ["root", "home", "repository", "tracked", "non-empty", "a file"])
+@pytest.mark.parametrize("where", ["root", "home", "repository", "tracked", "non-empty", "a file", "git's folder"])
 def test_output_folders_that_are_refused(tmp_path, where, monkeypatch):
     repo = _git_repo(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -127,6 +127,7 @@ def test_output_folders_that_are_refused(tmp_path, where, monkeypatch):
         "tracked": repo / "notebooks",
         "non-empty": tmp_path / "full",
         "a file": tmp_path / "file",
+        "git's folder": repo / ".git" / "report",
     }[where]
     with pytest.raises(guard.GuardError) as err:
         guard.check_output_folder(out, repo)

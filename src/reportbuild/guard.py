@@ -7,6 +7,7 @@
   synthetic file is refused (its results would land in the committed notebooks).
 - A data file inside the repository that git does not ignore gets a warning.
 - The output folder may not be ``/``, the home folder, the repository or a folder holding it,
+  a folder inside a ``.git`` folder,
   a folder with files git tracks, or a non-empty folder that is not an earlier output of this
   project (``MARKER_FILE``, or the stamps of an earlier build).
 - One build at a time per output folder: a lock file outside the folder (nothing is written
@@ -60,6 +61,10 @@ def check_output_folder(out: Path, root: Path = paths.ROOT, own: tuple = ()) -> 
         raise GuardError(f"output folder {name}: is your home folder; use OUT=_output or a new folder")
     if out == root or root.is_relative_to(out):
         raise GuardError(f"output folder {name}: holds the repository; use OUT=_output or a new folder")
+    if ".git" in out.parts:
+        raise GuardError(
+            f"output folder {name}: is inside a .git folder (git's own files); use OUT=_output or a new folder"
+        )
     relative = _inside(out, root)
     if relative is not None:
         result = _git(root, "ls-files", "--", relative.as_posix())
