@@ -35,14 +35,13 @@ min_cell_count = 5
 from IPython.display import Markdown, display
 
 from helpers.present import narrative, report
+from helpers.review import summary
 
 setup = report.setup(data_file, output_dir, min_cell_count)
 df = setup.df
 
 # %%
 #| echo: false
-from helpers.review import summary
-
 display(Markdown(summary.front_page(df, seed)))
 
 # %% [markdown]

@@ -29,6 +29,7 @@ min_cell_count = 5
 from IPython.display import Markdown, display
 
 from helpers.present import mapping, narrative, report, tables
+from helpers.review import recaps
 
 setup = report.setup(data_file, output_dir, min_cell_count)
 df, min_count = setup.df, setup.min_count
@@ -73,6 +74,4 @@ tables.data_dictionary()
 
 # %%
 #| echo: false
-from helpers.review import recaps
-
 display(Markdown(recaps.data(df)))

@@ -32,7 +32,8 @@ min_cell_count = 5
 from IPython.display import Markdown, display
 
 from helpers.analysis import describe
-from helpers.present import disclosure, narrative, plots, report, tables
+from helpers.present import alt_text, disclosure, figures, narrative, plots, report, tables
+from helpers.review import recaps
 
 setup = report.setup(data_file, output_dir, min_cell_count)
 df, min_count = setup.df, setup.min_count
@@ -53,8 +54,6 @@ display(Markdown(narrative.frequency_summary(df, min_count)))
 #| label: fig-frequency
 #| fig-cap: "How often link workers record patient-level and service-level outcomes (percent of respondents)."
 #| echo: false
-from helpers.present import alt_text, figures
-
 frequency = disclosure.protect_frequencies(
     describe.likert_distribution(df, narrative.FREQUENCY_ITEMS), min_count, published_sums=disclosure.derived_sums()
 )
@@ -100,6 +99,4 @@ figures.show(plots.bar_with_ci(timing), alt_text.bars(timing))
 
 # %%
 #| echo: false
-from helpers.review import recaps
-
 display(Markdown(recaps.patterns(df, shown, timing, min_count)))

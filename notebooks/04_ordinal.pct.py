@@ -33,7 +33,8 @@ min_cell_count = 5
 from IPython.display import Markdown, display
 
 from helpers.analysis import analyses, models
-from helpers.present import narrative, plots, report, tables
+from helpers.present import alt_text, figures, narrative, plots, report, tables
+from helpers.review import recaps
 
 setup = report.setup(data_file, output_dir, min_cell_count)
 df = setup.df
@@ -58,8 +59,6 @@ tables.or_table(models.exposure_rows(fits), narrative.association_labels(fits))
 #| label: fig-forest-ordinal
 #| fig-cap: "Proportional-odds odds ratios with 95% confidence intervals across Models 1-3 (log scale)."
 #| echo: false
-from helpers.present import alt_text, figures
-
 exposures, labels = models.exposure_rows(fits), narrative.association_labels(fits)
 figures.show(plots.forest_plot(exposures, labels=labels), alt_text.forest(exposures, labels))
 
@@ -86,6 +85,4 @@ display(Markdown(narrative.brant_summary(brant)))
 
 # %%
 #| echo: false
-from helpers.review import recaps
-
 display(Markdown(recaps.ordinal(fits, brant)))

@@ -30,7 +30,8 @@ min_cell_count = 5
 from IPython.display import Markdown, display
 
 from helpers.analysis import describe
-from helpers.present import disclosure, narrative, plots, report, tables
+from helpers.present import alt_text, disclosure, figures, narrative, plots, report, tables
+from helpers.review import recaps
 
 setup = report.setup(data_file, output_dir, min_cell_count)
 df, min_count = setup.df, setup.min_count
@@ -49,8 +50,6 @@ display(Markdown(narrative.helps_summary(helps, min_count)))
 #| label: fig-helps
 #| fig-cap: "What would help link workers record outcomes (percent of respondents with Wilson 95% CI)."
 #| echo: false
-from helpers.present import alt_text, figures
-
 shown = disclosure.protect_frequencies(helps, min_count)
 figures.show(plots.bar_with_ci(shown), alt_text.bars(shown))
 
@@ -65,6 +64,4 @@ tables.multiple_response_by(df, narrative.HELP_COLUMNS, by="patient_outcomes_oft
 
 # %%
 #| echo: false
-from helpers.review import recaps
-
 display(Markdown(recaps.solutions(helps, min_count)))

@@ -37,7 +37,7 @@ min_cell_count = 5
 from IPython.display import Markdown, display
 
 from helpers.present import report
-from helpers.review import audit, scorecard
+from helpers.review import audit, recaps, scorecard
 
 setup = report.setup(data_file, output_dir, min_cell_count)
 df = setup.df
@@ -100,6 +100,4 @@ display(Markdown(f"The scorecard is also written to `{claims_file.name}` in the 
 
 # %%
 #| echo: false
-from helpers.review import recaps
-
 display(Markdown(recaps.scorecard_recap(scored, df)))

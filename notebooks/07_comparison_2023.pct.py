@@ -33,8 +33,8 @@ min_cell_count = 5
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers.present import report
-from helpers.review import compare2023
+from helpers.present import alt_text, figures, report
+from helpers.review import compare2023, recaps
 
 setup = report.setup(data_file, output_dir, min_cell_count)
 df, min_count = setup.df, setup.min_count
@@ -67,8 +67,6 @@ display(Markdown(compare2023.summary(comparison, min_count)))
 #| label: fig-compare-2023
 #| fig-cap: "Comparable figures in 2023 and 2025 with 95% CIs; the 2023 intervals cover every count the rounded percentage allows. Different samples and wording: not a measure of change."
 #| echo: false
-from helpers.present import alt_text, figures
-
 figures.show(compare2023.plot_comparison(comparison), alt_text.comparison(comparison))
 
 # %%
@@ -84,6 +82,4 @@ display(Markdown(compare2023.caveats_markdown(comparison)))
 
 # %%
 #| echo: false
-from helpers.review import recaps
-
 display(Markdown(recaps.comparison(comparison, df)))

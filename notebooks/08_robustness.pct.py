@@ -45,8 +45,8 @@ scenario_replicates = 200
 #| echo: false
 from IPython.display import Markdown, display
 
-from helpers.present import plots, report
-from helpers.review import robustness
+from helpers.present import alt_text, figures, plots, report
+from helpers.review import recaps, robustness
 
 setup = report.setup(data_file, output_dir, min_cell_count)
 df = setup.df
@@ -91,8 +91,6 @@ display(Markdown(robustness.simulation_statement(simulation)))
 #| label: fig-sampling
 #| fig-cap: "Sampling distributions of the estimated odds ratios over the simulation replicates (log scale), with the true value (solid) and the published odds ratio (dashed)."
 #| echo: false
-from helpers.present import alt_text, figures
-
 figures.show(
     robustness.plot_sampling_distributions(replicate_estimates, simulation),
     alt_text.sampling(replicate_estimates, simulation, robustness.estimand_labels()),
@@ -233,8 +231,6 @@ display(Markdown(robustness.estimator_rule_statement(sensitivity, simulation, sc
 
 # %%
 #| echo: false
-from helpers.review import recaps
-
 display(
     Markdown(
         recaps.robustness(simulation, scenarios, power, sensitivity, robustness.estimand_labels())

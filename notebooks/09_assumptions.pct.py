@@ -35,9 +35,9 @@ min_cell_count = 5
 from IPython.display import Markdown, display
 
 from helpers.analysis import analyses, spec
-from helpers.present import plots, report
-from helpers.review import abstract_audit, assumptions, effects, grid, scorecard
+from helpers.present import alt_text, figures, plots, report
 from helpers.present.prose import is_synthetic
+from helpers.review import abstract_audit, assumptions, effects, grid, scorecard
 
 setup = report.setup(data_file, output_dir, min_cell_count)
 df = setup.df
@@ -101,8 +101,6 @@ assumptions.calibration_table(assumptions.calibration_assumptions())
 #| label: fig-spec-curve
 #| fig-cap: "Specification curve: each published odds ratio under every specification of the grid, sorted, with 95% CIs; grey band and dashed line: the published CI and OR; diamond: the primary (assumed) specification."
 #| echo: false
-from helpers.present import alt_text, figures
-
 figures.show(grid.spec_curve(specs), alt_text.spec_curve(specs, grid.claim_labels()))
 
 # %%
