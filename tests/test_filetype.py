@@ -92,3 +92,12 @@ def test_sniff_reads_only_the_first_bytes_and_knows_text_from_binary(tmp_path):
     (tmp_path / "b").write_bytes(bytes(range(256)) * 20)
     assert filetype.sniff(tmp_path / "t") == (filetype.TEXT, ".csv")
     assert filetype.sniff(tmp_path / "b") is None
+
+
+def test_a_byte_order_mark_and_blank_lines_are_an_empty_file(tmp_path, capsys):
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf\r\n\r\n")
+    (tmp_path / "letters.csv").write_bytes(b"\\ufeff\n")  # the six characters, not a byte-order mark
+    assert validate([str(tmp_path / "bom.csv")]) == 2
+    assert "the file is empty" in capsys.readouterr().err
+    assert validate([str(tmp_path / "letters.csv")]) == 2
+    assert "the file is empty" not in capsys.readouterr().err

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.data.checks import Problem, SurveyValidationError, clip, format_list
-from helpers.data import filetype
+from helpers.data.filetype import misnamed
 
 FORMATS = {".csv": "CSV", ".xlsx": "Excel", ".sav": "SPSS", ".zsav": "SPSS", ".dta": "Stata"}
 HINTS = {
@@ -184,9 +184,9 @@ def _read_csv(path: Path, known: Callable[[str], bool]) -> RawTable:
         _fail(name, "is gzip-compressed, not a text file: decompress it (gunzip) and give the .csv inside")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         _fail(name, "the file is UTF-16 text (Excel 'Unicode Text'): save it as 'CSV UTF-8 (comma delimited)'")
-    if not data.strip(b" \t\r\n\ufeff"):
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         _fail(name, "the file is empty (only blank lines)")
-    really = filetype.misnamed(path, ".csv")
+    really = misnamed(path, ".csv")
     if really:
         _fail(name, really)
     if b"\x00" in data[:65536]:
@@ -330,7 +330,7 @@ def _read_xlsx(path: Path, known: Callable[[str], bool]) -> RawTable:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
-        _fail(name, filetype.misnamed(path, ".xlsx") or _damaged("an Excel .xlsx workbook", err))
+        _fail(name, misnamed(path, ".xlsx") or _damaged("an Excel .xlsx workbook", err))
     try:
         sheet = wb.worksheets[0]
         rows = [list(r) for r in sheet.iter_rows(values_only=True)]
@@ -366,7 +366,7 @@ def _read_stats(path: Path, suffix: str) -> RawTable:
     try:
         df, meta = reader(str(path), apply_value_formats=False, user_missing=False)
     except Exception as err:  # pyreadstat raises its own errors with the full path in them
-        _fail(name, filetype.misnamed(path, suffix) or _damaged(f"{what} file", err))
+        _fail(name, misnamed(path, suffix) or _damaged(f"{what} file", err))
     if len(df.columns) == 0:
         _fail(name, "the file has no variables")
     if len(df) == 0:
