@@ -85,14 +85,17 @@ test: $(ENV_STAMP) ## fast tests and nbval on the executed notebooks, side by si
 	@mkdir -p _output .build
 	@$(MAKE) --no-print-directory -j2 -Otarget test-fast nbval
 
+# Plugins a run does not use cost start-up time: nbval (with the coverage and jupyter_client it
+# imports) outside `nbval`; typeguard's (installed as a dependency of a dependency) everywhere.
+NO_PLUGINS := -p no:typeguard
 test-fast: $(ENV_STAMP) ## only the fast tests
-	$(PY) -m pytest -m "not slow" tests
+	$(PY) -m pytest $(NO_PLUGINS) -p no:nbval -m "not slow" tests
 
 nbval: $(ENV_STAMP) ## only re-execute the notebooks and compare with their stored outputs
-	$(PY) -m pytest --nbval index.ipynb notebooks/ --nbval-current-env --nbval-sanitize-with .ci/nbval-sanitize.cfg
+	$(PY) -m pytest $(NO_PLUGINS) --nbval index.ipynb notebooks/ --nbval-current-env --nbval-sanitize-with .ci/nbval-sanitize.cfg
 
 test-slow: $(ENV_STAMP) ## the slow (simulation) tests
-	$(PY) -m pytest -m slow tests
+	$(PY) -m pytest $(NO_PLUGINS) -p no:nbval -m slow tests
 
 test-quarto: $(ENV_STAMP) ## render with the quarto on PATH and compare with the built-in renderer (~2 min)
 	@command -v quarto >/dev/null || { echo "test-quarto: no quarto on PATH (see README, Rendering with Quarto)"; exit 2; }

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +9,8 @@ import pytest
 from helpers import paths
 from reportbuild.cli import HELPERS_ROOT
 from reportbuild.imports import helper_files
+
+import _import_probe as import_probe
 
 CHAPTERS = paths.chapter_sources()
 
@@ -63,46 +61,10 @@ def test_a_helper_change_reaches_only_the_chapters_that_import_it():
     assert not any("execute.py" in files for files in deps.values())  # the build is not an input
 
 
-# One interpreter imports the third-party libraries once, then forks a child per chapter that
-# runs the chapter's import statements and reports the helper modules Python loaded.
-PROBE = """
-import importlib, json, os, sys
-from reportbuild import preload
-for name in preload.LIBRARIES:
-    importlib.import_module(name)
-for name in [m for m in sys.modules if m.split(".")[0] == "helpers"]:
-    del sys.modules[name]
-for name, code in json.loads(sys.stdin.read()).items():
-    sys.stdout.flush()
-    pid = os.fork()
-    if pid == 0:
-        exec(code, {})
-        files = sorted(m.__file__ for n, m in sys.modules.items() if n.split(".")[0] == "helpers" and getattr(m, "__file__", None))
-        print(json.dumps([name, files]), flush=True)
-        os._exit(0)
-    os.waitpid(pid, 0)
-"""
-
-
 @pytest.fixture(scope="module")
 def loaded_at_run_time() -> dict[str, set[Path]]:
     """Each chapter's import statements, run in a fresh process: the helper modules loaded."""
-    code = {}
-    for chapter in CHAPTERS:
-        tree = ast.parse(chapter.read_text(encoding="utf-8"))
-        code[_chapter(chapter)] = "\n".join(
-            ast.unparse(n) for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
-        )
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        input=json.dumps(code),
-        capture_output=True,
-        text=True,
-        cwd=paths.NOTEBOOKS,
-        check=True,
-    ).stdout
-    rows = [json.loads(line) for line in out.splitlines() if line.startswith("[")]
-    return {name: {Path(f).resolve() for f in files} for name, files in rows}
+    return {name: {Path(f).resolve() for f in row["helpers_files"]} for name, row in import_probe.loaded().items()}
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=_chapter)

@@ -151,15 +151,14 @@ def test_second_build_does_nothing(book):
 
 
 def test_render_deterministic(book, tmp_path):
+    """A second rendering of the same notebooks, in another folder: the same bytes as the
+    build's own rendering (one rendering here; the build's is the other)."""
     project = read_project(book["root"] / "_quarto.yml")
     executed = {c.name: c.path for c in project.notebooks}
     a = render.render_pandoc(project, executed, tmp_path / "a", synthetic=True)
-    b = render.render_pandoc(project, executed, tmp_path / "b", synthetic=True)
-    for fa, fb in zip(a.files, b.files):
-        assert fa.read_bytes() == fb.read_bytes(), fa.name
-    # and the same bytes as the build's own rendering
-    assert (tmp_path / "a" / "report.html").read_bytes() == (book["out"] / "report.html").read_bytes()
-    assert (tmp_path / "a" / "report.pdf").read_bytes() == (book["out"] / "report.pdf").read_bytes()
+    assert sorted(f.name for f in a.files) == ["report.html", "report.pdf"]
+    for fa in a.files:
+        assert fa.read_bytes() == (book["out"] / fa.name).read_bytes(), fa.name
 
 
 def test_render_without_synthetic_notice(book, tmp_path):

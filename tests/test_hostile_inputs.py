@@ -154,20 +154,61 @@ def _check_lines(lines, name, message, column, rows, frame, own_row=None):
     assert not [i for i in ids if i in line], line  # no respondent's id, let alone other rows'
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_validate_says_one_line(case, frame, tmp_path):
-    writer, message, column, rows = CASES[case]
-    path = writer(frame, tmp_path)
+# One fresh interpreter runs `python -m helpers validate FILE` (helpers.__main__.main) once per
+# file and reports each run's exit status and output: one interpreter start instead of one per
+# case, and each case still checked on its own. Each run is inside warnings.catch_warnings(),
+# which forgets the warnings already shown, so one an earlier case gave is shown again.
+DRIVER = """
+import contextlib, io, json, sys, traceback, warnings
+from helpers.__main__ import main
+runs = {}
+for case, path in json.loads(sys.stdin.read()).items():
+    out, err = io.StringIO(), io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(["validate", path])
+        except BaseException:
+            traceback.print_exc()
+            code = None
+    runs[case] = {"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()}
+print(json.dumps(runs))
+"""
+
+ECHO_CASE = "echoed value"
+
+
+def long_label(frame, folder):
+    f = frame.copy()
+    f.loc[2, "gender"] = "Female " + "and a very long free-text answer " * 20
+    return _csv(f, folder / "long_label.csv")
+
+
+@pytest.fixture(scope="module")
+def validated(frame, tmp_path_factory):
+    """Each case's file (in a folder of its own), validated in one fresh interpreter."""
+    paths = {}
+    for case, writer in [*((c, CASES[c][0]) for c in sorted(CASES)), (ECHO_CASE, long_label)]:
+        paths[case] = writer(frame, tmp_path_factory.mktemp("hostile"))
     result = subprocess.run(
-        [sys.executable, "-m", "helpers", "validate", str(path)],
-        cwd=tmp_path,
+        [sys.executable, "-c", DRIVER],
+        input=json.dumps({case: str(path) for case, path in paths.items()}),
+        cwd=tmp_path_factory.mktemp("cwd"),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 0, result.stderr
+    runs = json.loads(result.stdout)
+    return {case: (paths[case], runs[case]) for case in paths}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_validate_says_one_line(case, frame, validated):
+    writer, message, column, rows = CASES[case]
+    path, run = validated[case]
+    assert run["code"] == 2, run["stdout"] + run["stderr"]
+    assert "Traceback" not in run["stderr"]
+    lines = [line for line in run["stderr"].splitlines() if line.strip()]
     _check_lines(lines, path.name, message, column, rows, frame)
 
 
@@ -200,13 +241,10 @@ def test_qualtrics_extra_header_rows_are_read(frame, tmp_path):
     assert len(df) == 60 and df["respondent_id"].iloc[0] == frame["respondent_id"].iloc[0]
 
 
-def test_echoed_values_are_clipped(frame, tmp_path):
-    f = frame.copy()
-    f.loc[2, "gender"] = "Female " + "and a very long free-text answer " * 20
-    path = _csv(f, tmp_path / "long_label.csv")
-    result = subprocess.run([sys.executable, "-m", "helpers", "validate", str(path)], capture_output=True, text=True)
-    assert result.returncode == 2
-    quoted = result.stderr.split("unknown label ")[1].split(" (expected")[0]
+def test_echoed_values_are_clipped(validated):
+    _, run = validated[ECHO_CASE]
+    assert run["code"] == 2
+    quoted = run["stderr"].split("unknown label ")[1].split(" (expected")[0]
     assert len(quoted) <= MAX_VALUE_CHARS + 2 and quoted.endswith("\u2026'")
 
 

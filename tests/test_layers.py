@@ -120,12 +120,17 @@ def with_parents(edges: dict[str, set[str]]) -> dict[str, set[str]]:
     return out
 
 
-def test_no_module_imports_a_higher_layer():
-    assert upward_imports(graph()) == []
+@pytest.fixture(scope="module")
+def package_graph() -> dict[str, set[str]]:
+    return graph()  # the package's own import graph, read by two tests: parsed once
 
 
-def test_no_import_cycle():
-    assert cycles(with_parents(graph())) == []
+def test_no_module_imports_a_higher_layer(package_graph):
+    assert upward_imports(package_graph) == []
+
+
+def test_no_import_cycle(package_graph):
+    assert cycles(with_parents(package_graph)) == []
 
 
 def test_every_package_is_a_known_layer():

@@ -5,6 +5,7 @@ The lock (requirements.lock) is generated from requirements.txt and holds every 
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata
 import re
 import sys
@@ -42,6 +43,7 @@ def _pins() -> dict[str, str]:
     return pins
 
 
+@functools.cache  # read-only results, shared by the tests: parsed once
 def _imported_modules() -> set[str]:
     found = set()
     for folder in ("src", "scripts", "tests", "notebooks"):
@@ -55,6 +57,7 @@ def _imported_modules() -> set[str]:
     return found
 
 
+@functools.cache
 def _distribution_of() -> dict[str, set[str]]:
     return {
         m: {re.sub(r"[-_.]+", "-", d).lower() for d in ds}

@@ -395,8 +395,13 @@ def test_fit_term_falls_back_to_firth_on_separation(toy):
     assert np.isfinite(fit.estimate) and fit.estimate > 2
 
 
-def test_cutpoint_analysis_structure(toy):
-    frame = cutpoint_analysis(toy)
+@pytest.fixture(scope="module")
+def cuts(toy):
+    return cutpoint_analysis(toy)  # read by two tests: computed once
+
+
+def test_cutpoint_analysis_structure(toy, cuts):
+    frame = cuts
     assert list(frame.columns) == SENSITIVITY_COLUMNS
     ordinal = [e for e in published_estimands() if e.outcome != "uses_outcome_measures"]
     assert list(dict.fromkeys(frame["estimand"])) == [e.name for e in ordinal]  # record access skipped
@@ -418,9 +423,8 @@ def test_cutpoint_analysis_structure(toy):
     ).all()
 
 
-def test_dichotomisation_structure(toy):
+def test_dichotomisation_structure(toy, cuts):
     frame = dichotomisation_analysis(toy)
-    cuts = cutpoint_analysis(toy)
     assert list(frame.columns) == SENSITIVITY_COLUMNS
     for name, block in frame.groupby("estimand", sort=False):
         assert list(block["variant"]) == ["Often or more often (published cut)", "Sometimes or more often"]

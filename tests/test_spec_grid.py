@@ -30,6 +30,12 @@ def specs(df):
     return grid.fit_grid(df)
 
 
+@pytest.fixture(scope="module")
+def reproduced(df):
+    """The scorecard's reproduction of the claims on the synthetic file (read by three tests)."""
+    return scorecard.reproduce_claims(df)
+
+
 def _write_spec(tmp_path, edit) -> spec.Spec:
     raw = yaml.safe_load(SPEC_TEXT)
     edit(raw)
@@ -110,8 +116,8 @@ def test_register_covers_every_assumed_field_of_the_calibration():
     assert set(frame["claim_id"]) == with_assumptions
 
 
-def test_scorecard_rows_name_their_assumptions(df):
-    scored = scorecard.score(scorecard.load_claims(), scorecard.reproduce_claims(df))
+def test_scorecard_rows_name_their_assumptions(reproduced):
+    scored = scorecard.score(scorecard.load_claims(), reproduced)
     rests = dict(zip(scored["claim_id"], scored["assumptions"]))
     assert "outcome_map" in rests["or_outcomes_inform_investment"]
     assert "exposures" in rests["or_outcomes_inform_investment"]
@@ -133,9 +139,10 @@ def test_grid_is_the_full_cross_product_with_the_primary_first(specs):
     assert specs["spec_id"].nunique() == n
 
 
-def test_grid_primary_reproduces_the_chapters_numbers_exactly(df, specs):
+def test_grid_primary_reproduces_the_chapters_numbers_exactly(df, specs, reproduced):
     primary = grid.primary_rows(specs).set_index("claim_id")
-    reproduced = scorecard.reproduce_claims(df).set_index("claim_id")
+    scored = scorecard.score(scorecard.load_claims(), reproduced).set_index("claim_id")
+    reproduced = reproduced.set_index("claim_id")
     fits = analyses.fit_associations(df, kind="logistic")
     model3 = models.exposure_rows(fits[fits["model"] == "Model 3"]).set_index("claim_id")
     for claim_id in grid.exposures():
@@ -144,7 +151,6 @@ def test_grid_primary_reproduces_the_chapters_numbers_exactly(df, specs):
         assert row["conf_low"] == reproduced.loc[claim_id, "conf_low"] == model3.loc[claim_id, "conf_low"]
         assert row["conf_high"] == reproduced.loc[claim_id, "conf_high"] == model3.loc[claim_id, "conf_high"]
         assert row["std_error"] == model3.loc[claim_id, "std_error"]
-    scored = scorecard.score(scorecard.load_claims(), scorecard.reproduce_claims(df)).set_index("claim_id")
     for claim_id in [*grid.exposures(), *grid.SHARE_CLAIMS]:
         assert primary.loc[claim_id, "status"] == scored.loc[claim_id, "status"]
         if claim_id in grid.exposures():
