@@ -81,9 +81,11 @@ format: $(ENV_STAMP) ## ruff format: rewrite the sources in the project's one st
 # The fast tests and nbval run side by side (one core each; make -O prints each run's output
 # when it ends). nbval's notebooks write into _output/ and .build/: created first, so tests that
 # watch the checkout's top level see nothing appear because of the other run.
+# Two runs on the machine's cores: one BLAS thread each (unless set), so OpenBLAS's spinning
+# threads do not oversubscribe them; results do not depend on it (make numerics).
 test: $(ENV_STAMP) ## fast tests and nbval on the executed notebooks, side by side
 	@mkdir -p _output .build
-	@$(MAKE) --no-print-directory -j2 -Otarget test-fast nbval
+	@OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} $(MAKE) --no-print-directory -j2 -Otarget test-fast nbval
 
 # Plugins a run does not use cost start-up time: nbval (with the coverage and jupyter_client it
 # imports) outside `nbval`; typeguard's (installed as a dependency of a dependency) everywhere.
