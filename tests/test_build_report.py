@@ -162,6 +162,27 @@ def test_render_deterministic(book, tmp_path):
     assert (tmp_path / "a" / "report.pdf").read_bytes() == (book["out"] / "report.pdf").read_bytes()
 
 
+def test_table_cache_gives_the_same_bytes_and_is_read(book, tmp_path):
+    """The PDF's tables from the previous render's cache: the same bytes as converted afresh;
+    and the cache is really read (an entry altered on purpose shows in the next render)."""
+    project = read_project(book["root"] / "_quarto.yml")
+    executed = {c.name: c.path for c in project.notebooks}
+    fresh = render.render_pandoc(project, executed, tmp_path / "fresh", synthetic=True)
+    first = render.render_pandoc(project, executed, tmp_path / "a", synthetic=True, table_cache=tmp_path / "none")
+    cache = tmp_path / "a" / render.TABLE_CACHE
+    entries = sorted(cache.glob("*.json"))
+    assert entries
+    second = render.render_pandoc(project, executed, tmp_path / "b", synthetic=True, table_cache=cache)
+    for a, b, c in zip(fresh.files, first.files, second.files):
+        assert a.read_bytes() == b.read_bytes() == c.read_bytes(), a.name
+    assert sorted(p.name for p in (tmp_path / "b" / render.TABLE_CACHE).glob("*.json")) == [p.name for p in entries]
+    for entry in entries:
+        entry.write_text(entry.read_text().replace('"12.43"', '"cached-entry"'))
+    render.render_pandoc(project, executed, tmp_path / "c", synthetic=True, table_cache=cache, formats=("pdf",))
+    typ = (tmp_path / "c" / "book.typ").read_text()
+    assert "2.93 to cached-entry" in typ and "12.43" not in typ
+
+
 def test_render_without_synthetic_notice(book, tmp_path):
     project = read_project(book["root"] / "_quarto.yml")
     executed = {c.name: c.path for c in project.notebooks}

@@ -119,7 +119,7 @@ def data_dependencies(data: Path | None) -> list[Path]:
 
 
 def validation_errors(data: Path | None) -> list[str] | None:
-    """Messages of helpers.validate for the data file; None if it passed or cannot run."""
+    """Messages of helpers.validate for the data file; [] if it passed, None if it cannot run."""
     target = data if data is not None else paths.SYNTHETIC_DATA
     if not Path(target).exists():
         return [f"{_show(target)}: no such file"]
@@ -140,7 +140,7 @@ def validation_errors(data: Path | None) -> list[str] | None:
         return [str(m) for m in msgs if str(m).strip()] or [type(exc).__name__]
     except (OSError, ValueError) as exc:  # unreadable file, unknown format
         return [f"{Path(target).name}: {type(exc).__name__}: {' '.join(str(exc).split())}"]
-    return None
+    return []
 
 
 def longest_first(chapters: list) -> list:
@@ -214,6 +214,13 @@ class Build:
         helpers = helper_files(chapter.source, HELPERS_ROOT) if chapter.source.suffix == ".py" else helpers_sources()
         files = [chapter.source, *helpers, *data_dependencies(self.data), paths.ROOT / "requirements.txt", paths.LOCK]
         return digest(files=files, values={"parameters": self.record, "kernel": "python3"}, base=paths.ROOT)
+
+    def validation_hash(self) -> str:
+        """What helpers.validate's verdict on the data file depends on: the file (and the files
+        it is read with), the helpers' code and the pinned libraries. The same hash has passed
+        before: the same bytes checked by the same code pass again, so the check is not rerun."""
+        files = [*data_dependencies(self.data), *helpers_sources(), paths.ROOT / "requirements.txt", paths.LOCK]
+        return digest(files=files, values={"validate": (self.data or paths.SYNTHETIC_DATA).name}, base=paths.ROOT)
 
     def render_hash(self, executed: dict[str, Path], renderer: str) -> str:
         files = [*executed.values(), self.project.file, *self.project.support_files()]
@@ -319,7 +326,8 @@ class Build:
         executed: dict[str, Path] = {c.name: self.destination(c.name) for c in notebooks}
         side_outputs: dict[str, dict[str, Path]] = {}
 
-        if to_run and self.opts.validate:
+        validated = self.validation_hash() if to_run and self.opts.validate else None
+        if validated and not self.stamps.validated(validated):
             errors = validation_errors(self.data)
             if errors:
                 for e in errors:  # problems go to stderr, one line each, as `helpers validate` prints them
@@ -330,6 +338,8 @@ class Build:
                     flush=True,
                 )
                 return Outcome(EXIT_INVALID, messages=errors)
+            if errors == []:
+                self.stamps.set_validated(validated)  # saved with the stamps if the build succeeds
         if stale:
             self.out.mkdir(parents=True, exist_ok=True)
             guard.mark_output(self.out)
@@ -433,7 +443,13 @@ class Build:
             shutil.rmtree(workdir, ignore_errors=True)
             t_render = time.perf_counter()
             try:
-                result = render.render(self.project, executed, workdir, self.synthetic, self.opts.renderer)
+                # the previous render's tables (kept in OUT/.build/render); --force converts every
+                # table afresh (from a folder that does not exist) and still leaves a cache behind
+                previous = self.staging if self.opts.force else self.build_dir / "render"
+                table_cache = previous / render.TABLE_CACHE
+                result = render.render(
+                    self.project, executed, workdir, self.synthetic, self.opts.renderer, table_cache=table_cache
+                )
             except render.RenderError as exc:
                 self.echo(f"build: render failed: {exc}")
                 failed_render = self.build_dir / "render-failed"

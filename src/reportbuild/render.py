@@ -45,6 +45,7 @@ SYNTHETIC_NOTICE = (
     "not the paper's findings."
 )
 ASSET_FILES = ("report.lua", "report.html", "report.css", "report.typ")
+TABLE_CACHE = "table-cache"  # report.lua's tables converted for print, in the render folder
 
 
 class RenderError(RuntimeError):
@@ -374,8 +375,8 @@ def quarto_path() -> str | None:
     return shutil.which("quarto")
 
 
-def _start(cmd: list[str], cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _start(cmd: list[str], cwd: Path, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
 def _finish(proc: subprocess.Popen, what: str) -> list[str]:
@@ -400,8 +401,8 @@ def _signal_name(number: int) -> str:
         return str(number)
 
 
-def _run(cmd: list[str], cwd: Path, what: str) -> list[str]:
-    return _finish(_start(cmd, cwd), what)
+def _run(cmd: list[str], cwd: Path, what: str, env: dict | None = None) -> list[str]:
+    return _finish(_start(cmd, cwd, env), what)
 
 
 def _lang(lang: str) -> tuple[str, str | None]:
@@ -472,7 +473,11 @@ def render_pandoc(
     workdir: Path,
     synthetic: bool,
     formats: tuple[str, ...] = ("html", "pdf"),
+    table_cache: Path | None = None,
 ) -> Rendered:
+    """With `table_cache` (a folder, which may not exist yet), the tables report.lua converts
+    for the PDF are read from it when they are unchanged, and every table converted is written
+    to ``workdir/TABLE_CACHE`` (the folder to pass to the next render). Same bytes either way."""
     workdir.mkdir(parents=True, exist_ok=True)
     body, labels, warnings = book_markdown(project, executed, workdir)
     (workdir / "book.md").write_text(body, encoding="utf-8")
@@ -535,7 +540,15 @@ def render_pandoc(
             ]
             if project.typst.get("toc", toc) is not False:
                 cmd.append("--toc")
-            pdf_warnings += _run(cmd, workdir, "pandoc (Typst)")
+            env = None
+            if table_cache is not None:
+                (workdir / TABLE_CACHE).mkdir(exist_ok=True)
+                env = {
+                    **os.environ,
+                    "REPORT_TABLE_CACHE": TABLE_CACHE,
+                    "REPORT_TABLE_CACHE_READ": str(Path(table_cache).resolve()),
+                }
+            pdf_warnings += _run(cmd, workdir, "pandoc (Typst)", env)
             pdf = compile_typst(workdir / "book.typ", workdir / f"{out}.pdf", pdf_warnings)
         if html is not None:
             warnings += _finish(html, "pandoc (HTML)")
@@ -620,12 +633,18 @@ def quarto_warning(line: str) -> bool:
 
 
 def render(
-    project: Project, executed: dict[str, Path], workdir: Path, synthetic: bool, renderer: str = "auto"
+    project: Project,
+    executed: dict[str, Path],
+    workdir: Path,
+    synthetic: bool,
+    renderer: str = "auto",
+    table_cache: Path | None = None,
 ) -> Rendered:
-    """Render with Quarto if installed (renderer='auto'), else with pandoc + Typst."""
+    """Render with Quarto if installed (renderer='auto'), else with pandoc + Typst
+    (`table_cache`: render_pandoc's)."""
     if renderer == "quarto" or (renderer == "auto" and quarto_path()):
         return render_quarto(project, executed, workdir, synthetic)
-    return render_pandoc(project, executed, workdir, synthetic)
+    return render_pandoc(project, executed, workdir, synthetic, table_cache=table_cache)
 
 
 def renderer_name(renderer: str = "auto") -> str:
