@@ -432,6 +432,7 @@ class Build:
         outcome.executed = [c.name for c in stale]
 
         rendered_files: list[tuple[Path, Path]] = []
+        keep_rendered = False  # pandoc's render folder keeps a copy of its outputs (render.py)
         renderer = render.renderer_name(self.opts.renderer)
         render_hash = self.render_hash(executed, renderer)
         if self.opts.render and (self.opts.force or not self.stamps.render_fresh(render_hash, self.root)):
@@ -443,12 +444,11 @@ class Build:
             shutil.rmtree(workdir, ignore_errors=True)
             t_render = time.perf_counter()
             try:
-                # the previous render's tables (kept in OUT/.build/render); --force converts every
-                # table afresh (from a folder that does not exist) and still leaves a cache behind
-                previous = self.staging if self.opts.force else self.build_dir / "render"
-                table_cache = previous / render.TABLE_CACHE
+                # the previous render (kept in OUT/.build/render) for what it can give again;
+                # --force renders from nothing (a folder that does not exist)
+                previous = self.staging / "none" if self.opts.force else self.build_dir / "render"
                 result = render.render(
-                    self.project, executed, workdir, self.synthetic, self.opts.renderer, table_cache=table_cache
+                    self.project, executed, workdir, self.synthetic, self.opts.renderer, previous=previous
                 )
             except render.RenderError as exc:
                 self.echo(f"build: render failed: {exc}")
@@ -461,10 +461,12 @@ class Build:
             for w in result.warnings:
                 self.echo(f"  warning: {w}")
             base = workdir / "quarto-output" if result.renderer == "quarto" else workdir
+            keep_rendered = result.renderer != "quarto"
             for f in result.files:
                 rendered_files.append((f, self.out / f.relative_to(base)))
             shown = ", ".join(_show(d) for _, d in rendered_files if d.suffix in (".html", ".pdf"))
-            self.echo(f"  render {result.renderer}: {shown} ({time.perf_counter() - t_render:.1f} s)")
+            same = ", the same inputs as the last render: its outputs kept" if result.reused else ""
+            self.echo(f"  render {result.renderer}: {shown} ({time.perf_counter() - t_render:.1f} s{same})")
             outcome.rendered = True
 
         if not staged and not rendered_files:
@@ -474,6 +476,9 @@ class Build:
         # commit: every step succeeded; replace the outputs, then record the stamps
         for src, dest in staged + rendered_files:
             dest.parent.mkdir(parents=True, exist_ok=True)
+            if (src, dest) in rendered_files and keep_rendered:  # the render folder keeps its outputs
+                shutil.copyfile(src, dest.with_name(f".{dest.name}.tmp"))
+                src = dest.with_name(f".{dest.name}.tmp")
             os.replace(src, dest)
             outcome.outputs.append(dest)
         for c in stale:

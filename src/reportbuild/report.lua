@@ -281,6 +281,8 @@ end
 
 -- HTML text -> pandoc blocks, with tables cleaned (title and notes kept as text).
 local function html_to_blocks(html)
+  -- style sheets (great_tables writes one per table) give no blocks: not read at all
+  html = html:gsub("<style[^>]*>.-</style>", "")
   local ok, doc = pcall(pandoc.read, html, "html")
   if not ok then
     warn("could not read an HTML output: " .. tostring(doc))
