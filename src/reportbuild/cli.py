@@ -13,7 +13,7 @@ Order of work, and what each step may touch:
    them in parallel into this build's own staging folder ``OUT/.build/staging-<pid>-<random>/``
    (never shared with another build; the output folder's lock keeps two builds of one folder apart);
 4. render if any executed notebook, ``_quarto.yml``, the bibliography or the templates changed,
-   again into staging;
+   again into staging, from what the last render (``OUT/.build/render``) can give again (render.py);
 5. only if everything succeeded: ``os.replace`` each staged file onto its destination and record
    the stamps. A failure leaves every previous output as it was.
 
