@@ -131,6 +131,40 @@ def test_invalid_data_exits_2_before_executing(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "index.ipynb").exists()
 
 
+def test_data_validated_again_only_when_it_or_the_code_changed(tmp_path, monkeypatch):
+    """A build that re-executes a chapter does not check the same data with the same code again;
+    a changed data file is checked again (and refused)."""
+    calls = []
+
+    class SurveyValidationError(ValueError):
+        pass
+
+    def validate_file(path):
+        calls.append(Path(path).read_text())
+        if "bad" in calls[-1]:
+            raise SurveyValidationError("row 2: respondent_id 'bad' is not a number")
+
+    fake = types.ModuleType("helpers.validate")
+    fake.SurveyValidationError = SurveyValidationError
+    fake.validate_file = validate_file
+    monkeypatch.setitem(sys.modules, "helpers.validate", fake)
+    monkeypatch.setattr(helpers, "validate", fake, raising=False)
+
+    project = _small_book(tmp_path)
+    data = tmp_path / "survey.csv"
+    data.write_text("respondent_id\n1\n")
+    opts = Options(project=project, data=data, out=tmp_path / "out", render=False)
+    run_build(opts)
+    assert len(calls) == 1
+    src = tmp_path / "02_more.py"
+    src.write_text(src.read_text() + "\n# an edit\n")
+    outcome, _ = run_build(opts)
+    assert outcome.executed == ["02_more"] and len(calls) == 1
+    data.write_text("respondent_id\nbad\n")
+    outcome, _ = run_build(opts, expect=cli.EXIT_INVALID)
+    assert len(calls) == 2 and outcome.executed == []
+
+
 def test_normalise_strips_volatile_metadata_and_records_parameters():
     nb = nbformat.v4.new_notebook()
     nb.metadata["papermill"] = {"duration": 1.2}

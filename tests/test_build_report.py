@@ -161,6 +161,36 @@ def test_render_deterministic(book, tmp_path):
         assert fa.read_bytes() == (book["out"] / fa.name).read_bytes(), fa.name
 
 
+def test_render_from_a_previous_render_gives_the_same_bytes(book, tmp_path):
+    """A render given the previous one (its table cache, its outputs) makes the same bytes as a
+    render from nothing; and each is really used: a table cache entry and an output altered on
+    purpose show in the next render (the table only when the inputs changed, the output only
+    when they did not)."""
+    project = read_project(book["root"] / "_quarto.yml")
+    executed = {c.name: c.path for c in project.notebooks}
+    fresh = render.render_pandoc(project, executed, tmp_path / "fresh", synthetic=True)
+    first = render.render_pandoc(project, executed, tmp_path / "a", synthetic=True, previous=tmp_path / "none")
+    second = render.render_pandoc(project, executed, tmp_path / "b", synthetic=True, previous=tmp_path / "a")
+    assert not first.reused and second.reused
+    for a, b, c in zip(fresh.files, first.files, second.files):
+        assert a.read_bytes() == b.read_bytes() == c.read_bytes(), a.name
+    entries = sorted((tmp_path / "a" / render.TABLE_CACHE).glob("*.json"))
+    assert entries and [p.name for p in entries] == sorted(
+        p.name for p in (tmp_path / "b" / render.TABLE_CACHE).glob("*")
+    )
+    # changed inputs (no synthetic notice): rendered again, with the tables from the cache
+    for entry in entries:
+        entry.write_text(entry.read_text().replace('"12.43"', '"cached-entry"'))
+    third = render.render_pandoc(project, executed, tmp_path / "c", synthetic=False, previous=tmp_path / "a")
+    assert not third.reused
+    typ = (tmp_path / "c" / "book.typ").read_text()
+    assert "2.93 to cached-entry" in typ and "12.43" not in typ
+    # the same inputs as the previous render: its outputs
+    (tmp_path / "a" / "report.html").write_text("<p>kept from the last render</p>")
+    fourth = render.render_pandoc(project, executed, tmp_path / "d", synthetic=True, previous=tmp_path / "a")
+    assert fourth.reused and (tmp_path / "d" / "report.html").read_text() == "<p>kept from the last render</p>"
+
+
 def test_render_without_synthetic_notice(book, tmp_path):
     project = read_project(book["root"] / "_quarto.yml")
     executed = {c.name: c.path for c in project.notebooks}

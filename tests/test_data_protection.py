@@ -137,7 +137,8 @@ def test_full_build_on_real_data_leaks_no_rows_and_leaves_committed_notebooks(re
 def test_two_clean_builds_give_identical_bytes(tmp_path):
     """Same inputs, same bytes: executed notebooks (figures included), HTML, PDF, claims.csv and
     simulation.csv. The first build forks its kernels from the preload process, the second starts
-    every kernel fresh (HELPERS_PRELOAD=0): preloading must not change a byte."""
+    every kernel fresh (HELPERS_PRELOAD=0): preloading must not change a byte. Nor does rendering
+    from the last render (its table cache, its outputs)."""
     out = tmp_path / "out"
     command = [
         sys.executable,
@@ -162,6 +163,18 @@ def test_two_clean_builds_give_identical_bytes(tmp_path):
     assert {"report.html", "report.pdf", "claims.csv", "simulation.csv", "specifications.csv"} <= set(runs[0])
     assert any(name.startswith("notebooks/") for name in runs[0])
     assert runs[0] == runs[1]
+    # rendered again from the last render: its table cache (inputs hash removed), then its outputs
+    render_dir = out / ".build" / "render"
+    assert list((render_dir / "table-cache").glob("*.json"))
+    for again in ("tables from the cache", "outputs kept"):
+        (out / "report.html").unlink()
+        (out / "report.pdf").unlink()
+        if again == "tables from the cache":
+            (render_dir / "render-inputs.sha256").unlink()
+        result = subprocess.run(command, cwd=paths.ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert ("its outputs kept" in result.stdout) == (again == "outputs kept"), result.stdout
+        assert _digests(out) == runs[0], again
 
 
 def test_chapter_setup_applies_the_threshold_to_real_data_only(real_looking_copy):

@@ -13,7 +13,7 @@ Order of work, and what each step may touch:
    them in parallel into this build's own staging folder ``OUT/.build/staging-<pid>-<random>/``
    (never shared with another build; the output folder's lock keeps two builds of one folder apart);
 4. render if any executed notebook, ``_quarto.yml``, the bibliography or the templates changed,
-   again into staging;
+   again into staging, from what the last render (``OUT/.build/render``) can give again (render.py);
 5. only if everything succeeded: ``os.replace`` each staged file onto its destination and record
    the stamps. A failure leaves every previous output as it was.
 
@@ -119,7 +119,7 @@ def data_dependencies(data: Path | None) -> list[Path]:
 
 
 def validation_errors(data: Path | None) -> list[str] | None:
-    """Messages of helpers.validate for the data file; None if it passed or cannot run."""
+    """Messages of helpers.validate for the data file; [] if it passed, None if it cannot run."""
     target = data if data is not None else paths.SYNTHETIC_DATA
     if not Path(target).exists():
         return [f"{_show(target)}: no such file"]
@@ -140,7 +140,7 @@ def validation_errors(data: Path | None) -> list[str] | None:
         return [str(m) for m in msgs if str(m).strip()] or [type(exc).__name__]
     except (OSError, ValueError) as exc:  # unreadable file, unknown format
         return [f"{Path(target).name}: {type(exc).__name__}: {' '.join(str(exc).split())}"]
-    return None
+    return []
 
 
 def longest_first(chapters: list) -> list:
@@ -214,6 +214,13 @@ class Build:
         helpers = helper_files(chapter.source, HELPERS_ROOT) if chapter.source.suffix == ".py" else helpers_sources()
         files = [chapter.source, *helpers, *data_dependencies(self.data), paths.ROOT / "requirements.txt", paths.LOCK]
         return digest(files=files, values={"parameters": self.record, "kernel": "python3"}, base=paths.ROOT)
+
+    def validation_hash(self) -> str:
+        """What helpers.validate's verdict on the data file depends on: the file (and the files
+        it is read with), the helpers' code and the pinned libraries. The same hash has passed
+        before: the same bytes checked by the same code pass again, so the check is not rerun."""
+        files = [*data_dependencies(self.data), *helpers_sources(), paths.ROOT / "requirements.txt", paths.LOCK]
+        return digest(files=files, values={"validate": (self.data or paths.SYNTHETIC_DATA).name}, base=paths.ROOT)
 
     def render_hash(self, executed: dict[str, Path], renderer: str) -> str:
         files = [*executed.values(), self.project.file, *self.project.support_files()]
@@ -319,7 +326,8 @@ class Build:
         executed: dict[str, Path] = {c.name: self.destination(c.name) for c in notebooks}
         side_outputs: dict[str, dict[str, Path]] = {}
 
-        if to_run and self.opts.validate:
+        validated = self.validation_hash() if to_run and self.opts.validate else None
+        if validated and not self.stamps.validated(validated):
             errors = validation_errors(self.data)
             if errors:
                 for e in errors:  # problems go to stderr, one line each, as `helpers validate` prints them
@@ -330,6 +338,8 @@ class Build:
                     flush=True,
                 )
                 return Outcome(EXIT_INVALID, messages=errors)
+            if errors == []:
+                self.stamps.set_validated(validated)  # saved with the stamps if the build succeeds
         if stale:
             self.out.mkdir(parents=True, exist_ok=True)
             guard.mark_output(self.out)
@@ -422,6 +432,7 @@ class Build:
         outcome.executed = [c.name for c in stale]
 
         rendered_files: list[tuple[Path, Path]] = []
+        keep_rendered = False  # pandoc's render folder keeps a copy of its outputs (render.py)
         renderer = render.renderer_name(self.opts.renderer)
         render_hash = self.render_hash(executed, renderer)
         if self.opts.render and (self.opts.force or not self.stamps.render_fresh(render_hash, self.root)):
@@ -433,7 +444,12 @@ class Build:
             shutil.rmtree(workdir, ignore_errors=True)
             t_render = time.perf_counter()
             try:
-                result = render.render(self.project, executed, workdir, self.synthetic, self.opts.renderer)
+                # the previous render (kept in OUT/.build/render) for what it can give again;
+                # --force renders from nothing (a folder that does not exist)
+                previous = self.staging / "none" if self.opts.force else self.build_dir / "render"
+                result = render.render(
+                    self.project, executed, workdir, self.synthetic, self.opts.renderer, previous=previous
+                )
             except render.RenderError as exc:
                 self.echo(f"build: render failed: {exc}")
                 failed_render = self.build_dir / "render-failed"
@@ -445,10 +461,12 @@ class Build:
             for w in result.warnings:
                 self.echo(f"  warning: {w}")
             base = workdir / "quarto-output" if result.renderer == "quarto" else workdir
+            keep_rendered = result.renderer != "quarto"
             for f in result.files:
                 rendered_files.append((f, self.out / f.relative_to(base)))
             shown = ", ".join(_show(d) for _, d in rendered_files if d.suffix in (".html", ".pdf"))
-            self.echo(f"  render {result.renderer}: {shown} ({time.perf_counter() - t_render:.1f} s)")
+            same = ", the same inputs as the last render: its outputs kept" if result.reused else ""
+            self.echo(f"  render {result.renderer}: {shown} ({time.perf_counter() - t_render:.1f} s{same})")
             outcome.rendered = True
 
         if not staged and not rendered_files:
@@ -458,6 +476,9 @@ class Build:
         # commit: every step succeeded; replace the outputs, then record the stamps
         for src, dest in staged + rendered_files:
             dest.parent.mkdir(parents=True, exist_ok=True)
+            if (src, dest) in rendered_files and keep_rendered:  # the render folder keeps its outputs
+                shutil.copyfile(src, dest.with_name(f".{dest.name}.tmp"))
+                src = dest.with_name(f".{dest.name}.tmp")
             os.replace(src, dest)
             outcome.outputs.append(dest)
         for c in stale:

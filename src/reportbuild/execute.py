@@ -527,6 +527,22 @@ def _writable_config_home(env: dict) -> bool:
     return os.access(base, os.W_OK | os.X_OK)
 
 
+# One BLAS thread per kernel, unless the caller chose a count. OpenBLAS starts a thread per core
+# in every kernel; with two kernels on two cores the idle threads spin-wait and take the CPU from
+# the other kernel (measured here: a clean build's CPU time 64 s with the default, 37 s with one
+# thread per kernel), and for this report's small matrices a second thread does not make even a
+# lone kernel faster. The thread count never changes an output byte: `make numerics` builds with
+# one BLAS thread and requires the committed notebooks.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS",)
+
+
+def blas_threads(env: dict) -> dict:
+    """Environment for the kernels' BLAS threads: one, or nothing if `env` sets a count."""
+    if any(v in env for v in BLAS_THREAD_VARIABLES):
+        return {}
+    return {v: "1" for v in BLAS_THREAD_VARIABLES}
+
+
 def run_all(
     jobs: list[Job],
     workers: int = 2,
@@ -553,6 +569,7 @@ def run_all(
     runtime.mkdir(mode=0o700, exist_ok=True)
     jobs = [j if j.runtime else replace(j, runtime=str(runtime)) for j in jobs]
     env = {**kernel_environment(), "JUPYTER_RUNTIME_DIR": str(runtime)}
+    env.update(blas_threads(env))
     # the kernels' specs, private to this run: this interpreter, and the build's provisioner
     specs = workdir / "kernelspecs"
     for kernel in sorted({j.kernel for j in jobs}):

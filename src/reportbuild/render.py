@@ -45,6 +45,7 @@ SYNTHETIC_NOTICE = (
     "not the paper's findings."
 )
 ASSET_FILES = ("report.lua", "report.html", "report.css", "report.typ")
+TABLE_CACHE = "table-cache"  # report.lua's tables converted for print, in the render folder
 
 
 class RenderError(RuntimeError):
@@ -374,8 +375,8 @@ def quarto_path() -> str | None:
     return shutil.which("quarto")
 
 
-def _start(cmd: list[str], cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _start(cmd: list[str], cwd: Path, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
 def _finish(proc: subprocess.Popen, what: str) -> list[str]:
@@ -400,8 +401,8 @@ def _signal_name(number: int) -> str:
         return str(number)
 
 
-def _run(cmd: list[str], cwd: Path, what: str) -> list[str]:
-    return _finish(_start(cmd, cwd), what)
+def _run(cmd: list[str], cwd: Path, what: str, env: dict | None = None) -> list[str]:
+    return _finish(_start(cmd, cwd, env), what)
 
 
 def _lang(lang: str) -> tuple[str, str | None]:
@@ -414,6 +415,7 @@ class Rendered:
     files: list[Path]  # produced files, in the work folder
     warnings: list[str]
     renderer: str
+    reused: bool = False  # the outputs of an earlier render made from the same inputs
 
 
 def book_markdown(project: Project, executed: dict[str, Path], workdir: Path) -> tuple[str, dict, list[str]]:
@@ -466,13 +468,64 @@ def metadata(project: Project, labels: dict, synthetic: bool) -> dict:
     return meta
 
 
+RENDER_INPUTS = "render-inputs.sha256"  # what the outputs in a render folder were made from
+RENDER_WARNINGS = "render-warnings.json"  # pandoc's and typst's warnings when they were made
+
+
+def _tool_versions() -> dict:
+    from importlib import metadata as dist
+
+    versions = {}
+    for name in ("pypandoc-binary", "typst"):
+        try:
+            versions[name] = dist.version(name)
+        except dist.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def render_inputs_digest(workdir: Path, inputs: list[str], commands: list[list[str]]) -> str:
+    """One hash over everything pandoc and typst read (the book's Markdown, metadata, templates,
+    filter, bibliography and the images in media/, all in the render folder), their command
+    lines and versions. The render is deterministic, so equal hashes mean equal outputs."""
+    from .stamps import digest
+
+    files = [workdir / n for n in inputs] + sorted((workdir / "media").glob("*"))
+    return digest(files=files, values={"commands": commands, "versions": _tool_versions()}, base=workdir)
+
+
+def _reuse(previous: Path | None, key: str, workdir: Path, names: list[str]) -> list[str] | None:
+    """Copy the outputs of `previous` (a render folder) into `workdir` if they were made from
+    the same inputs; their warnings, or None."""
+    if previous is None or not all((previous / n).is_file() for n in [RENDER_INPUTS, RENDER_WARNINGS, *names]):
+        return None
+    if (previous / RENDER_INPUTS).read_text().strip() != key:
+        return None
+    try:
+        warnings = json.loads((previous / RENDER_WARNINGS).read_text())
+    except ValueError:
+        return None
+    for n in names:
+        shutil.copyfile(previous / n, workdir / n)
+    if (previous / TABLE_CACHE).is_dir():
+        shutil.copytree(previous / TABLE_CACHE, workdir / TABLE_CACHE, dirs_exist_ok=True)
+    return [str(w) for w in warnings]
+
+
 def render_pandoc(
     project: Project,
     executed: dict[str, Path],
     workdir: Path,
     synthetic: bool,
     formats: tuple[str, ...] = ("html", "pdf"),
+    previous: Path | None = None,
 ) -> Rendered:
+    """With `previous` (the folder of an earlier render, which may not exist): when pandoc's
+    and typst's inputs are the same as that render's, its outputs are copied instead of made
+    again (an edit that changes no output, e.g. a comment in a notebook's code); otherwise the
+    tables report.lua converts for the PDF are read from its table cache when unchanged. Every
+    render folder keeps its outputs, inputs hash, warnings and table cache for the next one.
+    Same bytes either way (tests/test_build_report.py)."""
     workdir.mkdir(parents=True, exist_ok=True)
     body, labels, warnings = book_markdown(project, executed, workdir)
     (workdir / "book.md").write_text(body, encoding="utf-8")
@@ -480,6 +533,7 @@ def render_pandoc(
         json.dumps(metadata(project, labels, synthetic), indent=1, sort_keys=True, ensure_ascii=False) + "\n",
         encoding="utf-8",
     )
+    inputs = ["book.md", "metadata.json", *ASSET_FILES]
     for name in ASSET_FILES:
         shutil.copyfile(ASSETS / name, workdir / name)
     common = [
@@ -494,19 +548,20 @@ def render_pandoc(
     for i, bib in enumerate(project.bibliography):
         shutil.copyfile(bib, workdir / f"bibliography-{i}{bib.suffix}")
         common.append(f"--bibliography=bibliography-{i}{bib.suffix}")
+        inputs.append(f"bibliography-{i}{bib.suffix}")
     if project.csl:
         shutil.copyfile(project.csl, workdir / "style.csl")
         common.append("--csl=style.csl")
+        inputs.append("style.csl")
     if project.bibliography:
         common.append("--citeproc")
     toc = project.html.get("toc", True) is not False
     toc_depth = str(project.html.get("toc-depth", 2))
     pandoc = pandoc_path()
-    files: list[Path] = []
     out = project.output_file
-    html = None
-    if "html" in formats:  # runs while the PDF is made: the two share only read-only inputs
-        cmd = [
+    html_cmd = pdf_cmd = None
+    if "html" in formats:
+        html_cmd = [
             pandoc,
             *common,
             "--to=html5",
@@ -519,36 +574,58 @@ def render_pandoc(
             f"--output={out}.html",
         ]
         if toc:
-            cmd.append("--toc")
-        html = _start(cmd, workdir)
+            html_cmd.append("--toc")
+    if "pdf" in formats:
+        pdf_cmd = [
+            pandoc,
+            *common,
+            "--to=typst",
+            "--standalone",
+            "--template=report.typ",
+            f"--toc-depth={project.typst.get('toc-depth', toc_depth)}",
+            "--output=book.typ",
+        ]
+        if project.typst.get("toc", toc) is not False:
+            pdf_cmd.append("--toc")
+    names = ([f"{out}.html"] if html_cmd else []) + ([f"{out}.pdf"] if pdf_cmd else [])
+    commands = [c[1:] for c in (html_cmd, pdf_cmd) if c]  # the executable by version, not path
+    key = render_inputs_digest(workdir, inputs, commands)
+    reused = _reuse(previous, key, workdir, names)
+    if reused is not None:
+        tool_warnings = reused
+    else:
+        tool_warnings = _run_pandoc(workdir, html_cmd, pdf_cmd, out, previous)
+        (workdir / RENDER_WARNINGS).write_text(json.dumps(tool_warnings, indent=1) + "\n")
+    (workdir / RENDER_INPUTS).write_text(key + "\n")
+    files = [workdir / n for n in names]
+    return Rendered(files, _dedupe(warnings + tool_warnings), "pandoc+typst", reused=reused is not None)
+
+
+def _run_pandoc(workdir: Path, html_cmd, pdf_cmd, out: str, previous: Path | None) -> list[str]:
+    """pandoc -> HTML while pandoc -> Typst -> PDF runs; their warnings (HTML's first)."""
+    html = _start(html_cmd, workdir) if html_cmd else None  # the two share only read-only inputs
+    html_warnings: list[str] = []
+    pdf_warnings: list[str] = []
     try:
-        pdf_warnings: list[str] = []
-        if "pdf" in formats:
-            cmd = [
-                pandoc,
-                *common,
-                "--to=typst",
-                "--standalone",
-                "--template=report.typ",
-                f"--toc-depth={project.typst.get('toc-depth', toc_depth)}",
-                "--output=book.typ",
-            ]
-            if project.typst.get("toc", toc) is not False:
-                cmd.append("--toc")
-            pdf_warnings += _run(cmd, workdir, "pandoc (Typst)")
-            pdf = compile_typst(workdir / "book.typ", workdir / f"{out}.pdf", pdf_warnings)
+        if pdf_cmd:
+            env = None
+            if previous is not None:
+                (workdir / TABLE_CACHE).mkdir(exist_ok=True)
+                env = {
+                    **os.environ,
+                    "REPORT_TABLE_CACHE": TABLE_CACHE,
+                    "REPORT_TABLE_CACHE_READ": str((Path(previous) / TABLE_CACHE).resolve()),
+                }
+            pdf_warnings += _run(pdf_cmd, workdir, "pandoc (Typst)", env)
+            compile_typst(workdir / "book.typ", workdir / f"{out}.pdf", pdf_warnings)
         if html is not None:
-            warnings += _finish(html, "pandoc (HTML)")
-            files.append(workdir / f"{out}.html")
+            html_warnings = _finish(html, "pandoc (HTML)")
             html = None
-        if "pdf" in formats:
-            warnings += pdf_warnings
-            files.append(pdf)
     finally:
         if html is not None:  # the PDF failed: do not leave pandoc running
             html.kill()
             html.communicate()
-    return Rendered(files, _dedupe(warnings), "pandoc+typst")
+    return html_warnings + pdf_warnings
 
 
 def compile_typst(source: Path, pdf: Path, warnings: list[str]) -> Path:
@@ -620,12 +697,18 @@ def quarto_warning(line: str) -> bool:
 
 
 def render(
-    project: Project, executed: dict[str, Path], workdir: Path, synthetic: bool, renderer: str = "auto"
+    project: Project,
+    executed: dict[str, Path],
+    workdir: Path,
+    synthetic: bool,
+    renderer: str = "auto",
+    previous: Path | None = None,
 ) -> Rendered:
-    """Render with Quarto if installed (renderer='auto'), else with pandoc + Typst."""
+    """Render with Quarto if installed (renderer='auto'; it renders the whole book every time),
+    else with pandoc + Typst (`previous`: see render_pandoc)."""
     if renderer == "quarto" or (renderer == "auto" and quarto_path()):
         return render_quarto(project, executed, workdir, synthetic)
-    return render_pandoc(project, executed, workdir, synthetic)
+    return render_pandoc(project, executed, workdir, synthetic, previous=previous)
 
 
 def renderer_name(renderer: str = "auto") -> str:

@@ -18,8 +18,11 @@ local is_typst = FORMAT:match("typst") ~= nil
 local stringify = pandoc.utils.stringify
 local KINDS = { fig = true, tbl = true, sec = true }
 
+local captured = nil -- warnings of the table being converted (kept with it in the cache)
+
 local function warn(msg)
   io.stderr:write("[WARNING] report.lua: " .. msg .. "\n")
+  if captured then captured:insert(msg) end
 end
 
 local function has_class(el, cls)
@@ -278,6 +281,8 @@ end
 
 -- HTML text -> pandoc blocks, with tables cleaned (title and notes kept as text).
 local function html_to_blocks(html)
+  -- style sheets (great_tables writes one per table) give no blocks: not read at all
+  html = html:gsub("<style[^>]*>.-</style>", "")
   local ok, doc = pcall(pandoc.read, html, "html")
   if not ok then
     warn("could not read an HTML output: " .. tostring(doc))
@@ -581,10 +586,69 @@ local function conditional(div)
   return nil
 end
 
+-- cache of the tables converted for print ------------------------------------
+-- Reading each HTML table with pandoc.read and laying it out is most of this filter's time. The
+-- result is a function of the div alone (and of this filter, pandoc and the format), so it is
+-- kept as pandoc JSON, named by a hash of those, in the folder REPORT_TABLE_CACHE; a later render
+-- reads it from REPORT_TABLE_CACHE_READ (the previous render's folder) instead of converting
+-- again. Every table used is written to the new folder, so it never holds a table the report
+-- no longer has. tests/test_build_report.py: the same bytes with and without the cache.
+
+local CACHE_WRITE = os.getenv("REPORT_TABLE_CACHE")
+local CACHE_READ = os.getenv("REPORT_TABLE_CACHE_READ")
+local cache_salt = nil
+
+local function slurp(path)
+  local f = path and io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+local function cached(div, convert)
+  if not CACHE_WRITE then return convert(div) end
+  if not cache_salt then
+    cache_salt = pandoc.utils.sha1((slurp(PANDOC_SCRIPT_FILE) or "") .. tostring(PANDOC_VERSION) .. FORMAT)
+  end
+  local name = pandoc.utils.sha1(cache_salt .. pandoc.write(pandoc.Pandoc({ div }), "json")) .. ".json"
+  local text = CACHE_READ and slurp(CACHE_READ .. "/" .. name)
+  local blocks
+  if text then
+    local doc = pandoc.read(text, "json")
+    blocks = doc.blocks
+    for _, w in ipairs(doc.meta.warnings or {}) do warn(stringify(w)) end
+  else
+    captured = pandoc.List()
+    blocks = pandoc.Blocks(convert(div))
+    text = pandoc.write(pandoc.Pandoc(blocks, { warnings = captured }), "json")
+    captured = nil
+  end
+  local path = CACHE_WRITE .. "/" .. name
+  local f = io.open(path .. ".tmp", "wb")
+  if f then
+    f:write(text)
+    f:close()
+    os.rename(path .. ".tmp", path)
+  end
+  return blocks
+end
+
+local function html_output_blocks(div)
+  local out = pandoc.List()
+  for _, b in ipairs(div.content) do
+    if b.t == "RawBlock" and b.format == "html" then out:extend(html_to_blocks(b.text)) else out:insert(b) end
+  end
+  return out
+end
+
 local function Div(div)
   local c = conditional(div)
   if c then return c end
-  if has_class(div, "report-table") then return report_table(div) end
+  if has_class(div, "report-table") then
+    if is_html then return report_table(div) end -- cheap, and numbers its regions in order
+    return cached(div, report_table)
+  end
   if has_class(div, "cell-output-html") and is_html then
     -- an unnumbered table output: a labelled, focusable scroll box too
     for _, b in ipairs(div.content) do
@@ -598,13 +662,7 @@ local function Div(div)
     end
     return nil
   end
-  if has_class(div, "cell-output-html") and not is_html then
-    local out = pandoc.List()
-    for _, b in ipairs(div.content) do
-      if b.t == "RawBlock" and b.format == "html" then out:extend(html_to_blocks(b.text)) else out:insert(b) end
-    end
-    return out
-  end
+  if has_class(div, "cell-output-html") and not is_html then return cached(div, html_output_blocks) end
   return callout(div)
 end
 

@@ -80,6 +80,13 @@ class Stamps:
     def render_fresh(self, input_hash: str, root: Path) -> bool:
         return self._fresh(self.data.get("render"), input_hash, root)
 
+    def validated(self, input_hash: str) -> bool:
+        """Whether the data file with these inputs passed validation in a build that succeeded."""
+        return self.data.get("validated") == input_hash
+
+    def set_validated(self, input_hash: str) -> None:
+        self.data["validated"] = input_hash
+
     def set_notebook(self, name: str, input_hash: str, outputs: dict[str, str]) -> None:
         self.data["notebooks"][name] = {"input": input_hash, "outputs": outputs}
 
