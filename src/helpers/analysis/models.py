@@ -174,6 +174,25 @@ def _sparse_cell_warnings(data: pd.DataFrame, outcome: str, exposure: str, w: np
     """Empty or sparse cells of exposure x outcome (categorical exposures only)."""
     if not is_categorical(data[exposure]):
         return []
+    x, y = data[exposure], data[outcome]
+    if isinstance(x.dtype, pd.CategoricalDtype) and isinstance(y.dtype, pd.CategoricalDtype):
+        # the cross-table of the integer codes (the rows are complete), observed levels only
+        nx, ny = len(x.cat.categories), len(y.cat.categories)
+        cx, cy = x.cat.codes.to_numpy().astype(np.int64), y.cat.codes.to_numpy().astype(np.int64)
+        cells = np.bincount(cx * ny + cy, weights=w, minlength=nx * ny).reshape(nx, ny)
+        seen_x = np.bincount(cx, minlength=nx) > 0
+        seen_y = np.bincount(cy, minlength=ny) > 0
+        smallest = float(cells[np.ix_(seen_x, seen_y)].min())
+    else:
+        smallest = _smallest_cell(data, outcome, exposure, w)
+    if smallest == 0:
+        return [f"empty cell in {exposure} x {outcome}"]
+    if smallest < SPARSE_CELL:
+        return [f"sparse cell in {exposure} x {outcome} (smallest count {smallest:g})"]
+    return []
+
+
+def _smallest_cell(data: pd.DataFrame, outcome: str, exposure: str, w: np.ndarray) -> float:
     table = (
         pd.DataFrame(
             {"x": data[exposure].astype(object).to_numpy(), "y": data[outcome].astype(object).to_numpy(), "w": w}
@@ -181,12 +200,7 @@ def _sparse_cell_warnings(data: pd.DataFrame, outcome: str, exposure: str, w: np
         .pivot_table(index="x", columns="y", values="w", aggfunc="sum", fill_value=0)
         .reindex(index=observed_levels(data[exposure]), columns=observed_levels(data[outcome]), fill_value=0)
     )
-    smallest = float(table.to_numpy().min())
-    if smallest == 0:
-        return [f"empty cell in {exposure} x {outcome}"]
-    if smallest < SPARSE_CELL:
-        return [f"sparse cell in {exposure} x {outcome} (smallest count {smallest:g})"]
-    return []
+    return float(table.to_numpy().min())
 
 
 def _covariate_list(exposure: str, covariates: Sequence[str], outcome: str) -> list[str]:
@@ -198,7 +212,8 @@ def _prepare(df, outcome, exposure, covariates, weights):
     covariates = _covariate_list(exposure, covariates, outcome)
     data = complete_cases(df, [outcome, exposure, *covariates, weights])
     w = frequency_weights(data, weights)
-    data, w = data.loc[w > 0], w[w > 0]
+    if not np.all(w > 0):
+        data, w = data.loc[w > 0], w[w > 0]
     if len(data) == 0:
         raise ValueError("no complete cases to fit")
     design = build_design(data, [exposure, *covariates], intercept=True)

@@ -53,8 +53,16 @@ def levels_of(series: pd.Series) -> list:
     return sorted(series.dropna().unique().tolist(), key=str)
 
 
+def _present_codes(series: pd.Series) -> np.ndarray:
+    # Per category of a Categorical, whether it occurs (counted on the integer codes: no hashing).
+    codes = series.cat.codes.to_numpy()
+    return np.bincount(codes[codes >= 0], minlength=len(series.cat.categories)) > 0
+
+
 def observed_levels(series: pd.Series) -> list:
     """Levels present in `series` (non-missing), in model order."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return [level for level, seen in zip(series.cat.categories, _present_codes(series)) if seen]
     present = set(series.dropna().unique().tolist())
     return [level for level in levels_of(series) if level in present]
 
@@ -73,7 +81,10 @@ def complete_cases(df: pd.DataFrame, columns: Sequence[str | None]) -> pd.DataFr
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise KeyError(f"columns not in the data: {', '.join(missing)}")
-    return df.loc[df[columns].notna().all(axis=1), columns]
+    keep = np.ones(len(df), dtype=bool)
+    for column in columns:
+        keep &= df[column].notna().to_numpy()
+    return df[columns] if keep.all() else df.loc[keep, columns]
 
 
 def frequency_weights(df: pd.DataFrame, weights: str | None) -> np.ndarray:
@@ -133,10 +144,17 @@ def build_design(data: pd.DataFrame, columns: Sequence[str], intercept: bool = T
                     )
                 warnings.append(f"{column}: level(s) {', '.join(map(str, dropped))} absent from the sample, dropped")
             reference[column] = present[0]
-            values = series.to_numpy(dtype=object)
-            for level in present[1:]:
-                blocks.append((values == level).astype(float)[:, None])
-                names.append(term_name(column, level))
+            if isinstance(series.dtype, pd.CategoricalDtype):  # compare integer codes, not objects
+                codes = series.cat.codes.to_numpy()
+                position = {level: j for j, level in enumerate(declared)}
+                for level in present[1:]:
+                    blocks.append((codes == position[level]).astype(float)[:, None])
+                    names.append(term_name(column, level))
+            else:
+                values = series.to_numpy(dtype=object)
+                for level in present[1:]:
+                    blocks.append((values == level).astype(float)[:, None])
+                    names.append(term_name(column, level))
         else:
             blocks.append(pd.to_numeric(series).to_numpy(dtype=float)[:, None])
             names.append(column)
@@ -165,7 +183,11 @@ def binary_outcome(series: pd.Series) -> tuple[np.ndarray, object, object]:
                 levels = present
             else:
                 raise ValueError(f"binary outcome '{series.name}' must have two levels, has {levels}")
-        y = (series.to_numpy(dtype=object) == levels[1]).astype(float)
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            event = list(series.cat.categories).index(levels[1])
+            y = (series.cat.codes.to_numpy() == event).astype(float)
+        else:
+            y = (series.to_numpy(dtype=object) == levels[1]).astype(float)
         return y, levels[1], levels[0]
     values = pd.to_numeric(series).to_numpy(dtype=float)
     if not set(np.unique(values)) <= {0.0, 1.0}:
@@ -188,6 +210,9 @@ def ordinal_outcome(series: pd.Series) -> tuple[np.ndarray, list, list[str]]:
             f"{series.name}: level(s) {', '.join(map(str, absent))} absent from the sample, "
             "thresholds fitted between the observed levels"
         )
-    lookup = {level: i for i, level in enumerate(present)}
-    codes = np.array([lookup[v] for v in series.to_numpy(dtype=object)], dtype=int)
+    if series.isna().any():
+        raise ValueError(f"ordinal outcome '{series.name}' has missing values")
+    # category code -> position among the observed levels
+    lookup = np.cumsum(_present_codes(series)) - 1
+    codes = lookup[series.cat.codes.to_numpy()].astype(int)
     return codes, present, warnings
