@@ -41,6 +41,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import scipy.stats as st
+from scipy.special import expit
 from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.miscmodels.ordinal_model import OrderedModel
@@ -311,8 +312,8 @@ def _ordinal_parts(theta, X, codes, k):
     beta, zeta = theta[:k], theta[k:]
     eta = X @ beta if k else np.zeros(len(codes))
     cuts = np.concatenate([[-np.inf], zeta, [np.inf]])
-    F_up = st.logistic.cdf(cuts[codes + 1] - eta)
-    F_lo = st.logistic.cdf(cuts[codes] - eta)
+    F_up = expit(cuts[codes + 1] - eta)  # = scipy.stats.logistic.cdf, bit for bit
+    F_lo = expit(cuts[codes] - eta)
     prob = np.clip(F_up - F_lo, 1e-300, None)
     return F_up, F_lo, prob
 
@@ -348,6 +349,20 @@ class _WeightedOrderedModel(OrderedModel):
         self._codes = np.asarray(endog, dtype=int)
         self._X = np.asarray(exog, dtype=float)
 
+    # Hessian on statsmodels' own scale for its result object (which fit_ordinal does not use):
+    # the analytic score differentiated numerically, 2p score calls instead of ~2p^2 likelihood
+    # calls. The Newton polish keeps statsmodels' own (`exact_hessian`), so its steps are as before.
+    exact_hessian = False
+
+    def cdf(self, x):
+        return expit(x)  # what scipy's logistic cdf computes (the same bits), without its overhead
+
+    def hessian(self, params):
+        if self.exact_hessian:
+            return super().hessian(params)
+        hess = approx_fprime(np.asarray(params, dtype=float), self.score, centered=True)
+        return (hess + hess.T) / 2
+
     def loglike(self, params):
         return float(np.sum(self.freq_weights * self.loglikeobs(params)))
 
@@ -380,6 +395,7 @@ def fit_ordinal(df, outcome, exposure, covariates=(), weights=None) -> ModelFit:
         result = model.fit(method="bfgs", disp=False, maxiter=2000, gtol=1e-8)
         converged = bool(result.mle_retvals.get("converged", True))
         if not converged:  # polish with Newton steps from where BFGS stopped
+            model.exact_hessian = True
             result = model.fit(method="newton", start_params=result.params, disp=False, maxiter=100)
             converged = bool(result.mle_retvals.get("converged", True))
     # statsmodels stores the thresholds as (first cut, log increments): back to cut-points.
