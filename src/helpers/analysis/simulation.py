@@ -389,14 +389,21 @@ def _init_worker(payload: dict) -> None:
     _PAYLOAD = payload
 
 
-def _blas_single_thread():
-    # Same arithmetic whatever the number of processes: BLAS on one thread everywhere.
-    try:
-        from threadpoolctl import threadpool_limits
+_CONTROLLERS: dict[int, object] = {}
 
-        return threadpool_limits(limits=1)
+
+def _blas_single_thread():
+    # Same arithmetic whatever the number of processes: BLAS on one thread everywhere. One
+    # controller per process: finding the thread pools scans every loaded library (ms per chunk).
+    try:
+        from threadpoolctl import ThreadpoolController
     except Exception:  # pragma: no cover - threadpoolctl missing
         return nullcontext()
+    pid = os.getpid()
+    if pid not in _CONTROLLERS:
+        _CONTROLLERS.clear()
+        _CONTROLLERS[pid] = ThreadpoolController()
+    return _CONTROLLERS[pid].limit(limits=1)
 
 
 def run_chunks(worker, tasks: list, payload: dict, n_jobs: int) -> list:
