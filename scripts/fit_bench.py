@@ -35,7 +35,9 @@ def stages(df):
         "front_page": lambda: summary.front_page(df, 2025),
         "misspecification": lambda: robustness.misspecification_study(df, replicates=200, seed=2025),
         "simulation": lambda: robustness.run_simulation(df, replicates=500, seed=2025, n_jobs=1),
-        "power_check": lambda: robustness.power_at_mdor(df, robustness.power_table(df, estimands), replicates=200, seed=2025),
+        "power_check": lambda: robustness.power_at_mdor(
+            df, robustness.power_table(df, estimands), replicates=200, seed=2025
+        ),
         "absolute_effects": lambda: effects.absolute_effects(df),
         "information": lambda: abstract_audit.information_limit(df),
         "symmetry": lambda: abstract_audit.ci_symmetry(df),

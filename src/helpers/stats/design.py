@@ -123,7 +123,9 @@ def _categorical_columns(series: pd.Series, levels: Sequence, declared: Sequence
         position = {level: j for j, level in enumerate(declared)}
         return indicators(series.cat.codes.to_numpy(), [position[level] for level in levels])
     values = series.to_numpy(dtype=object)
-    return np.column_stack([(values == level).astype(float) for level in levels]) if levels else np.empty((len(series), 0))
+    return (
+        np.column_stack([(values == level).astype(float) for level in levels]) if levels else np.empty((len(series), 0))
+    )
 
 
 @dataclass
