@@ -85,8 +85,17 @@ def expected_cc_bias(n_variables: int, high: float = 0.15, low: float = 0.03) ->
 def _products(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # (rows, columns, X_u * X_v) for every pair of design columns u <= v: computed once per fit,
     # they turn every Hessian block into one column of a single large matrix product.
-    iu, ju = np.triu_indices(X.shape[1])
-    return iu, ju, X[:, iu] * X[:, ju]
+    # Built column pair by column pair on the transpose (contiguous rows of X.T: several times
+    # faster than gathering X[:, iu] * X[:, ju]); returned as its (n x pairs) transposed view.
+    p = X.shape[1]
+    iu, ju = np.triu_indices(p)
+    XT = np.ascontiguousarray(X.T)
+    out = np.empty((iu.size, X.shape[0]))
+    start = 0
+    for u in range(p):
+        np.multiply(XT[u], XT[u:], out=out[start : start + p - u])
+        start += p - u
+    return iu, ju, out.T
 
 
 def _neg_hessian(

@@ -41,12 +41,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import scipy.stats as st
+from scipy.special import expit
 from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 from statsmodels.tools.numdiff import approx_fprime
 
-from helpers.stats.logit import HUGE_SE, Z975, fisher_cov, separated
+from helpers.stats.logit import HUGE_SE, Z975, fisher_cov, overlap_certified, separated
 from helpers.stats.logit import firth as firth_fit
 from helpers.stats.design import (
     INTERCEPT,
@@ -174,6 +175,25 @@ def _sparse_cell_warnings(data: pd.DataFrame, outcome: str, exposure: str, w: np
     """Empty or sparse cells of exposure x outcome (categorical exposures only)."""
     if not is_categorical(data[exposure]):
         return []
+    x, y = data[exposure], data[outcome]
+    if isinstance(x.dtype, pd.CategoricalDtype) and isinstance(y.dtype, pd.CategoricalDtype):
+        # the cross-table of the integer codes (the rows are complete), observed levels only
+        nx, ny = len(x.cat.categories), len(y.cat.categories)
+        cx, cy = x.cat.codes.to_numpy().astype(np.int64), y.cat.codes.to_numpy().astype(np.int64)
+        cells = np.bincount(cx * ny + cy, weights=w, minlength=nx * ny).reshape(nx, ny)
+        seen_x = np.bincount(cx, minlength=nx) > 0
+        seen_y = np.bincount(cy, minlength=ny) > 0
+        smallest = float(cells[np.ix_(seen_x, seen_y)].min())
+    else:
+        smallest = _smallest_cell(data, outcome, exposure, w)
+    if smallest == 0:
+        return [f"empty cell in {exposure} x {outcome}"]
+    if smallest < SPARSE_CELL:
+        return [f"sparse cell in {exposure} x {outcome} (smallest count {smallest:g})"]
+    return []
+
+
+def _smallest_cell(data: pd.DataFrame, outcome: str, exposure: str, w: np.ndarray) -> float:
     table = (
         pd.DataFrame(
             {"x": data[exposure].astype(object).to_numpy(), "y": data[outcome].astype(object).to_numpy(), "w": w}
@@ -181,12 +201,7 @@ def _sparse_cell_warnings(data: pd.DataFrame, outcome: str, exposure: str, w: np
         .pivot_table(index="x", columns="y", values="w", aggfunc="sum", fill_value=0)
         .reindex(index=observed_levels(data[exposure]), columns=observed_levels(data[outcome]), fill_value=0)
     )
-    smallest = float(table.to_numpy().min())
-    if smallest == 0:
-        return [f"empty cell in {exposure} x {outcome}"]
-    if smallest < SPARSE_CELL:
-        return [f"sparse cell in {exposure} x {outcome} (smallest count {smallest:g})"]
-    return []
+    return float(table.to_numpy().min())
 
 
 def _covariate_list(exposure: str, covariates: Sequence[str], outcome: str) -> list[str]:
@@ -198,7 +213,8 @@ def _prepare(df, outcome, exposure, covariates, weights):
     covariates = _covariate_list(exposure, covariates, outcome)
     data = complete_cases(df, [outcome, exposure, *covariates, weights])
     w = frequency_weights(data, weights)
-    data, w = data.loc[w > 0], w[w > 0]
+    if not np.all(w > 0):
+        data, w = data.loc[w > 0], w[w > 0]
     if len(data) == 0:
         raise ValueError("no complete cases to fit")
     design = build_design(data, [exposure, *covariates], intercept=True)
@@ -245,7 +261,7 @@ def fit_logistic(df, outcome, exposure, covariates=(), weights=None, firth="auto
             se = np.sqrt(np.clip(np.diag(cov), 0, None))
             if not np.all(np.isfinite(se)) or np.any(se > HUGE_SE):
                 problems.append("huge standard errors")
-        if separated(X, y, w):
+        if not overlap_certified(X, y, w, params) and separated(X, y, w):
             problems.insert(0, "separation detected")
 
     use_firth = firth is True or (firth == "auto" and bool(problems))
@@ -296,8 +312,8 @@ def _ordinal_parts(theta, X, codes, k):
     beta, zeta = theta[:k], theta[k:]
     eta = X @ beta if k else np.zeros(len(codes))
     cuts = np.concatenate([[-np.inf], zeta, [np.inf]])
-    F_up = st.logistic.cdf(cuts[codes + 1] - eta)
-    F_lo = st.logistic.cdf(cuts[codes] - eta)
+    F_up = expit(cuts[codes + 1] - eta)  # = scipy.stats.logistic.cdf, bit for bit
+    F_lo = expit(cuts[codes] - eta)
     prob = np.clip(F_up - F_lo, 1e-300, None)
     return F_up, F_lo, prob
 
@@ -333,6 +349,20 @@ class _WeightedOrderedModel(OrderedModel):
         self._codes = np.asarray(endog, dtype=int)
         self._X = np.asarray(exog, dtype=float)
 
+    # Hessian on statsmodels' own scale for its result object (which fit_ordinal does not use):
+    # the analytic score differentiated numerically, 2p score calls instead of ~2p^2 likelihood
+    # calls. The Newton polish keeps statsmodels' own (`exact_hessian`), so its steps are as before.
+    exact_hessian = False
+
+    def cdf(self, x):
+        return expit(x)  # what scipy's logistic cdf computes (the same bits), without its overhead
+
+    def hessian(self, params):
+        if self.exact_hessian:
+            return super().hessian(params)
+        hess = approx_fprime(np.asarray(params, dtype=float), self.score, centered=True)
+        return (hess + hess.T) / 2
+
     def loglike(self, params):
         return float(np.sum(self.freq_weights * self.loglikeobs(params)))
 
@@ -365,6 +395,7 @@ def fit_ordinal(df, outcome, exposure, covariates=(), weights=None) -> ModelFit:
         result = model.fit(method="bfgs", disp=False, maxiter=2000, gtol=1e-8)
         converged = bool(result.mle_retvals.get("converged", True))
         if not converged:  # polish with Newton steps from where BFGS stopped
+            model.exact_hessian = True
             result = model.fit(method="newton", start_params=result.params, disp=False, maxiter=100)
             converged = bool(result.mle_retvals.get("converged", True))
     # statsmodels stores the thresholds as (first cut, log increments): back to cut-points.

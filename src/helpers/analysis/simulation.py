@@ -53,6 +53,7 @@ from scipy.special import expit
 
 from helpers.analysis.patterns import useful_patterns
 from helpers.data.load import add_derived
+from helpers.stats.design import design_matrix
 from helpers.stats.logit import (
     DIVERGED,
     HUGE_SE,
@@ -158,37 +159,6 @@ def event_indicator(series: pd.Series, event: str = "Yes") -> np.ndarray:
         out = np.where(values.isna(), np.nan, (values == event).astype(float))
         return out.astype(float)
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-
-
-def design_matrix(df: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """Treatment-coded design matrix of `columns` with an intercept, built once with numpy.
-
-    Returns (X, names, complete) where `complete` is the boolean mask of rows with every column
-    observed; X has the rows of `df` (incomplete rows hold zeros; select them with `complete`).
-    Categorical columns give one dummy per non-reference level, named ``column[level]``; levels
-    unobserved among complete rows are dropped (their column would be all zeros).
-    """
-    n = len(df)
-    complete = np.ones(n, dtype=bool)
-    for col in columns:
-        complete &= df[col].notna().to_numpy()
-    blocks = [np.ones((n, 1))]
-    names = ["(Intercept)"]
-    for col in columns:
-        s = df[col]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            codes = s.cat.codes.to_numpy()
-            for k, level in enumerate(s.cat.categories[1:], start=1):
-                dummy = (codes == k).astype(float)
-                if dummy[complete].sum() == 0:
-                    continue
-                blocks.append(dummy[:, None])
-                names.append(f"{col}[{level}]")
-        else:
-            values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
-            blocks.append(np.nan_to_num(values)[:, None])
-            names.append(col)
-    return np.hstack(blocks), names, complete
 
 
 # --------------------------------------------------------------------------------------------
@@ -389,14 +359,21 @@ def _init_worker(payload: dict) -> None:
     _PAYLOAD = payload
 
 
-def _blas_single_thread():
-    # Same arithmetic whatever the number of processes: BLAS on one thread everywhere.
-    try:
-        from threadpoolctl import threadpool_limits
+_CONTROLLERS: dict[int, object] = {}
 
-        return threadpool_limits(limits=1)
+
+def _blas_single_thread():
+    # Same arithmetic whatever the number of processes: BLAS on one thread everywhere. One
+    # controller per process: finding the thread pools scans every loaded library (ms per chunk).
+    try:
+        from threadpoolctl import ThreadpoolController
     except Exception:  # pragma: no cover - threadpoolctl missing
         return nullcontext()
+    pid = os.getpid()
+    if pid not in _CONTROLLERS:
+        _CONTROLLERS.clear()
+        _CONTROLLERS[pid] = ThreadpoolController()
+    return _CONTROLLERS[pid].limit(limits=1)
 
 
 def run_chunks(worker, tasks: list, payload: dict, n_jobs: int) -> list:

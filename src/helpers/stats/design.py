@@ -53,8 +53,16 @@ def levels_of(series: pd.Series) -> list:
     return sorted(series.dropna().unique().tolist(), key=str)
 
 
+def _present_codes(series: pd.Series) -> np.ndarray:
+    # Per category of a Categorical, whether it occurs (counted on the integer codes: no hashing).
+    codes = series.cat.codes.to_numpy()
+    return np.bincount(codes[codes >= 0], minlength=len(series.cat.categories)) > 0
+
+
 def observed_levels(series: pd.Series) -> list:
     """Levels present in `series` (non-missing), in model order."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return [level for level, seen in zip(series.cat.categories, _present_codes(series)) if seen]
     present = set(series.dropna().unique().tolist())
     return [level for level in levels_of(series) if level in present]
 
@@ -73,7 +81,10 @@ def complete_cases(df: pd.DataFrame, columns: Sequence[str | None]) -> pd.DataFr
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise KeyError(f"columns not in the data: {', '.join(missing)}")
-    return df.loc[df[columns].notna().all(axis=1), columns]
+    keep = np.ones(len(df), dtype=bool)
+    for column in columns:
+        keep &= df[column].notna().to_numpy()
+    return df[columns] if keep.all() else df.loc[keep, columns]
 
 
 def frequency_weights(df: pd.DataFrame, weights: str | None) -> np.ndarray:
@@ -90,6 +101,31 @@ def total_n(w: np.ndarray) -> int | float:
     """n reported with a fit: the number of rows, or the sum of the frequency weights."""
     total = float(np.sum(w))
     return int(round(total)) if abs(total - round(total)) < 1e-9 else total
+
+
+def indicators(codes: np.ndarray, positions: Sequence[int], missing: float = 0.0) -> np.ndarray:
+    """The one dummy coder of the project's design matrices: (n x k) columns, 1.0 where a row's
+    level code equals each of `positions` and 0.0 elsewhere, `missing` where the code is -1 (no
+    answer). Every design is built from it: `build_design` and `design_matrix` from a frame's
+    Categorical codes, the synthetic generator from its own codes."""
+    codes = np.asarray(codes)
+    out = np.empty((codes.size, len(positions)))
+    for k, position in enumerate(positions):
+        out[:, k] = codes == position
+    if missing != 0.0 and out.size:
+        out[codes < 0] = missing
+    return out
+
+
+def _categorical_columns(series: pd.Series, levels: Sequence, declared: Sequence) -> np.ndarray:
+    # 0/1 columns of `levels` of a categorical series (0 where it is missing).
+    if isinstance(series.dtype, pd.CategoricalDtype):  # integer codes, not objects
+        position = {level: j for j, level in enumerate(declared)}
+        return indicators(series.cat.codes.to_numpy(), [position[level] for level in levels])
+    values = series.to_numpy(dtype=object)
+    return (
+        np.column_stack([(values == level).astype(float) for level in levels]) if levels else np.empty((len(series), 0))
+    )
 
 
 @dataclass
@@ -133,10 +169,8 @@ def build_design(data: pd.DataFrame, columns: Sequence[str], intercept: bool = T
                     )
                 warnings.append(f"{column}: level(s) {', '.join(map(str, dropped))} absent from the sample, dropped")
             reference[column] = present[0]
-            values = series.to_numpy(dtype=object)
-            for level in present[1:]:
-                blocks.append((values == level).astype(float)[:, None])
-                names.append(term_name(column, level))
+            blocks.append(_categorical_columns(series, present[1:], declared))
+            names += [term_name(column, level) for level in present[1:]]
         else:
             blocks.append(pd.to_numeric(series).to_numpy(dtype=float)[:, None])
             names.append(column)
@@ -147,6 +181,37 @@ def build_design(data: pd.DataFrame, columns: Sequence[str], intercept: bool = T
             "the model matrix is rank deficient (collinear terms) for columns: " + ", ".join(_unique(columns))
         )
     return Design(X=X, names=names, columns=index, reference=reference, warnings=warnings)
+
+
+def design_matrix(df: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Treatment-coded design matrix of `columns` with an intercept over every row of `df`, for
+    fits that select their rows later (the simulations, the sensitivity analyses).
+
+    Returns (X, names, complete): `complete` marks the rows with every column observed; X has
+    all rows of `df` (incomplete rows hold zeros; select them with `complete`). Categorical
+    columns give one dummy per non-reference level (the declared first level is the
+    reference), named ``column[level]``; levels unobserved among complete rows are dropped
+    (their column would be all zeros).
+    """
+    n = len(df)
+    complete = np.ones(n, dtype=bool)
+    for col in columns:
+        complete &= df[col].notna().to_numpy()
+    blocks = [np.ones((n, 1))]
+    names = [INTERCEPT]
+    for col in columns:
+        s = df[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            codes = s.cat.codes.to_numpy()
+            seen = np.bincount(codes[complete & (codes >= 0)], minlength=len(s.cat.categories)) > 0
+            kept = [k for k in range(1, len(s.cat.categories)) if seen[k]]
+            blocks.append(indicators(codes, kept))
+            names += [term_name(col, s.cat.categories[k]) for k in kept]
+        else:
+            values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+            blocks.append(np.nan_to_num(values)[:, None])
+            names.append(col)
+    return np.hstack(blocks), names, complete
 
 
 def binary_outcome(series: pd.Series) -> tuple[np.ndarray, object, object]:
@@ -165,7 +230,11 @@ def binary_outcome(series: pd.Series) -> tuple[np.ndarray, object, object]:
                 levels = present
             else:
                 raise ValueError(f"binary outcome '{series.name}' must have two levels, has {levels}")
-        y = (series.to_numpy(dtype=object) == levels[1]).astype(float)
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            event = list(series.cat.categories).index(levels[1])
+            y = (series.cat.codes.to_numpy() == event).astype(float)
+        else:
+            y = (series.to_numpy(dtype=object) == levels[1]).astype(float)
         return y, levels[1], levels[0]
     values = pd.to_numeric(series).to_numpy(dtype=float)
     if not set(np.unique(values)) <= {0.0, 1.0}:
@@ -188,6 +257,9 @@ def ordinal_outcome(series: pd.Series) -> tuple[np.ndarray, list, list[str]]:
             f"{series.name}: level(s) {', '.join(map(str, absent))} absent from the sample, "
             "thresholds fitted between the observed levels"
         )
-    lookup = {level: i for i, level in enumerate(present)}
-    codes = np.array([lookup[v] for v in series.to_numpy(dtype=object)], dtype=int)
+    if series.isna().any():
+        raise ValueError(f"ordinal outcome '{series.name}' has missing values")
+    # category code -> position among the observed levels
+    lookup = np.cumsum(_present_codes(series)) - 1
+    codes = lookup[series.cat.codes.to_numpy()].astype(int)
     return codes, present, warnings

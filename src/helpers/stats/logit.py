@@ -91,6 +91,35 @@ def separated(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> bool
         return False
 
 
+def overlap_certified(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, params: np.ndarray | None) -> bool:
+    """Whether the maximum-likelihood fit `params` proves that y is NOT separated by X: then
+    `separated` would say False, and its linear program need not run.
+
+    Stiemke's lemma: with A = diag(s) X (s = +1 for y = 1, -1 for y = 0), either some b has
+    A b >= 0, A b != 0 (complete or quasi-complete separation, what `separated` looks for) or
+    some strictly positive lambda has A' lambda = 0, never both. At the estimate the score
+    X' w (y - mu) is zero, so lambda = w |y - mu| is such a vector up to the rounding left in
+    the score, r: it is certified when the correction c = X (X'X)^-1 r that removes r leaves
+    every lambda_i - |c_i| above half of lambda_i. Near separation some mu_i tends to 0 or 1,
+    the certificate fails and the linear program decides, as before."""
+    if params is None or not np.all(np.isfinite(params)):
+        return False
+    y = np.asarray(y, dtype=float)
+    if not np.all((y == 0.0) | (y == 1.0)):
+        return False
+    w = np.ones(len(y)) if w is None else np.asarray(w, dtype=float)
+    keep = w > 0
+    X, y, w = X[keep], y[keep], w[keep]
+    mu = expit(X @ params)
+    lam = w * np.abs(y - mu)
+    r = X.T @ (w * (y - mu))
+    try:
+        c = X @ np.linalg.solve(X.T @ X, r)
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.all(np.isfinite(c)) and np.all(lam > 0) and np.all(np.abs(c) < 0.5 * lam))
+
+
 # --------------------------------------------------------------------------------------------
 # Maximum likelihood, one fit with per-coefficient convergence
 # --------------------------------------------------------------------------------------------

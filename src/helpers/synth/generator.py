@@ -68,6 +68,7 @@ from helpers.synth.calibrate import (
     wald_p,
 )
 from helpers.data.codebook import load_codebook
+from helpers.stats.design import indicators
 
 DEFAULT_SEED = 2025
 GENERATOR = "helpers.synth"
@@ -257,20 +258,16 @@ def _levels(col: str) -> tuple[str, ...]:
     return cb[col].levels
 
 
-def _indicator(codes: dict[str, np.ndarray], term: str) -> np.ndarray:
-    col, level = _parse_term(term)
-    idx = _levels(col).index(level)
-    c = codes[col]
-    out = (c == idx).astype(float)
-    out[c < 0] = np.nan
-    return out
-
-
 def _design(codes: dict[str, np.ndarray], terms: list[str]) -> np.ndarray:
+    # The project's one dummy coder (helpers.stats.design.indicators), NaN where a code is missing.
     n = len(next(iter(codes.values())))
     if not terms:
         return np.zeros((n, 0))
-    return np.column_stack([_indicator(codes, t) for t in terms])
+    columns = []
+    for term in terms:
+        col, level = _parse_term(term)
+        columns.append(indicators(codes[col], [_levels(col).index(level)], missing=np.nan))
+    return np.hstack(columns)
 
 
 def model3_terms(exposure: str, level: str = "Yes") -> list[str]:

@@ -1,0 +1,60 @@
+"""The logistic core's shortcut around the separation linear program: the maximum-likelihood
+fit's own certificate that the data overlap (Stiemke's lemma), and when it must not be trusted."""
+
+import numpy as np
+import pytest
+
+from helpers.stats.logit import fit_logistic, overlap_certified, separated
+
+
+def _data(rng, n=120, p=4, strength=1.0):
+    X = np.column_stack([np.ones(n), rng.integers(0, 2, size=(n, p - 1)).astype(float)])
+    beta = rng.normal(0, strength, p)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(X @ beta)))).astype(float)
+    return X, y
+
+
+def test_certificate_agrees_with_the_linear_program_on_random_data():
+    rng = np.random.default_rng(3)
+    certified = lp_separated = 0
+    for _ in range(200):
+        X, y = _data(rng, n=int(rng.integers(15, 80)), strength=2.5)
+        if np.linalg.matrix_rank(X) < X.shape[1] or y.min() == y.max():
+            continue
+        fit = fit_logistic(X, y)
+        sep = separated(X, y)
+        lp_separated += sep
+        if overlap_certified(X, y, None, fit.params):
+            certified += 1
+            assert not sep  # a certificate of overlap never meets a separated data set
+    assert certified > 50 and lp_separated > 10  # both kinds occurred
+
+
+def test_no_certificate_under_complete_or_quasi_separation():
+    X = np.column_stack([np.ones(8), [0, 0, 0, 0, 1, 1, 1, 1.0]])
+    y = np.array([0, 0, 1, 0, 1, 1, 1, 1.0])  # quasi: x = 1 always has y = 1
+    fit = fit_logistic(X, y)
+    assert separated(X, y)
+    assert not overlap_certified(X, y, None, fit.params)
+    y_complete = X[:, 1].copy()
+    assert not overlap_certified(X, y_complete, None, fit_logistic(X, y_complete).params)
+
+
+def test_certificate_needs_the_estimate_not_any_parameters():
+    rng = np.random.default_rng(5)
+    X, y = _data(rng, n=200, strength=0.5)
+    fit = fit_logistic(X, y)
+    assert overlap_certified(X, y, None, fit.params)
+    # far from the estimate the score is not zero: no certificate (the linear program decides)
+    assert not overlap_certified(X, y, None, fit.params + 0.5)
+    assert not overlap_certified(X, y, None, None)
+    assert not overlap_certified(X, np.full(len(y), 0.5), None, fit.params)  # not a 0/1 outcome
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_certificate_with_frequency_weights(seed):
+    rng = np.random.default_rng(seed)
+    X, y = _data(rng, n=150, strength=0.5)
+    w = rng.integers(0, 4, size=len(y)).astype(float)
+    fit = fit_logistic(X, y, weights=w)
+    assert overlap_certified(X, y, w, fit.params)
