@@ -185,3 +185,12 @@ def test_a_header_lower_on_the_sheet_is_one_line(frame, tmp_path, capsys, where)
     code, lines, _ = _validate(_xlsx(rows, tmp_path / "sheet.xlsx"), capsys)
     assert code == 2
     _one_line(lines, "sheet.xlsx", expected)
+
+
+@pytest.mark.parametrize("where", [".venv/report", ".venv-lab"])
+def test_an_output_folder_inside_the_environment_is_refused(where):
+    from helpers import paths
+    from reportbuild import guard
+
+    with pytest.raises(guard.GuardError, match="inside the Python environment"):
+        guard.check_output_folder(paths.ROOT / where)
