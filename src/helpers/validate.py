@@ -64,6 +64,20 @@ def _warn_if_committable(path: Path) -> None:
         print(warning, file=sys.stderr)
 
 
+def duplicate_answers_warning(df: pd.DataFrame, name: str) -> str | None:
+    """A warning when respondents repeat another respondent's answers to every question (only
+    the id differs): a form submitted twice, or rows copied in a spreadsheet. Kept as they are."""
+    answers = df.drop(columns=[c for c in ("respondent_id",) if c in df]).astype(object)
+    again = answers.duplicated(keep="first").to_numpy()
+    if not again.any():
+        return None
+    rows = [i + 1 for i in range(len(df)) if again[i]]
+    return (
+        f"warning: {name}: {format_rows(rows)} repeat an earlier respondent's answers to every question "
+        "(only the id differs): duplicate submissions? They are analysed as they are"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
@@ -92,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{name}: cannot be read: {_safe_message(err, arg)}", file=sys.stderr)
             status = 2
         else:
+            warning = duplicate_answers_warning(df, name)
+            if warning:
+                print(warning, file=sys.stderr)
             ignored = df.attrs.get("ignored_columns") or []
             dropped = f"; dropped {len(ignored)} platform columns: {', '.join(ignored)}" if ignored else ""
             n_vars = sum(1 for c in df.columns if c in load_codebook().variables)

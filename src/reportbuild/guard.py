@@ -66,6 +66,9 @@ def check_output_folder(out: Path, root: Path = paths.ROOT, own: tuple = ()) -> 
             f"output folder {name}: is inside a .git folder (git's own files); use OUT=_output or a new folder"
         )
     relative = _inside(out, root)
+    if relative is not None and relative.parts[:1] in ((".venv",), (".venv-lab",)):
+        # git-ignored, but the environment: `make distclean` or a rebuilt .venv would delete the report
+        raise GuardError(f"output folder {name}: is inside the Python environment; use OUT=_output or a new folder")
     if relative is not None:
         result = _git(root, "ls-files", "--", relative.as_posix())
         if result is not None and result.stdout.strip():

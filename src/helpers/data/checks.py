@@ -397,6 +397,28 @@ def _survey_problems(frame: pd.DataFrame, codebook: Codebook) -> list[Problem]:
                     f"the models need at least {MIN_COMPLETE_ROWS} (MIN_COMPLETE_ROWS)"
                 )
             )
+        else:
+            problems += _single_level_in_models(valid, model, codebook, complete)
+    return problems
+
+
+def _single_level_in_models(valid: pd.DataFrame, model: list[str], codebook: Codebook, complete: int) -> list[Problem]:
+    """A model variable with answers of several kinds overall but one kind only among the rows
+    the models use (those answering every model variable): its term cannot be estimated."""
+    rows = valid[model].notna().all(axis=1)
+    problems = []
+    for name in model:
+        seen = list(dict.fromkeys(valid.loc[rows, name]))
+        if len(seen) == 1 and valid[name].nunique() > 1:
+            role = codebook.variables[name].role
+            problems.append(
+                Problem(
+                    f"all {complete} respondents who answer every outcome, exposure and confounder "
+                    f"answer {clip(seen[0])!r}: the other answers come only from rows the models leave out "
+                    f"(a missing answer elsewhere), so this {role} cannot be adjusted for",
+                    (name,),
+                )
+            )
     return problems
 
 

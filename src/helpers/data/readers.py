@@ -29,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.data.checks import Problem, SurveyValidationError, clip, format_list
+import helpers.datafile as datafile
 from helpers.data.filetype import misnamed
 
 FORMATS = {".csv": "CSV", ".xlsx": "Excel", ".sav": "SPSS", ".zsav": "SPSS", ".dta": "Stata"}
@@ -44,6 +45,10 @@ HINTS = {
 HEADER_SEARCH_ROWS = 10
 # No answer of the survey is this long: a longer cell is a stray quote or a pasted document.
 MAX_CELL_CHARS = 2000
+# Bounds checked before reading (the size: helpers.datafile.MAX_FILE_BYTES): a survey export
+# has at most a few hundred columns (Qualtrics' metadata included); a header of a million took
+# minutes and most of the memory before any message.
+MAX_COLUMNS = 5000
 _QUALTRICS_IMPORT_ID = re.compile(r'^\s*\{\s*"ImportId"\s*:')
 
 
@@ -80,6 +85,13 @@ def read_raw(path: Path, known: Callable[[str], bool] = lambda name: False) -> R
         _fail(name, f"cannot be read ({err.strerror or type(err).__name__})")
     if size == 0:
         _fail(name, "the file is empty (0 bytes)")
+    limit = datafile.MAX_FILE_BYTES
+    if size > limit:
+        _fail(
+            name,
+            f"the file is {size / 2**20:,.0f} MB, over the {limit // 2**20:,} MB this report reads "
+            "(MAX_FILE_BYTES): a survey export is far smaller; is this the right file?",
+        )
     try:
         if suffix == ".csv":
             return _read_csv(path, known)
@@ -119,6 +131,7 @@ def _table(file: str, rows: list[list], known: Callable[[str], bool], where: str
         rows.pop()
     if not rows:
         _fail(file, "the file is empty (no header row)")
+    _too_wide(file, max(map(len, rows[:HEADER_SEARCH_ROWS])))
     header_at = _header_row(rows, known)
     if header_at:  # found, and not on the first row
         title = next((str(c).strip() for c in rows[0] if not _blank(c)), "")
@@ -175,6 +188,15 @@ def _table(file: str, rows: list[list], known: Callable[[str], bool], where: str
     frame = pd.DataFrame(cells, columns=names, index=index, dtype=object)
     frame.index.name = "row"
     return frame
+
+
+def _too_wide(file: str, width: int) -> None:
+    if width > MAX_COLUMNS:
+        _fail(
+            file,
+            f"{width:,} columns, over the {MAX_COLUMNS:,} this report reads (MAX_COLUMNS): "
+            "a survey export has at most a few hundred; is this the right file?",
+        )
 
 
 def _read_csv(path: Path, known: Callable[[str], bool]) -> RawTable:
@@ -363,6 +385,11 @@ def _read_stats(path: Path, suffix: str) -> RawTable:
     name = path.name
     what = "an SPSS .sav" if suffix in (".sav", ".zsav") else "a Stata .dta"
     reader = pyreadstat.read_sav if suffix in (".sav", ".zsav") else pyreadstat.read_dta
+    try:
+        _, head = reader(str(path), metadataonly=True)
+    except Exception as err:
+        _fail(name, misnamed(path, suffix) or _damaged(f"{what} file", err))
+    _too_wide(name, head.number_columns or 0)
     try:
         df, meta = reader(str(path), apply_value_formats=False, user_missing=False)
     except Exception as err:  # pyreadstat raises its own errors with the full path in them

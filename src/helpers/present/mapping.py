@@ -225,10 +225,13 @@ def mapping_frame(
 
 
 def suppressed(frame: pd.DataFrame, min_count: int) -> pd.DataFrame:
-    """The frame with counts 1..min_count-1 hidden (for files and the report), with
-    complementary suppression (helpers.present.disclosure): a raw column's counts add up to the number
-    of rows, so one hidden count alone would be the difference. Hidden counts show
-    disclosure.MARKER. Only `n` is touched: raw values such as '3' look like counts but are codes."""
+    """The frame with counts 1..min_count-1 hidden (for files and the report): every count of a
+    raw column holding such a count shows disclosure.MARKER. Complementary suppression within
+    the column alone is not enough: the same counts are published by other tables, which choose
+    their own complements (Table 1 shows a level's missing answers, the other options of a tick-box
+    question show how many skipped it), and a count shown here that another table hides gives the
+    small one away by subtraction. Hiding the whole column adds nothing to what the other tables
+    show. Only `n` is touched: raw values such as '3' look like counts but are codes."""
     from helpers.present import disclosure
 
     out = frame.copy()
@@ -237,13 +240,9 @@ def suppressed(frame: pd.DataFrame, min_count: int) -> pd.DataFrame:
     if min_count and min_count > 1:
         for _, rows in out.groupby("raw_column", sort=False).groups.items():
             rows = [r for r in rows if pd.notna(n.loc[r])]
-            if len(rows) < 2:
-                continue
             counts = [int(n.loc[r]) for r in rows]
-            hidden = disclosure.protect_sums(counts, min_count, [list(range(len(rows)))])
-            for r, h in zip(rows, hidden):
-                if h:
-                    shown.loc[r] = disclosure.MARKER
+            if len(rows) > 1 and disclosure.primary(counts, min_count).any():
+                shown.loc[rows] = disclosure.MARKER
     out["n"] = shown
     return out
 
