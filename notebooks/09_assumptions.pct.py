@@ -119,7 +119,7 @@ display(Markdown(grid.decision_changes(specs, choices)))
 
 # %%
 #| echo: false
-specs_file = grid.write_csv(specs, setup.output_folder())
+specs_file = grid.write_csv(specs, setup.output_folder(), setup.min_count)
 display(
     Markdown(
         f"The grid ({specs['spec_id'].nunique()} specifications, {len(specs)} rows) is written to `{specs_file.name}` in the output folder."

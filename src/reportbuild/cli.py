@@ -146,10 +146,17 @@ def validation_errors(data: Path | None) -> list[str] | None:
 def longest_first(chapters: list) -> list:
     """Start the longest notebooks first, so no core idles at the end of a parallel build.
 
-    A notebook's source size stands in for its run time: it is known before any build (unlike
-    a recorded duration) and ranks this book's chapters as their measured times do.
+    The code a notebook can run stands in for its run time: its source and the helper modules
+    it can import (their bytes). It is known before any build, unlike a recorded duration, and
+    ranks this book's heavy chapters first (the preface, which recomputes the robustness
+    analyses for its summary, among them; by its source size alone it came last of them).
     """
-    return sorted(chapters, key=lambda c: (-c.source.stat().st_size, c.name))
+
+    def code_bytes(chapter) -> int:
+        helpers = helper_files(chapter.source, HELPERS_ROOT) if chapter.source.suffix == ".py" else []
+        return sum(f.stat().st_size for f in [chapter.source, *helpers])
+
+    return sorted(chapters, key=lambda c: (-code_bytes(c), c.name))
 
 
 def ensure_private(out: Path, root: Path) -> None:

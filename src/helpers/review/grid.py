@@ -398,8 +398,26 @@ def csv_text(grid: pd.DataFrame) -> str:
     return buffer.getvalue()
 
 
-def write_csv(grid: pd.DataFrame, folder: str | Path) -> Path:
+def protect_n(grid: pd.DataFrame, min_count: int) -> pd.DataFrame:
+    """The grid with `n` blank wherever it differs from the primary specification's n for the same
+    figure, when small cells are suppressed (`min_count` > 0, real data).
+
+    Two specifications' n differ by the respondents one of them drops (those in small confounder
+    levels, those answering "Don't know"): a count of 1-4 that the tables hide would be their
+    difference. The primary n is printed by the chapters anyway."""
+    if min_count <= 0:
+        return grid
+    primary = grid[grid["primary"].astype(bool)].set_index("claim_id")["n"]
+    same = grid["n"].to_numpy() == grid["claim_id"].map(primary).to_numpy()
+    out = grid.copy()
+    out["n"] = out["n"].astype("Int64").where(same, pd.NA)
+    return out
+
+
+def write_csv(grid: pd.DataFrame, folder: str | Path, min_count: int = 0) -> Path:
+    """specifications.csv in `folder`; with `min_count` > 0 the n that could reveal a small count
+    are blank (protect_n)."""
     path = Path(folder) / "specifications.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(csv_text(grid), encoding="utf-8", newline="")
+    path.write_text(csv_text(protect_n(grid, min_count)), encoding="utf-8", newline="")
     return path
