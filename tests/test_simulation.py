@@ -323,3 +323,21 @@ def test_a_selected_sample_without_a_level_is_refitted_or_failed_never_a_crash()
     out = policy_fit_batch(X, Y, 1, 0.0, weights=W)
     assert np.isfinite(out["log_or"][:2]).all()
     assert np.isnan(out["log_or"][2]) and not out["converged"][2]
+
+
+def _pid(task, payload):
+    import os
+
+    return os.getpid()
+
+
+def test_helpers_max_workers_caps_the_process_pool(monkeypatch):
+    from helpers.analysis.simulation import process_budget, run_chunks
+
+    monkeypatch.setenv("HELPERS_MAX_WORKERS", "1")
+    assert process_budget() == 1
+    import os
+
+    assert set(run_chunks(_pid, list(range(4)), {}, n_jobs=2)) == {os.getpid()}  # in this process
+    monkeypatch.setenv("HELPERS_MAX_WORKERS", "not a number")
+    assert process_budget() == (os.cpu_count() or 1)

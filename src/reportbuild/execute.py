@@ -570,6 +570,9 @@ def run_all(
     jobs = [j if j.runtime else replace(j, runtime=str(runtime)) for j in jobs]
     env = {**kernel_environment(), "JUPYTER_RUNTIME_DIR": str(runtime)}
     env.update(blas_threads(env))
+    # the kernels' share of the cores for their own process pools (the simulations): two kernels
+    # each starting two simulation processes on two cores would only take turns
+    env.setdefault("HELPERS_MAX_WORKERS", str(max(1, (os.cpu_count() or 1) // max(1, min(workers, len(jobs))))))
     # the kernels' specs, private to this run: this interpreter, and the build's provisioner
     specs = workdir / "kernelspecs"
     for kernel in sorted({j.kernel for j in jobs}):

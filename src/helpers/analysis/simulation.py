@@ -376,6 +376,18 @@ def _blas_single_thread():
     return _CONTROLLERS[pid].limit(limits=1)
 
 
+def process_budget() -> int:
+    """How many processes a computation may use: the cores, or fewer when HELPERS_MAX_WORKERS
+    says so (a parallel build gives each kernel its share of the cores). Results never depend
+    on it: every replicate chunk has its own seed."""
+    cores = os.cpu_count() or 1
+    try:
+        limit = int(os.environ.get("HELPERS_MAX_WORKERS", cores))
+    except ValueError:
+        limit = cores
+    return max(1, min(cores, limit))
+
+
 def run_chunks(worker, tasks: list, payload: dict, n_jobs: int) -> list:
     """worker(task, payload) for every task, in a process pool of `n_jobs` (results in task order).
 
@@ -383,7 +395,7 @@ def run_chunks(worker, tasks: list, payload: dict, n_jobs: int) -> list:
     workers inherit it instead of each importing it (seconds: it loads scikit-learn)."""
     import firthmodels  # noqa: F401
 
-    n_jobs = max(1, min(int(n_jobs or 1), len(tasks), os.cpu_count() or 1))
+    n_jobs = max(1, min(int(n_jobs or 1), len(tasks), process_budget()))
     if n_jobs == 1:
         return [worker(t, payload) for t in tasks]
     with ProcessPoolExecutor(max_workers=n_jobs, initializer=_init_worker, initargs=(payload,)) as pool:
