@@ -58,3 +58,19 @@ def test_certificate_with_frequency_weights(seed):
     w = rng.integers(0, 4, size=len(y)).astype(float)
     fit = fit_logistic(X, y, weights=w)
     assert overlap_certified(X, y, w, fit.params)
+
+
+def test_a_firth_fit_stalled_at_the_strict_tolerance_is_judged_at_the_floor_tolerance(monkeypatch):
+    """A fit that cannot reach FIRTH_TOL in floating point is refitted at FIRTH_FLOOR_TOL, not
+    kept unconverged (its LR test would be NaN and a replicate's decision would hang on rounding)."""
+    from helpers.stats import logit
+
+    rng = np.random.default_rng(4)
+    X = np.column_stack([np.ones(80), rng.normal(size=80)])
+    y = (rng.random(80) < 0.4).astype(int)
+    assert logit.firth_fitted(X, y).converged_
+    monkeypatch.setattr(logit, "FIRTH_TOL", 1e-300)  # unreachable: the strict fit stalls
+    stalled = logit.firth_model(logit.FIRTH_TOL).fit(X, y)
+    assert not stalled.converged_
+    judged = logit.firth_fitted(X, y)
+    assert judged.converged_ and np.isfinite(judged.lrt(features=[1]).lrt_pvalues_[1])

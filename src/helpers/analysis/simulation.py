@@ -59,7 +59,7 @@ from helpers.stats.logit import (
     HUGE_SE,
     Z975,
     LogitFit,
-    firth_model,
+    firth_fitted,
     fisher_cov,
     fit_logistic,
     fit_logistic_batch,
@@ -238,18 +238,17 @@ def firth_replicate(
     """
     import warnings
 
-    model = firth_model
     yi = np.asarray(y).astype(int)
     p = p_truth = float("nan")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if coverage:
-            shifted = model().fit(X, yi, offset=truth * X[:, j]).lrt(features=[j])
+            shifted = firth_fitted(X, yi, offset=truth * X[:, j]).lrt(features=[j])
             params = np.asarray(shifted.coef_, dtype=float).copy()
             params[j] += truth
             p_truth = float(shifted.lrt_pvalues_[j])
         if p_value or not coverage:
-            fit = model().fit(X, yi)
+            fit = firth_fitted(X, yi)
             if p_value:
                 p = float(fit.lrt(features=[j]).lrt_pvalues_[j])
             if not coverage:

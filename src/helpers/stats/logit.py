@@ -24,11 +24,36 @@ DIVERGED = 15.0  # |log odds| beyond this = (quasi-)separation (an OR of 3.3 mil
 # --------------------------------------------------------------------------------------------
 
 
-def firth_model():
-    """firthmodels' Firth logistic regression with the project's one set of settings (intercept in X)."""
+FIRTH_TOL = 1e-8
+# Where a fit stops at FIRTH_TOL's rounding floor (no step improves the penalised likelihood in
+# floating point, yet the gradient is above 1e-8), the refit that judges it at this tolerance.
+FIRTH_FLOOR_TOL = 1e-6
+
+
+def firth_model(tol: float | None = None):
+    """firthmodels' Firth logistic regression with the project's one set of settings (intercept in
+    X), at tolerance `tol` (default FIRTH_TOL)."""
     from firthmodels import FirthLogisticRegression
 
-    return FirthLogisticRegression(fit_intercept=False, max_iter=200, gtol=1e-8, xtol=1e-8, backend="numpy")
+    tol = FIRTH_TOL if tol is None else tol
+    return FirthLogisticRegression(fit_intercept=False, max_iter=200, gtol=tol, xtol=tol, backend="numpy")
+
+
+def firth_fitted(X: np.ndarray, y: np.ndarray, offset: np.ndarray | None = None, sample_weight=None):
+    """A fitted firthmodels model (its `lrt` then available): at FIRTH_TOL, and where that fit
+    stopped unconverged, at FIRTH_FLOOR_TOL. Whether a fit counts as converged must not hang on
+    rounding: a fit that stalls at 1e-8 on one side of a 1e-10 change in the offset and not on
+    the other once turned a replicate's coverage decision over (its LR test NaN, the Wald rule
+    instead)."""
+    kwargs = {} if offset is None else {"offset": offset}
+    if sample_weight is not None:
+        kwargs["sample_weight"] = sample_weight
+    model = firth_model().fit(X, y, **kwargs)
+    if not model.converged_:
+        retry = firth_model(FIRTH_FLOOR_TOL).fit(X, y, **kwargs)
+        if retry.converged_:
+            return retry
+    return model
 
 
 def fisher_cov(X: np.ndarray, params: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
@@ -50,13 +75,9 @@ class FirthFit:
 def firth(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, features: list[int] | None = None) -> FirthFit:
     """Firth's penalised-likelihood fit (Heinze & Schemper 2002, logistf's defaults): profile CIs
     and penalised LR p-values for `features` (default: every column; others are NaN)."""
-    model = firth_model()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if w is None:
-            model.fit(X, y)
-        else:
-            model.fit(X, y, sample_weight=w)
+        model = firth_fitted(X, y, sample_weight=w)
         params = np.asarray(model.coef_, dtype=float)
         cov = fisher_cov(X, params, w)
         try:  # the profile searches can fail on a degenerate design: Wald at the penalised fit then
