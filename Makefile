@@ -143,10 +143,10 @@ bench: $(ENV_STAMP) ## time a clean build, a no-op build, make test, a serial ba
 	$(PY) scripts/bench.py
 	$(PY) scripts/grid_bench.py
 	$(PY) scripts/bench_validate.py
-	$(PY) scripts/bench_scale.py
+	$(PY) scripts/bench_scale.py --shape both
 
 bench-scale: $(ENV_STAMP) ## whole-report build time and peak memory at 409 and 5,000 rows, and their ratio (target <= 2x)
-	$(PY) scripts/bench_scale.py --shape $(or $(SHAPE),repeated)
+	$(PY) scripts/bench_scale.py --shape $(or $(SHAPE),both)
 
 synth: $(ENV_STAMP) ## regenerate data/synthetic/ from its seed
 	$(PY) -m helpers synth
