@@ -39,19 +39,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from helpers import paths  # noqa: E402
+from helpers.data.codebook import load_codebook  # noqa: E402
 
 MAX_RATIO = 2.0
 BASE_ROWS = 409
-CONFOUNDERS = [
-    "age_group",
-    "gender",
-    "ethnicity",
-    "education",
-    "training",
-    "seniority",
-    "years_in_role",
-    "employer_type",
-]
 
 
 def survey_of(rows: int, shape: str = "repeated", seed: int = 14) -> pd.DataFrame:
@@ -62,7 +53,7 @@ def survey_of(rows: int, shape: str = "repeated", seed: int = 14) -> pd.DataFram
     if shape == "mixed" and rows > len(base):
         rng = np.random.default_rng(seed)
         extra = np.arange(len(base), rows)
-        for column in CONFOUNDERS:
+        for column in load_codebook().model3_covariates():
             frame.loc[extra, column] = base[column].to_numpy()[rng.integers(0, len(base), size=extra.size)]
     frame["respondent_id"] = [f"R{i + 1:07d}" for i in range(rows)]
     return frame
