@@ -143,18 +143,25 @@ def validation_errors(data: Path | None) -> list[str] | None:
     return []
 
 
-def longest_first(chapters: list) -> list:
+def helpers_of(chapter) -> list[Path]:
+    """The helper modules a chapter can import (every helper for a notebook without a .py source)."""
+    return helper_files(chapter.source, HELPERS_ROOT) if chapter.source.suffix == ".py" else helpers_sources()
+
+
+def longest_first(chapters: list, helpers: dict[str, list[Path]] | None = None) -> list:
     """Start the longest notebooks first, so no core idles at the end of a parallel build.
 
     The code a notebook can run stands in for its run time: its source and the helper modules
-    it can import (their bytes). It is known before any build, unlike a recorded duration, and
-    ranks this book's heavy chapters first (the preface, which recomputes the robustness
-    analyses for its summary, among them; by its source size alone it came last of them).
+    it can import (their bytes; `helpers`: each chapter's, when already known). It is known
+    before any build, unlike a recorded duration, and ranks this book's heavy chapters first
+    (the preface, which recomputes the robustness analyses for its summary, among them; by its
+    source size alone it came last of them).
     """
+    helpers = helpers or {}
 
     def code_bytes(chapter) -> int:
-        helpers = helper_files(chapter.source, HELPERS_ROOT) if chapter.source.suffix == ".py" else []
-        return sum(f.stat().st_size for f in [chapter.source, *helpers])
+        files = helpers[chapter.name] if chapter.name in helpers else helpers_of(chapter)
+        return sum(f.stat().st_size for f in [chapter.source, *files])
 
     return sorted(chapters, key=lambda c: (-code_bytes(c), c.name))
 
@@ -217,8 +224,8 @@ class Build:
         return os.path.relpath(path, self.root)
 
     # ------------------------------------------------------------------ hashes
-    def notebook_hash(self, chapter) -> str:
-        helpers = helper_files(chapter.source, HELPERS_ROOT) if chapter.source.suffix == ".py" else helpers_sources()
+    def notebook_hash(self, chapter, helpers: list[Path] | None = None) -> str:
+        helpers = helpers_of(chapter) if helpers is None else helpers
         files = [chapter.source, *helpers, *data_dependencies(self.data), paths.ROOT / "requirements.txt", paths.LOCK]
         return digest(files=files, values={"parameters": self.record, "kernel": "python3"}, base=paths.ROOT)
 
@@ -315,7 +322,8 @@ class Build:
         notebooks = self.project.notebooks
         imports_cache = self.build_dir / "imports.json"
         load_imports_cache(imports_cache)
-        hashes = {c.name: self.notebook_hash(c) for c in notebooks}
+        helpers = {c.name: helpers_of(c) for c in notebooks}  # read once: for the hashes and the order
+        hashes = {c.name: self.notebook_hash(c, helpers[c.name]) for c in notebooks}
         if self.build_dir.is_dir():
             save_imports_cache(imports_cache)
         stale = [
@@ -327,7 +335,7 @@ class Build:
             for c in stale
             if pending.get(c.name) == hashes[c.name] and (self.pending_dir / c.name / f"{c.name}.ipynb").exists()
         ]
-        to_run = longest_first([c for c in stale if c not in reuse])
+        to_run = longest_first([c for c in stale if c not in reuse], helpers)
         outcome = Outcome(EXIT_OK)
         staged: list[tuple[Path, Path]] = []  # (staged file, destination)
         executed: dict[str, Path] = {c.name: self.destination(c.name) for c in notebooks}
