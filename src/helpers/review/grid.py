@@ -21,7 +21,6 @@ import csv
 import hashlib
 import io
 import itertools
-import os
 from concurrent.futures import ProcessPoolExecutor
 from fractions import Fraction
 from pathlib import Path
@@ -34,6 +33,7 @@ from helpers.review import scorecard
 from helpers.data.codebook import load_codebook
 from helpers.stats.design import complete_cases
 from helpers.analysis.patterns import collapse_frame
+from helpers.analysis.simulation import process_budget
 from helpers.data.published import load_claims, load_targets
 from helpers.analysis.spec import Spec, load_spec
 
@@ -218,7 +218,7 @@ def fit_grid(df: pd.DataFrame, spec: Spec | None = None, n_jobs: int = 1) -> pd.
             tasks.setdefault((record["_digest"], outcome, exposure, record["model_level"], record["exposures"]))
     # 2. the fits (in order; a process pool returns them in the same order)
     order = list(tasks)
-    n_jobs = max(1, min(int(n_jobs or 1), len(order), os.cpu_count() or 1))
+    n_jobs = max(1, min(int(n_jobs or 1), len(order), process_budget()))
     if n_jobs == 1:
         _init_worker(frames)
         results = [_fit_task(t) for t in order]
