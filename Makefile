@@ -10,6 +10,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+# Python caches compiled modules in __pycache__/ (gitignored): where the environment turns that
+# off, every test process and kernel would compile the project's modules again.
+unexport PYTHONDONTWRITEBYTECODE
+
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -78,23 +82,31 @@ lint: $(ENV_STAMP) ## ruff check and ruff format --check (configured in pyprojec
 format: $(ENV_STAMP) ## ruff format: rewrite the sources in the project's one style
 	$(VENV)/bin/ruff format $(LINT_PATHS)
 
-# The fast tests and nbval run side by side (one core each; make -O prints each run's output
-# when it ends). nbval's notebooks write into _output/ and .build/: created first, so tests that
-# watch the checkout's top level see nothing appear because of the other run.
-# Two runs on the machine's cores: one BLAS thread each (unless set), so OpenBLAS's spinning
-# threads do not oversubscribe them; results do not depend on it (make numerics).
-test: $(ENV_STAMP) ## fast tests and nbval on the executed notebooks, side by side
+# The fast tests and nbval in one pytest session on the machine's cores (pytest-xdist, up to
+# four processes). A test file or a notebook is one unit of work (--dist loadfile: a notebook's
+# cells share their kernel, a module's fixtures are built once), handed out in the order given
+# here as processes come free: the notebooks first, since they are the longest units.
+# nbval's notebooks write into _output/ and .build/: created first, so tests that watch the
+# checkout's top level see nothing appear because of them.
+# One BLAS thread per process (unless set), so OpenBLAS's spinning threads do not oversubscribe
+# the cores; results do not depend on it (make numerics).
+TEST_WORKERS ?= auto
+test: $(ENV_STAMP) ## fast tests and nbval on the executed notebooks, in one session on every core
 	@mkdir -p _output .build
-	@OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} $(MAKE) --no-print-directory -j2 -Otarget test-fast nbval
+	OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} $(PY) -m pytest $(NO_PLUGINS) -n $(TEST_WORKERS) --maxprocesses 4 \
+		--dist loadfile --no-loadscope-reorder $(NBVAL) -m "not slow" index.ipynb notebooks/ tests
 
 # Plugins a run does not use cost start-up time: nbval (with the coverage and jupyter_client it
 # imports) outside `nbval`; typeguard's (installed as a dependency of a dependency) everywhere.
 NO_PLUGINS := -p no:typeguard
+# nbval's options: each notebook's kernel forked from the build's preload process, as the build
+# executes them (reportbuild/nbval_kernels.py; HELPERS_PRELOAD=0: fresh kernels), and the sanitiser
+NBVAL := -p reportbuild.nbval_kernels --nbval --nbval-kernel-name python3 --nbval-sanitize-with .ci/nbval-sanitize.cfg
 test-fast: $(ENV_STAMP) ## only the fast tests
 	$(PY) -m pytest $(NO_PLUGINS) -p no:nbval -m "not slow" tests
 
 nbval: $(ENV_STAMP) ## only re-execute the notebooks and compare with their stored outputs
-	$(PY) -m pytest $(NO_PLUGINS) --nbval index.ipynb notebooks/ --nbval-current-env --nbval-sanitize-with .ci/nbval-sanitize.cfg
+	$(PY) -m pytest $(NO_PLUGINS) $(NBVAL) index.ipynb notebooks/
 
 test-slow: $(ENV_STAMP) ## the slow (simulation) tests
 	$(PY) -m pytest $(NO_PLUGINS) -p no:nbval -m slow tests

@@ -25,6 +25,7 @@ TOOLS = {
     "typst": "PDF compiler (fallback renderer)",
     "pytest": "make test",
     "nbval": "make test (pytest --nbval)",
+    "pytest-xdist": "make test (pytest -n: the tests on every core)",
     "ruff": "lint and format check (.ci/run, make lint, pre-commit)",
     "setuptools": "build backend of the editable install",
     "uv": "installs requirements.lock (make env)",

@@ -1,0 +1,92 @@
+"""pytest plugin: nbval's kernels forked from the build's preload process.
+
+    pytest -p reportbuild.nbval_kernels --nbval --nbval-kernel-name python3 notebooks/
+
+Why: nbval starts a fresh kernel for every notebook, and each one spends about 2 s of CPU
+starting Python and importing the same libraries before its first cell runs. With this plugin a
+session starts one preload process (:mod:`reportbuild.preload`, the build's) while it collects,
+and each notebook's kernel is forked from it with those libraries imported, exactly as the build
+executed the committed notebooks.
+
+How: a private copy of the ``python3`` kernelspec (this interpreter; the build's provisioner,
+:mod:`reportbuild.provisioner`) is put first on JUPYTER_PATH, and the preload process is made
+the provisioner's server, only while nbval starts a notebook's kernel. Other tests in the same
+session (the build's own, which start kernels too) see neither.
+
+What does not change: every notebook still gets a process of its own and imports the project's
+helpers itself; ``tests/test_build_preload.py`` checks that a forked kernel gives the same bytes
+as a fresh one. ``HELPERS_PRELOAD=0`` (or a platform other than Linux) gives nbval fresh kernels
+started through the same kernelspec; plain ``pytest --nbval`` without this plugin is unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from . import preload, provisioner
+
+KERNEL = "python3"
+
+
+class _NbvalKernels:
+    """The session's kernelspec folder and preload process."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="nbval-kernels-"))
+        provisioner.write_kernelspec(self.folder, KERNEL)
+        # started now, it imports the libraries while pytest collects
+        self.server = (
+            preload.ForkServer(dict(os.environ), provisioner.kernel_argv(KERNEL)) if preload.enabled() else None
+        )
+
+    @contextmanager
+    def active(self):
+        """JUPYTER_PATH and the provisioner's server as a notebook's kernel needs them."""
+        saved_path, saved_server = os.environ.get("JUPYTER_PATH"), preload.SERVER
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([str(self.folder), *([saved_path] if saved_path else [])])
+        preload.SERVER = self.server
+        try:
+            yield
+        finally:
+            preload.SERVER = saved_server
+            if saved_path is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = saved_path
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_SESSION: _NbvalKernels | None = None
+
+
+def pytest_configure(config) -> None:
+    global _SESSION
+    if getattr(config.option, "nbval", False) or getattr(config.option, "nbval_lax", False):
+        _SESSION = _NbvalKernels()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    # nbval starts a notebook's kernel when its first cell is set up (IPyNbFile.setup)
+    if _SESSION is None or type(item).__name__ != "IPyNbCell":
+        yield
+        return
+    with _SESSION.active():
+        yield
+
+
+def pytest_unconfigure(config) -> None:
+    global _SESSION
+    if _SESSION is not None:
+        _SESSION.close()
+        _SESSION = None
