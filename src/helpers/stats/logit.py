@@ -17,6 +17,10 @@ Z975 = float(st.norm.ppf(0.975))
 # A log-odds standard error above this is taken as a sign of (quasi-)separation.
 HUGE_SE = 10.0
 DIVERGED = 15.0  # |log odds| beyond this = (quasi-)separation (an OR of 3.3 million)
+# A batch fit with a |log odds| beyond this (or a huge SE, or no convergence) is decided by the
+# data (`separation_flags`): well below where Newton-Raphson stops on separated data (about 17
+# to 22 here), well above the finite estimates of the report's designs (below 6).
+BORDERLINE = 10.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -141,6 +145,60 @@ def overlap_certified(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, params
     return bool(np.all(np.isfinite(c)) and np.all(lam > 0) and np.all(np.abs(c) < 0.5 * lam))
 
 
+def separated_exactly(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, params: np.ndarray | None = None) -> bool:
+    """Whether 0/1 `y` is (completely or quasi-completely) separated by the columns of X among
+    the rows of positive weight, decided by the data alone: the overlap certificate at the ML
+    fit `params` (`overlap_certified`), else the linear program (`separated`, on the distinct
+    rows: repeats do not change whether a hyperplane separates the points). Columns that are
+    zero on every such row (a level nobody in the sample has) are left out: they do not take
+    part in the fit, and an all-zero column would make the linear program rank-deficient."""
+    y = np.asarray(y, dtype=float)
+    keep = np.ones(len(y), dtype=bool) if w is None else np.asarray(w, dtype=float) > 0
+    X, y = X[keep], y[keep]
+    cols = np.flatnonzero(np.any(X != 0, axis=0))
+    X = X[:, cols]
+    if params is not None and overlap_certified(X, y, None, np.asarray(params, dtype=float)[cols]):
+        return False
+    points = np.unique(np.column_stack([X, y]), axis=0)
+    return separated(points[:, :-1], points[:, -1])
+
+
+def suspect(res: dict[str, np.ndarray]) -> np.ndarray:
+    """Replicates of a `fit_logistic_batch` result whose ML fit may be separated: no
+    convergence, an estimable coefficient beyond BORDERLINE, or a huge (> HUGE_SE) or non-finite
+    standard error of one. Only these need `separated_exactly`."""
+    est = res["estimable"]
+    se = np.where(est, np.nan_to_num(res["std_errors"], nan=np.inf), 0.0)
+    big = np.where(est, np.abs(res["params"]), 0.0) > BORDERLINE
+    return ~res["converged"] | big.any(axis=1) | (se > HUGE_SE).any(axis=1)
+
+
+def separation_flags(X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None, res: dict[str, np.ndarray]) -> np.ndarray:
+    """Which replicates (columns of 0/1 `Y`, rows of `X`, `weights` a vector or n x R) the report
+    refits by Firth, given their ML fits `res` (`fit_logistic_batch`, on these rows or on their
+    covariate patterns): a `suspect` fit whose data are separated (`separated_exactly`), or,
+    where the data are not separated, whose finite maximum-likelihood estimate has not been
+    reached or has a huge or non-finite standard error (as helpers.analysis.models judges one fit).
+
+    Why not read separation off the fit alone: where Newton-Raphson stops on separated data, and
+    the rounding in the information matrix of a rank-deficient sample, depend on its start; a
+    replicate's decision then hung on a 1e-10 change in the start (the simulation's true value).
+    The data decide here: start-independent."""
+    W = None if weights is None else np.asarray(weights, dtype=float)
+    flags = np.zeros(Y.shape[1], dtype=bool)
+    for r in np.flatnonzero(suspect(res)):
+        w = None if W is None else (W if W.ndim == 1 else W[:, r])
+        est = res["estimable"][r]
+        se = res["std_errors"][r][est]
+        flags[r] = (
+            separated_exactly(X, Y[:, r], w, res["params"][r])
+            or not res["converged"][r]
+            or not np.all(np.isfinite(se))
+            or bool(np.any(se > HUGE_SE))
+        )
+    return flags
+
+
 # --------------------------------------------------------------------------------------------
 # Maximum likelihood, one fit with per-coefficient convergence
 # --------------------------------------------------------------------------------------------
@@ -234,6 +292,17 @@ def _solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
         return np.stack([np.linalg.pinv(h) @ v for h, v in zip(H, g)])
 
 
+def _drop_absent(H: np.ndarray, g: np.ndarray, absent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # Absent columns: their rows and columns of H and entries of g are zero; the unit diagonal
+    # makes H regular and their steps exactly zero.
+    if not absent.any():
+        return H, g
+    H = np.where(absent[:, :, None] | absent[:, None, :], 0.0, H)
+    r, k = np.nonzero(absent)
+    H[r, k, k] = 1.0
+    return H, np.where(absent, 0.0, g)
+
+
 def _inverse_diag(H: np.ndarray) -> np.ndarray:
     out = np.full(H.shape[:2], np.nan)
     for r, h in enumerate(H):
@@ -255,10 +324,18 @@ def fit_logistic_batch(
     """Fit one logistic regression per column of `Y` (n x R) on the shared design `X` (n x p).
 
     Vectorised Newton-Raphson: the R Hessians come from one matrix product, W.T @ (X_i X_j),
-    and one batched solve per iteration. Returns params and std_errors (R x p), converged and
-    separated (R,), n_iter. A replicate is `separated` when a coefficient exceeds |15| (quasi- or
-    complete separation: the estimate of that coefficient is infinite); glm-style convergence of
-    the deviance is still reached there, and the other coefficients are then usable.
+    and one batched solve per iteration. Returns params and std_errors (R x p), estimable
+    (R x p), converged and separated (R,), n_iter. A replicate is `separated` when a coefficient
+    exceeds |15| (quasi- or complete separation: the estimate of that coefficient is infinite)
+    or has no finite SE; glm-style convergence of the deviance is still reached there, and the
+    other coefficients are then usable. That reading of the fit is a heuristic: the report's
+    decision is `separation_flags`.
+
+    A column that is zero on every row of positive weight in a replicate (a level nobody in a
+    selected sample has) is not `estimable` there: it takes no part in the fit (its Newton step
+    is exactly 0, its row of the information matrix replaced by the unit row, so the others are
+    the fit without that column) and gets NaN estimate and SE, instead of whatever the rounding
+    in a singular information matrix would give.
     """
     X = np.asarray(X, dtype=float)
     Y = np.asarray(Y, dtype=float)
@@ -270,6 +347,8 @@ def fit_logistic_batch(
     if w is not None and w.ndim == 1:
         w = np.repeat(w[:, None], R, axis=1)
     XX = (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
+    estimable = np.ones((R, p), dtype=bool) if w is None else ((w > 0).T.astype(float) @ (X != 0)) > 0
+    absent = None if estimable.all() else ~estimable
     beta = np.zeros((R, p)) if beta0 is None else np.tile(np.asarray(beta0, dtype=float), (R, 1))
     eta = X @ beta.T
     dev = _deviance(Y, eta, w)
@@ -288,6 +367,8 @@ def fit_logistic_batch(
             resid = resid * w[:, idx]
         H = (W.T @ XX).reshape(idx.size, p, p)
         g = (X.T @ resid).T
+        if absent is not None:
+            H, g = _drop_absent(H, g, absent[idx])
         step = _solve(H, g)
         new_beta = beta[idx] + step
         new_eta = X @ new_beta.T
@@ -313,7 +394,19 @@ def fit_logistic_batch(
     if w is not None:
         W = W * w
     H = (W.T @ XX).reshape(R, p, p)
+    if absent is not None:
+        H, _ = _drop_absent(H, np.zeros((R, p)), absent)
     with np.errstate(invalid="ignore"):
         se = np.sqrt(_inverse_diag(H))
-    separated = (np.abs(beta) > DIVERGED).any(axis=1) | ~np.isfinite(se).all(axis=1)
-    return {"params": beta, "std_errors": se, "converged": converged, "separated": separated, "n_iter": it}
+    beta[~estimable] = se[~estimable] = np.nan
+    separated = (np.where(estimable, np.abs(beta), 0.0) > DIVERGED).any(axis=1) | ~(
+        np.isfinite(se) | ~estimable
+    ).all(axis=1)
+    return {
+        "params": beta,
+        "std_errors": se,
+        "estimable": estimable,
+        "converged": converged,
+        "separated": separated,
+        "n_iter": it,
+    }
