@@ -1,7 +1,7 @@
 """The one logistic-regression core: maximum likelihood by Newton-Raphson (one fit or a batch of
-fits on a shared design), Firth's penalised likelihood, the separation check, and the constants
-that go with them. Used by helpers.analysis.models, the simulation, the sensitivity analyses and
-Brant's test.
+fits on a shared design), Firth's penalised likelihood, the separation check and decision, and
+the constants that go with them. Used by helpers.analysis.models, the simulation, the
+sensitivity analyses, calibration (helpers.synth.generator) and Brant's test.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ Z975 = float(st.norm.ppf(0.975))
 HUGE_SE = 10.0
 DIVERGED = 15.0  # |log odds| beyond this = (quasi-)separation (an OR of 3.3 million)
 # A batch fit with a |log odds| beyond this (or a huge SE, or no convergence) is decided by the
-# data (`separation_flags`): well below where Newton-Raphson stops on separated data (about 17
-# to 22 here), well above the finite estimates of the report's designs (below 6).
+# data (`separation_flags`): well below where Newton-Raphson stops on separated data (17 to 22
+# in chapter 8's replicates), well above the finite estimates there (below 6).
 BORDERLINE = 10.0
 
 
@@ -145,7 +145,9 @@ def overlap_certified(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, params
     return bool(np.all(np.isfinite(c)) and np.all(lam > 0) and np.all(np.abs(c) < 0.5 * lam))
 
 
-def separated_exactly(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, params: np.ndarray | None = None) -> bool:
+def separated_exactly(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, params: np.ndarray | None = None
+) -> bool:
     """Whether 0/1 `y` is (completely or quasi-completely) separated by the columns of X among
     the rows of positive weight, decided by the data alone: the overlap certificate at the ML
     fit `params` (`overlap_certified`), else the linear program (`separated`, on the distinct
@@ -173,7 +175,9 @@ def suspect(res: dict[str, np.ndarray]) -> np.ndarray:
     return ~res["converged"] | big.any(axis=1) | (se > HUGE_SE).any(axis=1)
 
 
-def separation_flags(X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None, res: dict[str, np.ndarray]) -> np.ndarray:
+def separation_flags(
+    X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None, res: dict[str, np.ndarray]
+) -> np.ndarray:
     """Which replicates (columns of 0/1 `Y`, rows of `X`, `weights` a vector or n x R) the report
     refits by Firth, given their ML fits `res` (`fit_logistic_batch`, on these rows or on their
     covariate patterns): a `suspect` fit whose data are separated (`separated_exactly`), or,
@@ -399,9 +403,8 @@ def fit_logistic_batch(
     with np.errstate(invalid="ignore"):
         se = np.sqrt(_inverse_diag(H))
     beta[~estimable] = se[~estimable] = np.nan
-    separated = (np.where(estimable, np.abs(beta), 0.0) > DIVERGED).any(axis=1) | ~(
-        np.isfinite(se) | ~estimable
-    ).all(axis=1)
+    diverged = (np.where(estimable, np.abs(beta), 0.0) > DIVERGED).any(axis=1)
+    separated = diverged | ~(np.isfinite(se) | ~estimable).all(axis=1)
     return {
         "params": beta,
         "std_errors": se,
