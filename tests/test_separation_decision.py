@@ -29,7 +29,9 @@ from helpers.stats.logit import (
     DIVERGED,
     fit_logistic,
     fit_logistic_batch,
+    separated,
     separated_exactly,
+    separating_column,
     separation_flags,
     suspect,
 )
@@ -137,3 +139,28 @@ def test_a_replicate_without_the_exposure_fails_and_is_not_called_separated(case
     out = policy_fit_batch(X, np.column_stack([y, y]), 1, 0.0, weights=W, p_values=False)
     assert not out["separated"][1] and not out["converged"][1] and np.isnan(out["log_or"][1])
     assert out["converged"][0] and np.isfinite(out["log_or"][0]) and not out["separated"][0]
+
+
+def test_one_separating_column_and_the_linear_program_agree():
+    """A single column that separates (a level with one outcome) settles the question without
+    the linear program; separation by a combination of columns is left to the linear program."""
+    rng = np.random.default_rng(7)
+    by_column = overlap = 0
+    for _ in range(150):
+        n = int(rng.integers(12, 60))
+        X = np.column_stack([np.ones(n), rng.integers(0, 2, size=(n, 3)).astype(float)])
+        y = (rng.random(n) < 1 / (1 + np.exp(-(X @ rng.normal(0, 2.5, 4))))).astype(float)
+        if np.linalg.matrix_rank(X) < 4 or y.min() == y.max():
+            continue
+        lp = separated(X, y)
+        if separating_column(X, y):
+            by_column += 1
+            assert lp  # a separating column is a separating direction
+        elif not lp:
+            overlap += 1
+        assert separated_exactly(X, y, None, fit_logistic(X, y).params) == lp
+    assert by_column > 10 and overlap > 10
+    # x separates y completely, but no column does on its own (x > 0 in both groups)
+    x = np.arange(1.0, 9.0)
+    X, y = np.column_stack([np.ones(8), x]), (x > 4).astype(float)
+    assert not separating_column(X, y) and separated_exactly(X, y)

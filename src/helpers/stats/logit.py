@@ -145,15 +145,29 @@ def overlap_certified(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, params
     return bool(np.all(np.isfinite(c)) and np.all(lam > 0) and np.all(np.abs(c) < 0.5 * lam))
 
 
+def separating_column(X: np.ndarray, y: np.ndarray) -> bool:
+    """Whether one column of X on its own separates 0/1 `y`: b = +-e_j with s_i x_ij >= 0 for
+    every row and > 0 for some (s = +1 for y = 1, -1 for y = 0), the other alternative of
+    Stiemke's lemma (see `overlap_certified`) with a coordinate direction, checked on signs
+    alone (no rounding). A covariate level whose respondents all have one outcome is such a
+    column: the common way a sample is separated, settled without the linear program."""
+    sx = np.sign(X) * np.where(np.asarray(y) == 1, 1.0, -1.0)[:, None]
+    nonzero = sx != 0
+    up = np.all(sx >= 0, axis=0) & nonzero.any(axis=0)
+    down = np.all(sx <= 0, axis=0) & nonzero.any(axis=0)
+    return bool(np.any(up | down))
+
+
 def separated_exactly(
     X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, params: np.ndarray | None = None
 ) -> bool:
     """Whether 0/1 `y` is (completely or quasi-completely) separated by the columns of X among
     the rows of positive weight, decided by the data alone: the overlap certificate at the ML
-    fit `params` (`overlap_certified`), else the linear program (`separated`, on the distinct
-    rows: repeats do not change whether a hyperplane separates the points). Columns that are
-    zero on every such row (a level nobody in the sample has) are left out: they do not take
-    part in the fit, and an all-zero column would make the linear program rank-deficient."""
+    fit `params` (`overlap_certified`), else a single separating column (`separating_column`),
+    else the linear program (`separated`, on the distinct rows: repeats do not change whether a
+    hyperplane separates the points). Columns that are zero on every such row (a level nobody
+    in the sample has) are left out: they take no part in the fit, and an all-zero column would
+    make the linear program rank-deficient."""
     y = np.asarray(y, dtype=float)
     keep = np.ones(len(y), dtype=bool) if w is None else np.asarray(w, dtype=float) > 0
     X, y = X[keep], y[keep]
@@ -161,6 +175,8 @@ def separated_exactly(
     X = X[:, cols]
     if params is not None and overlap_certified(X, y, None, np.asarray(params, dtype=float)[cols]):
         return False
+    if separating_column(X, y):
+        return True
     points = np.unique(np.column_stack([X, y]), axis=0)
     return separated(points[:, :-1], points[:, -1])
 
