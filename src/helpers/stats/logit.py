@@ -169,11 +169,12 @@ def separated_exactly(
     in the sample has) are left out: they take no part in the fit, and an all-zero column would
     make the linear program rank-deficient."""
     y = np.asarray(y, dtype=float)
-    keep = np.ones(len(y), dtype=bool) if w is None else np.asarray(w, dtype=float) > 0
-    X, y = X[keep], y[keep]
+    w = np.ones(len(y)) if w is None else np.asarray(w, dtype=float)
+    keep = w > 0
+    X, y, w = X[keep], y[keep], w[keep]
     cols = np.flatnonzero(np.any(X != 0, axis=0))
     X = X[:, cols]
-    if params is not None and overlap_certified(X, y, None, np.asarray(params, dtype=float)[cols]):
+    if params is not None and overlap_certified(X, y, w, np.asarray(params, dtype=float)[cols]):
         return False
     if separating_column(X, y):
         return True
