@@ -201,10 +201,12 @@ def separation_flags(
     where the data are not separated, whose finite maximum-likelihood estimate has not been
     reached or has a huge or non-finite standard error (as helpers.analysis.models judges one fit).
 
-    Why not read separation off the fit alone: where Newton-Raphson stops on separated data, and
-    the rounding in the information matrix of a rank-deficient sample, depend on its start; a
-    replicate's decision then hung on a 1e-10 change in the start (the simulation's true value).
-    The data decide here: start-independent."""
+    Start-independent: separated data are flagged (by the data, or by the huge SE that a
+    converged fit of separated data always has), data that overlap by the properties of their
+    unique ML estimate. The rule once read a non-finite SE of a level absent from a selected
+    sample as separation: that SE was the square root of a +-1e-32 rounding residue, so the
+    decision flipped with 1e-10 changes of the start (the simulation's true value); absent levels
+    are now left out of the fit (`fit_logistic_batch`, `estimable`)."""
     W = None if weights is None else np.asarray(weights, dtype=float)
     flags = np.zeros(Y.shape[1], dtype=bool)
     for r in np.flatnonzero(suspect(res)):
