@@ -223,37 +223,6 @@ def separation_flags(
 
 
 # --------------------------------------------------------------------------------------------
-# Maximum likelihood, one fit with per-coefficient convergence
-# --------------------------------------------------------------------------------------------
-
-
-def irls(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, max_iter: int = 100, tol: float = 1e-10):
-    """Weighted logistic ML by iteratively reweighted least squares, `y` in [0, 1] (fractional
-    allowed): (beta, fitted probabilities, |last step| per coefficient).
-
-    Converged when every coefficient's last step is below `tol`; under quasi-separation the
-    diverging coefficients keep stepping while the others settle, which is how Brant's test
-    tells them apart (helpers.analysis.brant)."""
-    w = np.ones(len(y)) if w is None else w
-    beta = np.zeros(X.shape[1])
-    ybar = np.clip(np.sum(w * y) / np.sum(w), 1e-6, 1 - 1e-6)
-    beta[0] = np.log(ybar / (1 - ybar))
-    step = np.full(X.shape[1], np.inf)
-    for _ in range(max_iter):
-        eta = np.clip(X @ beta, -30, 30)
-        pi = 1.0 / (1.0 + np.exp(-eta))
-        v = w * pi * (1 - pi)
-        info = X.T @ (X * v[:, None])
-        score = X.T @ (w * (y - pi))
-        step = np.linalg.lstsq(info, score, rcond=None)[0]
-        beta = beta + step
-        if np.max(np.abs(step)) < tol:
-            break
-    eta = np.clip(X @ beta, -30, 30)
-    return beta, 1.0 / (1.0 + np.exp(-eta)), np.abs(step)
-
-
-# --------------------------------------------------------------------------------------------
 # Maximum likelihood, vectorised over replicates
 # --------------------------------------------------------------------------------------------
 
@@ -348,7 +317,11 @@ def fit_logistic_batch(
 
     Vectorised Newton-Raphson: the R Hessians come from one matrix product, W.T @ (X_i X_j),
     and one batched solve per iteration. Returns params and std_errors (R x p), estimable
-    (R x p), converged and separated (R,), n_iter. A replicate is `separated` when a coefficient
+    (R x p), converged and separated (R,), n_iter, and last_step (R x p: |Newton step| of each
+    coefficient at its replicate's last iteration). Each replicate stops when its relative
+    deviance change is below `tol` (as R's glm) or its largest step below 1e-10; `tol=0` stops
+    on the step alone. Under quasi-separation the diverging coefficients keep stepping while
+    the estimable ones settle: `last_step` tells them apart (Brant's test). A replicate is `separated` when a coefficient
     exceeds |15| (quasi- or complete separation: the estimate of that coefficient is infinite)
     or has no finite SE; glm-style convergence of the deviance is still reached there, and the
     other coefficients are then usable. That reading of the fit is a heuristic: the report's
@@ -377,6 +350,7 @@ def fit_logistic_batch(
     dev = _deviance(Y, eta, w)
     active = np.ones(R, dtype=bool)
     converged = np.zeros(R, dtype=bool)
+    last_step = np.full((R, p), np.inf)
     it = 0
     for it in range(1, max_iter + 1):
         idx = np.flatnonzero(active)
@@ -408,6 +382,7 @@ def fit_logistic_batch(
         change = np.abs(new_dev - dev[idx]) / (np.abs(new_dev) + 0.1)
         beta[idx] = new_beta
         eta[:, idx] = new_eta
+        last_step[idx] = np.abs(step)
         dev[idx] = new_dev
         done = (change < tol) | (np.abs(step).max(axis=1) < 1e-10)
         converged[idx[done]] = True
@@ -431,4 +406,5 @@ def fit_logistic_batch(
         "converged": converged,
         "separated": separated,
         "n_iter": it,
+        "last_step": last_step,
     }
