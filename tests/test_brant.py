@@ -175,3 +175,65 @@ def test_table_and_narrative_speak_only_from_valid_tests():
     assert shown.loc["Omnibus without g: Rare", "p"] != "not computable"
     text = narrative.brant_summary(result.assign(exposure="x", outcome="y"))
     assert "not computable" in text
+
+
+def _separated_by_a_numeric_indicator(top: bool, seed: int = 11, n: int = 300) -> pd.DataFrame:
+    """Proportional odds in x and z; a numeric 0/1 column d (10%) separates one binary logit:
+    no d = 1 respondent answers 'A' (its slope -> +inf at cut 1) or, with `top`, 'D' (-> -inf at
+    cut 3). Numeric, so the empty-cell rule for categorical levels does not see it."""
+    rng = np.random.default_rng(seed)
+    x = rng.random(n) < 0.5
+    d = (rng.random(n) < 0.1).astype(float)
+    z = rng.normal(size=n)
+    y = np.digitize(0.7 * x + 0.3 * z + rng.logistic(size=n), [-1.0, 0.0, 1.0])
+    moved = (d == 1) & (y == (3 if top else 0))
+    y[moved] = rng.integers(0, 3, moved.sum()) if top else rng.integers(1, 4, moved.sum())
+    return pd.DataFrame(
+        {
+            "y": pd.Categorical.from_codes(y, categories=list("ABCD"), ordered=True),
+            "x": pd.Categorical(np.where(x, "Yes", "No"), dtype=YES_NO),
+            "d": d,
+            "z": z,
+        }
+    )
+
+
+@pytest.mark.parametrize("top", [False, True], ids=["slope to +inf at cut 1", "slope to -inf at cut 3"])
+def test_a_diverging_slope_is_excluded_and_the_others_are_tested(top):
+    data = _separated_by_a_numeric_indicator(top)
+    cut = 3 if top else 1
+    result = brant_test(data, "y", "x", ["d", "z"]).set_index("term")
+    warning = result["warning"].iloc[0]
+    assert f"huge standard errors in the binary logit at cut {cut}" in warning
+    assert "did not converge" not in warning  # the estimable coefficients settled
+    assert not result.loc["d", "computable"] and np.isnan(result.loc["d", "chi2"])
+    assert result.loc["d", "reason"] == f"not computable: term not estimable at cut {cut} (sparse cells)"
+    assert not result.loc["Omnibus", "computable"]
+    for term in ["Omnibus without d", "x[Yes]", "z"]:
+        assert result.loc[term, "computable"] and np.isfinite(result.loc[term, "chi2"]), term
+        assert result.loc[term, "chi2"] >= 0 and 0 <= result.loc[term, "p_value"] <= 1, term
+    assert result.loc["Omnibus without d", "df"] == 2 * 2
+    # Without the separating column every binary logit is regular and nothing is excluded.
+    regular = brant_test(data.assign(d=data["d"].sample(frac=1, random_state=0).to_numpy()), "y", "x", ["d", "z"])
+    assert regular["computable"].all() and "huge standard errors" not in regular["warning"].iloc[0]
+
+
+def test_a_reference_level_with_an_empty_cell_leaves_nothing_to_test():
+    # The reference level of g answers only 'Rarely': the intercepts of all three binary logits
+    # diverge (the other levels' slopes with them), so no term can be tested.
+    data = _sparse_level_data()
+    data["g"] = data["g"].cat.reorder_categories(["Rare", "A", "B"])
+    data.loc[:7, "y"] = "Rarely"
+    result = brant_test(data, "y", "x", ["g"])
+    assert not result["computable"].any() and result["chi2"].isna().all()
+    assert (result["reason"] == "not computable: binary logit at cut 1, 2, 3 did not converge").all()
+
+
+def test_binary_logits_stopped_before_they_settle_are_not_tested(survey, monkeypatch):
+    from helpers.analysis import brant
+
+    fit = brant.fit_logistic_batch
+    monkeypatch.setattr(brant, "fit_logistic_batch", lambda *args, **kw: fit(*args, **{**kw, "max_iter": 2}))
+    result = brant_test(survey, "Smoke", "Sex", ["Height"])
+    assert not result["computable"].any() and result["chi2"].isna().all()
+    assert (result["reason"] == "not computable: binary logit at cut 1, 2, 3 did not converge").all()

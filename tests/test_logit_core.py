@@ -4,7 +4,7 @@ fit's own certificate that the data overlap (Stiemke's lemma), and when it must 
 import numpy as np
 import pytest
 
-from helpers.stats.logit import fit_logistic, overlap_certified, separated
+from helpers.stats.logit import fit_logistic, fit_logistic_batch, overlap_certified, separated
 
 
 def _data(rng, n=120, p=4, strength=1.0):
@@ -74,3 +74,29 @@ def test_a_firth_fit_stalled_at_the_strict_tolerance_is_judged_at_the_floor_tole
     assert not stalled.converged_
     judged = logit.firth_fitted(X, y)
     assert judged.converged_ and np.isfinite(judged.lrt(features=[1]).lrt_pvalues_[1])
+
+
+def test_last_step_is_the_newton_step_of_the_last_iteration():
+    X, y = _data(np.random.default_rng(8), n=200)
+    start = fit_logistic_batch(X, y[:, None], max_iter=3, tol=0.0)
+    after = fit_logistic_batch(X, y[:, None], max_iter=4, tol=0.0)
+    np.testing.assert_allclose(after["last_step"], np.abs(after["params"] - start["params"]), rtol=1e-12)
+    assert (after["last_step"] > 1e-10).any()
+    done = fit_logistic_batch(X, y[:, None], tol=0.0)
+    assert done["converged"].all() and (done["last_step"] < 1e-10).all()
+
+
+def test_under_quasi_separation_the_estimable_coefficients_settle_at_the_overlapping_fit():
+    # Column 1 = 1 always has y = 1 (first replicate) or y = 0 (second): that slope diverges
+    # (to +inf, -inf); the others tend to the fit on the rows with column 1 = 0, and settle.
+    rng = np.random.default_rng(4)
+    X, y = _data(rng, n=300)
+    ones = X[:, 1] == 1
+    Y = np.column_stack([np.where(ones, 1.0, y), np.where(ones, 0.0, y)])
+    res = fit_logistic_batch(X, Y, max_iter=100, tol=0.0)
+    rest = fit_logistic(np.delete(X[~ones], 1, axis=1), y[~ones])
+    for r in range(2):
+        assert abs(res["params"][r, 1]) > 15
+        others = np.delete(np.arange(X.shape[1]), 1)
+        assert (res["last_step"][r, others] < 1e-8).all()
+        np.testing.assert_allclose(res["params"][r, others], rest.params, atol=1e-6)

@@ -25,7 +25,9 @@ import numpy as np
 import pandas as pd
 import scipy.stats as st
 
-from helpers.stats.logit import HUGE_SE, irls
+from scipy.special import expit
+
+from helpers.stats.logit import HUGE_SE, fit_logistic_batch
 from helpers.stats.design import (
     build_design,
     complete_cases,
@@ -78,19 +80,29 @@ def brant_from_arrays(
     betas, pis, infos_inv = [], [], []
     unstable: dict[int, list[int]] = {}  # slope index -> cut-points where it is not estimable
     not_converged: list[int] = []
+    # The J-1 binary logits 1{Y > j} share the design: one batch, one column of Z per cut-point.
+    # tol=0: each stops on its Newton step alone (every coefficient's below 1e-10), not on the
+    # deviance, so that `last_step` tells settled coefficients from diverging ones.
+    Z = (codes[:, None] > np.arange(J - 1)[None, :]).astype(float)
+    fits = fit_logistic_batch(X, Z, weights=w, max_iter=100, tol=0.0)
     for j in range(J - 1):
-        z = (codes > j).astype(float)
-        beta, pi, last_step = irls(X, z, w)
+        # A column absent from the data has no estimate (NaN): it adds nothing to the fit.
+        beta, last_step = np.nan_to_num(fits["params"][j]), fits["last_step"][j]
+        # |log odds| capped at 30 in the fitted probabilities: a diverging coefficient then keeps
+        # a tiny weight, hence a huge standard error, instead of an exact 0 (no information).
+        pi = expit(np.clip(X @ beta, -30, 30))
         info = X.T @ (X * (w * pi * (1 - pi))[:, None])
         inv = np.linalg.pinv(info)
         se = np.sqrt(np.clip(np.diag(inv), 0, None))
-        huge = [s for s in range(K) if not np.isfinite(se[s + 1]) or se[s + 1] > HUGE_STD_ERROR]
+        diverging = [k for k in range(p) if not np.isfinite(se[k]) or se[k] > HUGE_STD_ERROR]
+        huge = [k - 1 for k in diverging if k > 0]
         if huge:
             problems.append(f"huge standard errors in the binary logit at cut {j + 1}")
         # Converged where it matters: every estimable coefficient has settled (diverging,
-        # non-estimable ones are excluded from the tests below anyway).
-        settled = np.delete(last_step, [s + 1 for s in huge])
-        if not np.all(settled < CONVERGED_STEP):
+        # non-estimable slopes are excluded from the tests below anyway). A diverging intercept
+        # (a reference level with an empty cell at this cut) leaves no finite fit to test.
+        settled = np.delete(last_step, diverging)
+        if 0 in diverging or not np.all(settled < CONVERGED_STEP):
             not_converged.append(j + 1)
             problems.append(f"binary logit at cut {j + 1} did not converge")
         for s in huge:

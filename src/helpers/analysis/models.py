@@ -47,7 +47,7 @@ from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 from statsmodels.tools.numdiff import approx_fprime
 
-from helpers.stats.logit import HUGE_SE, Z975, fisher_cov, overlap_certified, separated
+from helpers.stats.logit import HUGE_SE, Z975, fisher_cov, separated, separated_exactly
 from helpers.stats.logit import firth as firth_fit
 from helpers.stats.design import (
     INTERCEPT,
@@ -261,7 +261,7 @@ def fit_logistic(df, outcome, exposure, covariates=(), weights=None, firth="auto
             se = np.sqrt(np.clip(np.diag(cov), 0, None))
             if not np.all(np.isfinite(se)) or np.any(se > HUGE_SE):
                 problems.append("huge standard errors")
-        if not overlap_certified(X, y, w, params) and separated(X, y, w):
+        if separated_exactly(X, y, w, params):
             problems.insert(0, "separation detected")
 
     use_firth = firth is True or (firth == "auto" and bool(problems))

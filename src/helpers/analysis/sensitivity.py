@@ -30,7 +30,7 @@ from scipy import stats
 
 from helpers.analysis.models import fit_ordinal
 from helpers.analysis.patterns import distinct_points, useful_patterns
-from helpers.stats.logit import HUGE_SE, Z975, firth, overlap_certified, separated
+from helpers.stats.logit import HUGE_SE, Z975, firth, separated, separated_exactly
 from helpers.analysis.simulation import (
     Estimand,
     analysis_rows,
@@ -179,7 +179,7 @@ def fit_term(df: pd.DataFrame, outcome: str, est: Estimand, firth="auto") -> Ter
             problems.append("maximum likelihood did not converge")
         if not np.all(np.isfinite(fit.std_errors)) or np.any(fit.std_errors > HUGE_SE):
             problems.append("huge standard errors")
-        if not overlap_certified(X, y, None, fit.params) and separated(*distinct_points(X, y)):
+        if separated_exactly(X, y, None, fit.params):
             problems.insert(0, "separation detected")
         if firth is False or not problems:
             b, se = fit.coef(est.term)

@@ -56,13 +56,13 @@ from helpers.data.load import add_derived
 from helpers.stats.design import design_matrix
 from helpers.stats.logit import (
     DIVERGED,
-    HUGE_SE,
     Z975,
     LogitFit,
     firth_fitted,
     fisher_cov,
     fit_logistic,
     fit_logistic_batch,
+    separation_flags,
 )
 
 CHUNK_SIZE = 25  # replicates per chunk: fixed, so results do not depend on n_jobs
@@ -181,10 +181,12 @@ def policy_fit_batch(
     maximum likelihood (Wald CI and p) unless the ML fit is separated, then Firth's penalised
     likelihood (profile penalised-likelihood CI, penalised LR p), as in every chapter.
 
-    Separation in a replicate is read from its ML fit (a coefficient beyond |15|, an infinite or
-    a huge (> 10) standard error, or no convergence): what a separated data set always produces,
-    and what helpers.analysis.models also treats as separation; the linear-programming check those
-    chapters add would cost more than the fits themselves over thousands of replicates.
+    Which replicates are refitted is decided by the data (helpers.stats.logit.separation_flags):
+    a replicate whose ML fit looks separated (a coefficient beyond |10|, a huge (> 10) or
+    infinite standard error, or no convergence) is judged by the overlap certificate, then the
+    linear program, as helpers.analysis.models judges one fit; never by where Newton-Raphson
+    happened to stop, which depends on its start `beta0`. A replicate whose sample has nobody
+    with the exposure has no estimate (a failed replicate).
     `covers` says whether the replicate's 95% CI contains `truth`; for a Firth refit it is the
     penalised likelihood-ratio test of beta_j = truth (an offset fit), which accepts exactly when
     the profile CI contains `truth`, at a quarter of the cost of profiling both bounds.
@@ -197,24 +199,22 @@ def policy_fit_batch(
 
     res = fit_logistic_batch(X, Y, weights=weights, beta0=beta0)
     b, se = res["params"][:, j].copy(), res["std_errors"][:, j].copy()
-    ses = np.nan_to_num(res["std_errors"], nan=np.inf)
-    flagged = res["separated"] | (ses > HUGE_SE).any(axis=1) | ~res["converged"]
     with np.errstate(invalid="ignore", divide="ignore"):
         p = 2 * stats.norm.sf(np.abs(b / se))
     covers = (b - Z975 * se <= truth) & (truth <= b + Z975 * se)
     if rows is not None:
         X, Y, weights = rows
     W = None if weights is None else np.asarray(weights, dtype=float)
-    converged = res["converged"] | flagged
+    no_exposure = ~res["estimable"][:, j]
+    flagged = separation_flags(X, Y, W, res) & ~no_exposure
+    converged = (res["converged"] | flagged) & ~no_exposure
     for r in np.flatnonzero(flagged):
         keep = slice(None) if W is None else (W if W.ndim == 1 else W[:, r]) > 0
         Xr = X[keep]
         # A selected sample can lose every respondent of a level: drop its all-zero columns
-        # (the model then has no such level); no exposure left means no estimate.
+        # (the model then has no such level; the exposure is present, see no_exposure).
         cols = np.flatnonzero(np.any(Xr != 0, axis=0))
         try:
-            if j not in cols:
-                raise np.linalg.LinAlgError("the exposure is absent from the selected sample")
             b[r], se[r], p[r], covers[r] = firth_replicate(
                 Xr[:, cols], Y[keep, r], int(np.searchsorted(cols, j)), truth, p_values, coverage
             )

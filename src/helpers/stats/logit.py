@@ -1,7 +1,7 @@
 """The one logistic-regression core: maximum likelihood by Newton-Raphson (one fit or a batch of
-fits on a shared design), Firth's penalised likelihood, the separation check, and the constants
-that go with them. Used by helpers.analysis.models, the simulation, the sensitivity analyses and
-Brant's test.
+fits on a shared design), Firth's penalised likelihood, the separation check and decision, and
+the constants that go with them. Used by helpers.analysis.models, the simulation, the
+sensitivity analyses, calibration (helpers.synth.generator) and Brant's test.
 """
 
 from __future__ import annotations
@@ -17,6 +17,10 @@ Z975 = float(st.norm.ppf(0.975))
 # A log-odds standard error above this is taken as a sign of (quasi-)separation.
 HUGE_SE = 10.0
 DIVERGED = 15.0  # |log odds| beyond this = (quasi-)separation (an OR of 3.3 million)
+# A batch fit with a |log odds| beyond this (or a huge SE, or no convergence) is decided by the
+# data (`separation_flags`): well below where Newton-Raphson stops on separated data (17 to 22
+# in chapter 8's replicates), well above the finite estimates there (below 6).
+BORDERLINE = 10.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -141,35 +145,81 @@ def overlap_certified(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, params
     return bool(np.all(np.isfinite(c)) and np.all(lam > 0) and np.all(np.abs(c) < 0.5 * lam))
 
 
-# --------------------------------------------------------------------------------------------
-# Maximum likelihood, one fit with per-coefficient convergence
-# --------------------------------------------------------------------------------------------
+def separating_column(X: np.ndarray, y: np.ndarray) -> bool:
+    """Whether one column of X on its own separates 0/1 `y`: b = +-e_j with s_i x_ij >= 0 for
+    every row and > 0 for some (s = +1 for y = 1, -1 for y = 0), the other alternative of
+    Stiemke's lemma (see `overlap_certified`) with a coordinate direction, checked on signs
+    alone (no rounding). A covariate level whose respondents all have one outcome is such a
+    column: the common way a sample is separated, settled without the linear program."""
+    sx = np.sign(X) * np.where(np.asarray(y) == 1, 1.0, -1.0)[:, None]
+    nonzero = sx != 0
+    up = np.all(sx >= 0, axis=0) & nonzero.any(axis=0)
+    down = np.all(sx <= 0, axis=0) & nonzero.any(axis=0)
+    return bool(np.any(up | down))
 
 
-def irls(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, max_iter: int = 100, tol: float = 1e-10):
-    """Weighted logistic ML by iteratively reweighted least squares, `y` in [0, 1] (fractional
-    allowed): (beta, fitted probabilities, |last step| per coefficient).
+def separated_exactly(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, params: np.ndarray | None = None
+) -> bool:
+    """Whether 0/1 `y` is (completely or quasi-completely) separated by the columns of X among
+    the rows of positive weight, decided by the data alone: the overlap certificate at the ML
+    fit `params` (`overlap_certified`), else a single separating column (`separating_column`),
+    else the linear program (`separated`, on the distinct rows: repeats do not change whether a
+    hyperplane separates the points). Columns that are zero on every such row (a level nobody
+    in the sample has) are left out: they take no part in the fit, and an all-zero column would
+    make the linear program rank-deficient."""
+    y = np.asarray(y, dtype=float)
+    w = np.ones(len(y)) if w is None else np.asarray(w, dtype=float)
+    keep = w > 0
+    X, y, w = X[keep], y[keep], w[keep]
+    cols = np.flatnonzero(np.any(X != 0, axis=0))
+    X = X[:, cols]
+    if params is not None and overlap_certified(X, y, w, np.asarray(params, dtype=float)[cols]):
+        return False
+    if separating_column(X, y):
+        return True
+    points = np.unique(np.column_stack([X, y]), axis=0)
+    return separated(points[:, :-1], points[:, -1])
 
-    Converged when every coefficient's last step is below `tol`; under quasi-separation the
-    diverging coefficients keep stepping while the others settle, which is how Brant's test
-    tells them apart (helpers.analysis.brant)."""
-    w = np.ones(len(y)) if w is None else w
-    beta = np.zeros(X.shape[1])
-    ybar = np.clip(np.sum(w * y) / np.sum(w), 1e-6, 1 - 1e-6)
-    beta[0] = np.log(ybar / (1 - ybar))
-    step = np.full(X.shape[1], np.inf)
-    for _ in range(max_iter):
-        eta = np.clip(X @ beta, -30, 30)
-        pi = 1.0 / (1.0 + np.exp(-eta))
-        v = w * pi * (1 - pi)
-        info = X.T @ (X * v[:, None])
-        score = X.T @ (w * (y - pi))
-        step = np.linalg.lstsq(info, score, rcond=None)[0]
-        beta = beta + step
-        if np.max(np.abs(step)) < tol:
-            break
-    eta = np.clip(X @ beta, -30, 30)
-    return beta, 1.0 / (1.0 + np.exp(-eta)), np.abs(step)
+
+def suspect(res: dict[str, np.ndarray]) -> np.ndarray:
+    """Replicates of a `fit_logistic_batch` result whose ML fit may be separated: no
+    convergence, an estimable coefficient beyond BORDERLINE, or a huge (> HUGE_SE) or non-finite
+    standard error of one. Only these need `separated_exactly`."""
+    est = res["estimable"]
+    se = np.where(est, np.nan_to_num(res["std_errors"], nan=np.inf), 0.0)
+    big = np.where(est, np.abs(res["params"]), 0.0) > BORDERLINE
+    return ~res["converged"] | big.any(axis=1) | (se > HUGE_SE).any(axis=1)
+
+
+def separation_flags(
+    X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None, res: dict[str, np.ndarray]
+) -> np.ndarray:
+    """Which replicates (columns of 0/1 `Y`, rows of `X`, `weights` a vector or n x R) the report
+    refits by Firth, given their ML fits `res` (`fit_logistic_batch`, on these rows or on their
+    covariate patterns): a `suspect` fit whose data are separated (`separated_exactly`), or,
+    where the data are not separated, whose finite maximum-likelihood estimate has not been
+    reached or has a huge or non-finite standard error (as helpers.analysis.models judges one fit).
+
+    Start-independent: separated data are flagged (by the data, or by the huge SE that a
+    converged fit of separated data always has), data that overlap by the properties of their
+    unique ML estimate. The rule once read a non-finite SE of a level absent from a selected
+    sample as separation: that SE was the square root of a +-1e-32 rounding residue, so the
+    decision flipped with 1e-10 changes of the start (the simulation's true value); absent levels
+    are now left out of the fit (`fit_logistic_batch`, `estimable`)."""
+    W = None if weights is None else np.asarray(weights, dtype=float)
+    flags = np.zeros(Y.shape[1], dtype=bool)
+    for r in np.flatnonzero(suspect(res)):
+        w = None if W is None else (W if W.ndim == 1 else W[:, r])
+        est = res["estimable"][r]
+        se = res["std_errors"][r][est]
+        flags[r] = (
+            separated_exactly(X, Y[:, r], w, res["params"][r])
+            or not res["converged"][r]
+            or not np.all(np.isfinite(se))
+            or bool(np.any(se > HUGE_SE))
+        )
+    return flags
 
 
 # --------------------------------------------------------------------------------------------
@@ -234,6 +284,17 @@ def _solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
         return np.stack([np.linalg.pinv(h) @ v for h, v in zip(H, g)])
 
 
+def _drop_absent(H: np.ndarray, g: np.ndarray, absent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # Absent columns: their rows and columns of H and entries of g are zero; the unit diagonal
+    # makes H regular and their steps exactly zero.
+    if not absent.any():
+        return H, g
+    H = np.where(absent[:, :, None] | absent[:, None, :], 0.0, H)
+    r, k = np.nonzero(absent)
+    H[r, k, k] = 1.0
+    return H, np.where(absent, 0.0, g)
+
+
 def _inverse_diag(H: np.ndarray) -> np.ndarray:
     out = np.full(H.shape[:2], np.nan)
     for r, h in enumerate(H):
@@ -255,10 +316,22 @@ def fit_logistic_batch(
     """Fit one logistic regression per column of `Y` (n x R) on the shared design `X` (n x p).
 
     Vectorised Newton-Raphson: the R Hessians come from one matrix product, W.T @ (X_i X_j),
-    and one batched solve per iteration. Returns params and std_errors (R x p), converged and
-    separated (R,), n_iter. A replicate is `separated` when a coefficient exceeds |15| (quasi- or
-    complete separation: the estimate of that coefficient is infinite); glm-style convergence of
-    the deviance is still reached there, and the other coefficients are then usable.
+    and one batched solve per iteration. Returns params and std_errors (R x p), estimable
+    (R x p), converged and separated (R,), n_iter, and last_step (R x p: |Newton step| of each
+    coefficient at its replicate's last iteration). Each replicate stops when its relative
+    deviance change is below `tol` (as R's glm) or its largest step below 1e-10; `tol=0` stops
+    on the step alone. Under quasi-separation the diverging coefficients keep stepping while
+    the estimable ones settle: `last_step` tells them apart (Brant's test). A replicate is `separated` when a coefficient
+    exceeds |15| (quasi- or complete separation: the estimate of that coefficient is infinite)
+    or has no finite SE; glm-style convergence of the deviance is still reached there, and the
+    other coefficients are then usable. That reading of the fit is a heuristic: the report's
+    decision is `separation_flags`.
+
+    A column that is zero on every row of positive weight in a replicate (a level nobody in a
+    selected sample has) is not `estimable` there: it takes no part in the fit (its Newton step
+    is exactly 0, its row of the information matrix replaced by the unit row, so the others are
+    the fit without that column) and gets NaN estimate and SE, instead of whatever the rounding
+    in a singular information matrix would give.
     """
     X = np.asarray(X, dtype=float)
     Y = np.asarray(Y, dtype=float)
@@ -270,11 +343,14 @@ def fit_logistic_batch(
     if w is not None and w.ndim == 1:
         w = np.repeat(w[:, None], R, axis=1)
     XX = (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
+    estimable = np.ones((R, p), dtype=bool) if w is None else ((w > 0).T.astype(float) @ (X != 0)) > 0
+    absent = None if estimable.all() else ~estimable
     beta = np.zeros((R, p)) if beta0 is None else np.tile(np.asarray(beta0, dtype=float), (R, 1))
     eta = X @ beta.T
     dev = _deviance(Y, eta, w)
     active = np.ones(R, dtype=bool)
     converged = np.zeros(R, dtype=bool)
+    last_step = np.full((R, p), np.inf)
     it = 0
     for it in range(1, max_iter + 1):
         idx = np.flatnonzero(active)
@@ -288,6 +364,8 @@ def fit_logistic_batch(
             resid = resid * w[:, idx]
         H = (W.T @ XX).reshape(idx.size, p, p)
         g = (X.T @ resid).T
+        if absent is not None:
+            H, g = _drop_absent(H, g, absent[idx])
         step = _solve(H, g)
         new_beta = beta[idx] + step
         new_eta = X @ new_beta.T
@@ -304,6 +382,7 @@ def fit_logistic_batch(
         change = np.abs(new_dev - dev[idx]) / (np.abs(new_dev) + 0.1)
         beta[idx] = new_beta
         eta[:, idx] = new_eta
+        last_step[idx] = np.abs(step)
         dev[idx] = new_dev
         done = (change < tol) | (np.abs(step).max(axis=1) < 1e-10)
         converged[idx[done]] = True
@@ -313,7 +392,19 @@ def fit_logistic_batch(
     if w is not None:
         W = W * w
     H = (W.T @ XX).reshape(R, p, p)
+    if absent is not None:
+        H, _ = _drop_absent(H, np.zeros((R, p)), absent)
     with np.errstate(invalid="ignore"):
         se = np.sqrt(_inverse_diag(H))
-    separated = (np.abs(beta) > DIVERGED).any(axis=1) | ~np.isfinite(se).all(axis=1)
-    return {"params": beta, "std_errors": se, "converged": converged, "separated": separated, "n_iter": it}
+    beta[~estimable] = se[~estimable] = np.nan
+    diverged = (np.where(estimable, np.abs(beta), 0.0) > DIVERGED).any(axis=1)
+    separated = diverged | ~(np.isfinite(se) | ~estimable).all(axis=1)
+    return {
+        "params": beta,
+        "std_errors": se,
+        "estimable": estimable,
+        "converged": converged,
+        "separated": separated,
+        "n_iter": it,
+        "last_step": last_step,
+    }

@@ -6,7 +6,6 @@ Everything here is deterministic given its inputs (numpy Generator passed in, st
   select_exact        exactly k units, drawn without replacement with odds exp(logit)
   controlled_round    0/1 outcomes whose running sums track expected probabilities (exact total)
   solve_intercept     the intercept that makes sum(p) equal a target count (brentq)
-  logit_fit           a small Newton-Raphson logistic fit (fractional y allowed) for calibration
   wald_p              two-sided p-values of single terms and the joint Wald test of a term set
 """
 
@@ -84,26 +83,6 @@ def solve_intercept(eta: np.ndarray, count: float) -> float:
 
     lo, hi = -30.0, 30.0
     return float(brentq(gap, lo, hi, xtol=1e-14, rtol=1e-15, maxiter=200))
-
-
-def logit_fit(X: np.ndarray, y: np.ndarray, tol: float = 1e-10, maxiter: int = 100) -> tuple[np.ndarray, np.ndarray]:
-    """Maximum-likelihood logistic regression by Newton-Raphson: (coefficients, covariance matrix).
-
-    `X` includes the intercept column; `y` may be fractional (expected outcomes), which is how the
-    generator fits 'what the model implies' without rounding noise.
-    """
-    beta = np.zeros(X.shape[1])
-    for _ in range(maxiter):
-        p = expit(X @ beta)
-        w = p * (1.0 - p)
-        hess = X.T @ (X * w[:, None])
-        step = np.linalg.solve(hess, X.T @ (y - p))
-        beta = beta + step
-        if np.max(np.abs(step)) < tol:
-            break
-    p = expit(X @ beta)
-    hess = X.T @ (X * (p * (1.0 - p))[:, None])
-    return beta, np.linalg.inv(hess)
 
 
 def wald_p(beta: np.ndarray, cov: np.ndarray, index: list[int]) -> tuple[float, float]:

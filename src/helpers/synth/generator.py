@@ -61,13 +61,13 @@ from helpers.data import published
 from helpers.synth.calibrate import (
     controlled_round,
     largest_remainder,
-    logit_fit,
     rank_assign,
     select_exact,
     solve_intercept,
     wald_p,
 )
 from helpers.data.codebook import load_codebook
+from helpers.stats.logit import fisher_cov, fit_logistic
 from helpers.stats.design import indicators
 
 DEFAULT_SEED = 2025
@@ -270,6 +270,16 @@ def _design(codes: dict[str, np.ndarray], terms: list[str]) -> np.ndarray:
     return np.hstack(columns)
 
 
+def _ml_fit(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(coefficients, covariance) of the logistic fit of `y` on `X` (intercept included) by the
+    one logistic core. `y` is fractional where the generator asks what its model implies
+    (expected outcomes, no rounding noise). tol=0: stop on the step alone (every coefficient's
+    last step below 1e-10), not on the deviance, so the calibration targets and the simulation's
+    true values are exact to rounding, not to the deviance's 1e-10."""
+    fit = fit_logistic(X, y, max_iter=100, tol=0.0)
+    return fit.params, fisher_cov(X, fit.params)
+
+
 def model3_terms(exposure: str, level: str = "Yes") -> list[str]:
     """Non-intercept terms of Model 3: the exposure, then demographics, then job confounders,
     each categorical as treatment dummies against its first (reference) level."""
@@ -283,7 +293,7 @@ def model3_terms(exposure: str, level: str = "Yes") -> list[str]:
 def _fit_model3(codes, y, exposure, level="Yes") -> tuple[np.ndarray, np.ndarray, list[str]]:
     terms = model3_terms(exposure, level)
     X = np.column_stack([np.ones(len(y)), _design(codes, terms)])
-    beta, cov = logit_fit(X, y)
+    beta, cov = _ml_fit(X, y)
     return beta, cov, ["(Intercept)"] + terms
 
 
@@ -416,7 +426,7 @@ def _swap_towards(codes, y: np.ndarray, p: np.ndarray, targets: list[ORTarget]) 
         for t in targets:
             terms = model3_terms(t.exposure, t.level)
             X = np.column_stack([np.ones(len(y)), _design(codes, terms)])
-            beta, cov = logit_fit(X, y)
+            beta, cov = _ml_fit(X, y)
             groups = []
             for var in nulls:
                 idx = [i + 1 for i, name in enumerate(terms) if _parse_term(name)[0] == var]
