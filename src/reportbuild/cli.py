@@ -9,9 +9,10 @@ Order of work, and what each step may touch:
    modules it can import (imports.py), the codebook, ``data/published/``, the analysis
    specification ``data/analysis_spec.yaml``, the data file, the
    parameters, requirements.txt and .lock) or whose outputs are missing or edited;
-3. if any: validate the data file (exit 2 on a validation error, nothing written), then execute
-   them in parallel into this build's own staging folder ``OUT/.build/staging-<pid>-<random>/``
-   (never shared with another build; the output folder's lock keeps two builds of one folder apart);
+3. if any: validate the data file (in a forked child, while the kernels' preload process starts
+   importing; exit 2 on a validation error, nothing written), then execute them in parallel
+   into this build's own staging folder ``OUT/.build/staging-<pid>-<random>/`` (never shared
+   with another build; the output folder's lock keeps two builds of one folder apart);
 4. render if any executed notebook, ``_quarto.yml``, the bibliography or the templates changed,
    again into staging, from what the last render (``OUT/.build/render``) can give again (render.py);
 5. only if everything succeeded: ``os.replace`` each staged file onto its destination and record
@@ -143,6 +144,49 @@ def validation_errors(data: Path | None) -> list[str] | None:
     return []
 
 
+def _send_verdict(conn, data: Path | None) -> None:
+    try:
+        conn.send(("errors", validation_errors(data)))
+    except BaseException as exc:  # sent if it can be pickled; otherwise the parent validates itself
+        conn.send(("raised", exc))
+    finally:
+        conn.close()
+
+
+class Validation:
+    """validation_errors(data), run in a forked child process (on Linux) while the build starts
+    its kernels' preload process: the build process never imports pandas and the helpers for it,
+    so it also ends without their teardown (0.3 s). Here instead where that gains nothing (a
+    process that has pandas loaded already, such as the test suite), elsewhere than Linux, or
+    if the child dies."""
+
+    def __init__(self, data: Path | None):
+        self.data = data
+        self.proc = None
+        if sys.platform.startswith("linux") and "pandas" not in sys.modules:
+            import multiprocessing
+
+            context = multiprocessing.get_context("fork")
+            self.verdict, theirs = context.Pipe(duplex=False)
+            self.proc = context.Process(target=_send_verdict, args=(theirs, data), daemon=True)
+            self.proc.start()
+            theirs.close()
+
+    def errors(self) -> list[str] | None:
+        if self.proc is None:
+            return validation_errors(self.data)
+        try:
+            kind, value = self.verdict.recv()
+        except (EOFError, OSError):
+            kind, value = "died", None
+        finally:
+            self.verdict.close()
+            self.proc.join()
+        if kind == "raised":
+            raise value
+        return validation_errors(self.data) if kind == "died" else value
+
+
 def helpers_of(chapter) -> list[Path]:
     """The helper modules a chapter can import (every helper for a notebook without a .py source)."""
     return helper_files(chapter.source, HELPERS_ROOT) if chapter.source.suffix == ".py" else helpers_sources()
@@ -206,6 +250,7 @@ class Build:
         # kernel runtime files, rendering) is ever seen by another build or by a validate run
         self.staging = self.build_dir / f"staging-{os.getpid()}-{secrets.token_hex(4)}"
         self.stamps = Stamps(self.build_dir / "stamps.json")
+        self.pool = None  # execute.Pool, started before validation when notebooks are to run
         self.record = {
             "data_file": _record_path(self.data, str(opts.data) if opts.data else None, self.root),
             "output_dir": None
@@ -308,6 +353,8 @@ class Build:
             try:
                 return self._run()
             finally:
+                if self.pool is not None:
+                    self.pool.close()
                 if previous is None:
                     os.environ.pop("HELPERS_SURVEY_CACHE_DIR", None)
                 else:
@@ -342,8 +389,14 @@ class Build:
         side_outputs: dict[str, dict[str, Path]] = {}
 
         validated = self.validation_hash() if to_run and self.opts.validate else None
-        if validated and not self.stamps.validated(validated):
-            errors = validation_errors(self.data)
+        checking = Validation(self.data) if validated and not self.stamps.validated(validated) else None
+        if to_run:
+            from . import execute
+
+            # its preload process imports the kernels' libraries (~2 s) while the data are validated
+            self.pool = execute.Pool(self.staging / "jobs", workers=self.opts.jobs, jobs=len(to_run))
+        if checking is not None:
+            errors = checking.errors()
             if errors:
                 for e in errors:  # problems go to stderr, one line each, as `helpers validate` prints them
                     print(e, file=sys.stderr, flush=True)
@@ -372,8 +425,6 @@ class Build:
                 f"build: {len(to_run)} of {len(notebooks)} notebooks to execute, "
                 f"{min(self.opts.jobs, len(to_run))} at a time; data: {data_desc}"
             )
-            from . import execute
-
             jobs = []
             for c in to_run:
                 outdir = self.staging / "outputs" / c.name
@@ -404,14 +455,8 @@ class Build:
                 status = "done  " if res.ok else "FAILED"
                 self.echo(f"  {status} {job.name:<{width}}  {res.seconds:6.1f} s  {res.peak_mb:6.0f} MB")
 
-            results = execute.run_all(
-                jobs,
-                workers=self.opts.jobs,
-                workdir=self.staging / "jobs",
-                on_start=started,
-                on_end=ended,
-                keep_going=self.opts.keep_going,
-            )
+            results = self.pool.run(jobs, on_start=started, on_end=ended, keep_going=self.opts.keep_going)
+            self.pool.close()
             self._write_timings(results)
             failures = [r for r in results if not r.ok]
             if failures:

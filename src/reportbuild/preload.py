@@ -174,6 +174,7 @@ class _Connections:
 def serve(control: socket.socket) -> int:
     """Import LIBRARIES, then serve the connections the build passes on `control` (one per
     worker, as file descriptors): one kernel forked per request line, until `control` closes."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopped by the build: its kernels too
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)  # what ipykernel sets before any import
     import importlib
 
@@ -240,6 +241,8 @@ def main() -> int:
     code = 1
     try:
         code = serve(socket.socket(fileno=int(sys.argv[1])))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
     except BaseException:
         import traceback
 
@@ -344,12 +347,14 @@ class ForkServer:
         return ours
 
     def close(self) -> None:
-        """Stop the server and every kernel it still runs."""
+        """Stop the server and every kernel it still runs (at once, even while it imports)."""
         if self.proc is None:
             return
         if self.control is not None:
-            self.control.close()  # end of the build: the server stops its kernels and exits
+            self.control.close()
             self.control = None
+        if self.proc.poll() is None:
+            self.proc.terminate()  # it stops its kernels, then exits
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
