@@ -251,6 +251,7 @@ class Build:
         self.staging = self.build_dir / f"staging-{os.getpid()}-{secrets.token_hex(4)}"
         self.stamps = Stamps(self.build_dir / "stamps.json")
         self.pool = None  # execute.Pool, started before validation when notebooks are to run
+        self._pool_jobs = 0  # the number of notebooks it was started for
         self.record = {
             "data_file": _record_path(self.data, str(opts.data) if opts.data else None, self.root),
             "output_dir": None
@@ -367,6 +368,8 @@ class Build:
 
         t0 = time.perf_counter()
         notebooks = self.project.notebooks
+        if notebooks and (self.opts.force or not (self.stamps.path.exists() or self.pending_dir.exists())):
+            self._start_pool(len(notebooks))  # every notebook will run: no need to wait for the hashes
         imports_cache = self.build_dir / "imports.json"
         load_imports_cache(imports_cache)
         helpers = {c.name: helpers_of(c) for c in notebooks}  # read once: for the hashes and the order
@@ -390,11 +393,7 @@ class Build:
 
         validated = self.validation_hash() if to_run and self.opts.validate else None
         checking = Validation(self.data) if validated and not self.stamps.validated(validated) else None
-        if to_run:
-            from . import execute
-
-            # its preload process imports the kernels' libraries (~2 s) while the data are validated
-            self.pool = execute.Pool(self.staging / "jobs", workers=self.opts.jobs, jobs=len(to_run))
+        self._start_pool(len(to_run))  # (or the one started for every notebook, or none)
         if checking is not None:
             errors = checking.errors()
             if errors:
@@ -425,6 +424,8 @@ class Build:
                 f"build: {len(to_run)} of {len(notebooks)} notebooks to execute, "
                 f"{min(self.opts.jobs, len(to_run))} at a time; data: {data_desc}"
             )
+            from . import execute
+
             jobs = []
             for c in to_run:
                 outdir = self.staging / "outputs" / c.name
@@ -557,6 +558,18 @@ class Build:
         shutil.rmtree(self.pending_dir, ignore_errors=True)
         self.echo(f"build: done in {time.perf_counter() - t0:.1f} s -> {_show(self.out)}")
         return outcome
+
+    def _start_pool(self, jobs: int) -> None:
+        """The pool for `jobs` notebooks (none: no pool): its preload process imports the kernels'
+        libraries (~2 s) while the build hashes and validates."""
+        if self.pool is not None and self._pool_jobs != jobs:
+            self.pool.close()
+            self.pool = None
+        if self.pool is None and jobs:
+            from . import execute
+
+            self.pool = execute.Pool(self.staging / "jobs", workers=self.opts.jobs, jobs=jobs)
+            self._pool_jobs = jobs
 
     def _write_timings(self, results) -> None:
         path = self.build_dir / "timings.json"

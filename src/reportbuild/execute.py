@@ -1,9 +1,10 @@
 """Execute notebooks: Jupytext source -> papermill (with parameters) -> normalised .ipynb.
 
 Notebooks run in ``workers`` long-lived worker processes (``python -m reportbuild.execute
---serve``), each taking one notebook at a time from the parent, so papermill and its imports load
-once per worker rather than once per notebook. Every notebook still gets a fresh kernel: nothing
-a notebook does can reach another. The parent prints one line when a notebook starts and one
+--serve``; a ``Pool``), each taking one notebook at a time from the parent, so papermill and its
+imports load once per worker rather than once per notebook; a worker ends as soon as no notebook
+is left for it. Every notebook still gets a fresh kernel (forked from the pool's one preload
+process where that pays): nothing a notebook does can reach another. The parent prints one line when a notebook starts and one
 when it ends. A worker writes only into the staging folder it is given (and the notebook's log);
 the caller decides what to keep. ``python -m reportbuild.execute JOB.json RESULT.json`` runs a
 single notebook.
