@@ -185,7 +185,7 @@ def test_other_kernels_start_the_usual_way():
         assert client.alive()
     finally:
         server.close()
-    assert server.proc.returncode == 0
+    assert server.proc.returncode is not None  # stopped (at once, even while it was importing)
     assert not client.alive()  # the server has gone: its kernels' status is not known to be 0
     client.close()
     assert preload.ForkServer(env, ["/usr/bin/R", "--slave"]).proc is None  # nothing to preload for
