@@ -14,6 +14,23 @@ CORPUS = paths.TESTS / "bad_inputs"
 CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text(encoding="utf-8"))
 
 
+def _recording_pool(executed: list):
+    """An execute.Pool that starts no process and records the notebooks it is given."""
+
+    class Pool:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def run(self, jobs, **kwargs):
+            executed.append(jobs)
+            return []
+
+        def close(self):
+            pass
+
+    return Pool
+
+
 def _snapshot(folder):
     return {
         p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -31,7 +48,7 @@ def test_build_refuses_broken_file_before_executing(name, tmp_path, capsys, monk
     before = _snapshot(out)
     raw = (CORPUS / name).read_bytes()
     executed = []
-    monkeypatch.setattr(execute, "run_all", lambda *a, **k: executed.append(a))
+    monkeypatch.setattr(execute, "Pool", _recording_pool(executed))
 
     code = cli.main(["--data", str(CORPUS / name), "--out", str(out), "--jobs", "1"])
 

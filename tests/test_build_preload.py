@@ -173,16 +173,21 @@ def test_other_kernels_start_the_usual_way():
     python = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     env = execute.kernel_environment()
     server = preload.ForkServer(env, python)
+    conn = server.connect()
+    client = preload.ForkClient(conn, server.pid, python, env)
     try:
         status = str(Path(os.getcwd()) / "never-written.exit")
-        assert server.fork(["/usr/bin/R", "--slave", "-e", "IRkernel::main()"], os.getcwd(), env, status) is None
+        assert client.fork(["/usr/bin/R", "--slave", "-e", "IRkernel::main()"], os.getcwd(), env, status) is None
         flagged = [sys.executable, "-Xfrozen_modules=off", *python[1:]]  # other interpreter flags
-        assert server.fork(flagged, os.getcwd(), env, status) is None
+        assert client.fork(flagged, os.getcwd(), env, status) is None
         hashed = {**env, "PYTHONHASHSEED": "12345"}  # read once, when the interpreter starts
-        assert server.fork(python, os.getcwd(), hashed, status) is None
+        assert client.fork(python, os.getcwd(), hashed, status) is None
+        assert client.alive()
     finally:
         server.close()
-    assert server.proc.returncode is not None
+    assert server.proc.returncode is not None  # stopped (at once, even while it was importing)
+    assert not client.alive()  # the server has gone: its kernels' status is not known to be 0
+    client.close()
     assert preload.ForkServer(env, ["/usr/bin/R", "--slave"]).proc is None  # nothing to preload for
 
 

@@ -9,9 +9,10 @@ Order of work, and what each step may touch:
    modules it can import (imports.py), the codebook, ``data/published/``, the analysis
    specification ``data/analysis_spec.yaml``, the data file, the
    parameters, requirements.txt and .lock) or whose outputs are missing or edited;
-3. if any: validate the data file (exit 2 on a validation error, nothing written), then execute
-   them in parallel into this build's own staging folder ``OUT/.build/staging-<pid>-<random>/``
-   (never shared with another build; the output folder's lock keeps two builds of one folder apart);
+3. if any: validate the data file (in a forked child, while the kernels' preload process starts
+   importing; exit 2 on a validation error, nothing written), then execute them in parallel
+   into this build's own staging folder ``OUT/.build/staging-<pid>-<random>/`` (never shared
+   with another build; the output folder's lock keeps two builds of one folder apart);
 4. render if any executed notebook, ``_quarto.yml``, the bibliography or the templates changed,
    again into staging, from what the last render (``OUT/.build/render``) can give again (render.py);
 5. only if everything succeeded: ``os.replace`` each staged file onto its destination and record
@@ -143,6 +144,49 @@ def validation_errors(data: Path | None) -> list[str] | None:
     return []
 
 
+def _send_verdict(conn, data: Path | None) -> None:
+    try:
+        conn.send(("errors", validation_errors(data)))
+    except BaseException as exc:  # sent if it can be pickled; otherwise the parent validates itself
+        conn.send(("raised", exc))
+    finally:
+        conn.close()
+
+
+class Validation:
+    """validation_errors(data), run in a forked child process (on Linux) while the build starts
+    its kernels' preload process: the build process never imports pandas and the helpers for it,
+    so it also ends without their teardown (0.3 s). Here instead where that gains nothing (a
+    process that has pandas loaded already, such as the test suite), elsewhere than Linux, or
+    if the child dies."""
+
+    def __init__(self, data: Path | None):
+        self.data = data
+        self.proc = None
+        if sys.platform.startswith("linux") and "pandas" not in sys.modules:
+            import multiprocessing
+
+            context = multiprocessing.get_context("fork")
+            self.verdict, theirs = context.Pipe(duplex=False)
+            self.proc = context.Process(target=_send_verdict, args=(theirs, data), daemon=True)
+            self.proc.start()
+            theirs.close()
+
+    def errors(self) -> list[str] | None:
+        if self.proc is None:
+            return validation_errors(self.data)
+        try:
+            kind, value = self.verdict.recv()
+        except (EOFError, OSError):
+            kind, value = "died", None
+        finally:
+            self.verdict.close()
+            self.proc.join()
+        if kind == "raised":
+            raise value
+        return validation_errors(self.data) if kind == "died" else value
+
+
 def helpers_of(chapter) -> list[Path]:
     """The helper modules a chapter can import (every helper for a notebook without a .py source)."""
     return helper_files(chapter.source, HELPERS_ROOT) if chapter.source.suffix == ".py" else helpers_sources()
@@ -206,6 +250,8 @@ class Build:
         # kernel runtime files, rendering) is ever seen by another build or by a validate run
         self.staging = self.build_dir / f"staging-{os.getpid()}-{secrets.token_hex(4)}"
         self.stamps = Stamps(self.build_dir / "stamps.json")
+        self.pool = None  # execute.Pool, started before validation when notebooks are to run
+        self._pool_jobs = 0  # the number of notebooks it was started for
         self.record = {
             "data_file": _record_path(self.data, str(opts.data) if opts.data else None, self.root),
             "output_dir": None
@@ -308,6 +354,8 @@ class Build:
             try:
                 return self._run()
             finally:
+                if self.pool is not None:
+                    self.pool.close()
                 if previous is None:
                     os.environ.pop("HELPERS_SURVEY_CACHE_DIR", None)
                 else:
@@ -320,6 +368,8 @@ class Build:
 
         t0 = time.perf_counter()
         notebooks = self.project.notebooks
+        if notebooks and (self.opts.force or not (self.stamps.path.exists() or self.pending_dir.exists())):
+            self._start_pool(len(notebooks))  # every notebook will run: no need to wait for the hashes
         imports_cache = self.build_dir / "imports.json"
         load_imports_cache(imports_cache)
         helpers = {c.name: helpers_of(c) for c in notebooks}  # read once: for the hashes and the order
@@ -342,8 +392,10 @@ class Build:
         side_outputs: dict[str, dict[str, Path]] = {}
 
         validated = self.validation_hash() if to_run and self.opts.validate else None
-        if validated and not self.stamps.validated(validated):
-            errors = validation_errors(self.data)
+        checking = Validation(self.data) if validated and not self.stamps.validated(validated) else None
+        self._start_pool(len(to_run))  # (or the one started for every notebook, or none)
+        if checking is not None:
+            errors = checking.errors()
             if errors:
                 for e in errors:  # problems go to stderr, one line each, as `helpers validate` prints them
                     print(e, file=sys.stderr, flush=True)
@@ -404,14 +456,8 @@ class Build:
                 status = "done  " if res.ok else "FAILED"
                 self.echo(f"  {status} {job.name:<{width}}  {res.seconds:6.1f} s  {res.peak_mb:6.0f} MB")
 
-            results = execute.run_all(
-                jobs,
-                workers=self.opts.jobs,
-                workdir=self.staging / "jobs",
-                on_start=started,
-                on_end=ended,
-                keep_going=self.opts.keep_going,
-            )
+            results = self.pool.run(jobs, on_start=started, on_end=ended, keep_going=self.opts.keep_going)
+            self.pool.close()
             self._write_timings(results)
             failures = [r for r in results if not r.ok]
             if failures:
@@ -512,6 +558,18 @@ class Build:
         shutil.rmtree(self.pending_dir, ignore_errors=True)
         self.echo(f"build: done in {time.perf_counter() - t0:.1f} s -> {_show(self.out)}")
         return outcome
+
+    def _start_pool(self, jobs: int) -> None:
+        """The pool for `jobs` notebooks (none: no pool): its preload process imports the kernels'
+        libraries (~2 s) while the build hashes and validates."""
+        if self.pool is not None and self._pool_jobs != jobs:
+            self.pool.close()
+            self.pool = None
+        if self.pool is None and jobs:
+            from . import execute
+
+            self.pool = execute.Pool(self.staging / "jobs", workers=self.opts.jobs, jobs=jobs)
+            self._pool_jobs = jobs
 
     def _write_timings(self, results) -> None:
         path = self.build_dir / "timings.json"

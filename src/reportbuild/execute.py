@@ -1,9 +1,10 @@
 """Execute notebooks: Jupytext source -> papermill (with parameters) -> normalised .ipynb.
 
 Notebooks run in ``workers`` long-lived worker processes (``python -m reportbuild.execute
---serve``), each taking one notebook at a time from the parent, so papermill and its imports load
-once per worker rather than once per notebook. Every notebook still gets a fresh kernel: nothing
-a notebook does can reach another. The parent prints one line when a notebook starts and one
+--serve``; a ``Pool``), each taking one notebook at a time from the parent, so papermill and its
+imports load once per worker rather than once per notebook; a worker ends as soon as no notebook
+is left for it. Every notebook still gets a fresh kernel (forked from the pool's one preload
+process where that pays): nothing a notebook does can reach another. The parent prints one line when a notebook starts and one
 when it ends. A worker writes only into the staging folder it is given (and the notebook's log);
 the caller decides what to keep. ``python -m reportbuild.execute JOB.json RESULT.json`` runs a
 single notebook.
@@ -29,6 +30,7 @@ import re
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -217,18 +219,15 @@ def kernel_argv(kernel: str = KERNEL) -> list[str]:
 
 
 class KernelPeak:
-    """Peak resident memory (VmHWM, KiB) of the kernel this process started, read while it runs.
+    """Peak resident memory (VmHWM, KiB) of the kernel this process launched, read while it runs.
 
     Read after every cell (papermill's `on_cell_executed` hook), so the last reading is the
-    kernel's peak over the whole notebook. It measures that one kernel only, not earlier
-    notebooks run by the same worker (which getrusage(RUSAGE_CHILDREN) would mix in).
+    kernel's peak over the whole notebook. It measures that one kernel only (the pid the build's
+    provisioner launched, forked or not), not earlier notebooks run by the same worker (which
+    getrusage(RUSAGE_CHILDREN) would mix in) nor the other workers' kernels.
     """
 
-    def __init__(self, preload_pid: int | None = None) -> None:
-        # the kernel is a child of this process, or of the preload process (preload.py)
-        self.parents = {os.getpid(), preload_pid} - {None}
-        self.preload_pid = preload_pid
-        self.pid: int | None = None
+    def __init__(self) -> None:
         self.kib = 0
 
     @staticmethod
@@ -242,31 +241,11 @@ class KernelPeak:
             return None
         return None
 
-    def _children(self) -> list[int]:
-        found = []
-        try:
-            entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
-        except OSError:
-            return []
-        for name in entries:
-            try:
-                with open(f"/proc/{name}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            if ppid in self.parents and int(name) != self.preload_pid:
-                found.append(int(name))
-        return found
-
     def __call__(self, **_hook_arguments) -> None:
-        kib = self._status_kib(self.pid) if self.pid else None
-        if kib is None:  # first cell, or the kernel was restarted: find it among our children
-            readings = {pid: self._status_kib(pid) or 0 for pid in self._children()}
-            if not readings:
-                return
-            self.pid = max(readings, key=readings.get)
-            kib = readings[self.pid]
-        self.kib = max(self.kib, kib)
+        pid = provisioner.KERNEL_PID  # a restarted kernel is the new one
+        kib = self._status_kib(pid) if pid else None
+        if kib is not None:
+            self.kib = max(self.kib, kib)
 
 
 # A Unix socket path has at most 107 bytes (sun_path); ipc sockets are named `{ip}-{N}`.
@@ -290,6 +269,7 @@ def kernel_config(job: Job, runtime: Path):
     if len(str(sockets)) + 4 > SOCKET_PATH_MAX:
         sockets = Path(tempfile.mkdtemp(prefix="kernel-")) / "s"
     config = Config()
+    config.AsyncKernelManager.client_class = "reportbuild.kernelclient.ReadyClient"  # no 0.2 s flush wait
     config.KernelManager.transport = "ipc"
     config.KernelManager.connection_file = str(runtime / f"{job.name}.json")
     config.KernelManager.ip = str(sockets)
@@ -308,13 +288,13 @@ def run(job: Job) -> Result:
     staged_input = output.with_name(output.stem + ".input.ipynb")
     result = Result(job.name, ok=False, log=job.log)
     server = preload.SERVER
-    peak = KernelPeak(server.pid if server else None)
+    peak = KernelPeak()
     # run_all gives each job the build's runtime folder; a job run on its own gets a private one
     runtime = Path(job.runtime) if job.runtime else Path(tempfile.mkdtemp(prefix="kernels-"))
     config = kernel_config(job, runtime)
     if server is not None:
         server.log = job.log or None
-    provisioner.LAST_EXIT = None
+    provisioner.LAST_EXIT = provisioner.KERNEL_PID = None
     start = time.perf_counter()
     try:
         write(read_source(source), staged_input)
@@ -383,15 +363,17 @@ def _point_output_at(path: str | None, stderr_fd: int) -> None:
         os.dup2(stderr_fd, 2)
 
 
-def serve(preload_kernels: bool = False) -> int:
+def serve(preload_fd: int | None = None, preload_pid: int | None = None) -> int:
     """Worker loop: read `JOB.json<TAB>RESULT.json` lines on stdin; after each notebook, write its
     name on the control channel (the original stdout, which kernels never inherit). With
-    `preload_kernels`, kernels are forked from a preload process (preload.py) if it is enabled."""
+    `preload_fd` (a connection to the build's preload process, preload.py), kernels are forked
+    from that process."""
     control = os.fdopen(os.dup(1), "w", buffering=1)  # os.dup: not inheritable
     worker_stderr = os.dup(2)
     _point_output_at(None, worker_stderr)
-    if preload_kernels and preload.enabled():  # it imports the libraries while this process imports papermill
-        preload.SERVER = preload.ForkServer(kernel_environment(), kernel_argv())
+    if preload_fd is not None:
+        conn = socket.socket(fileno=preload_fd)
+        preload.SERVER = preload.ForkClient(conn, preload_pid, kernel_argv(), kernel_environment())
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run cleanups (papermill stops its kernel)
     try:
         for line in sys.stdin:
@@ -407,14 +389,19 @@ def serve(preload_kernels: bool = False) -> int:
         provisioner.kill_running()
         if preload.SERVER is not None:
             preload.SERVER.close()
+        control.flush()
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Worker entry point: `--serve [--preload]` (many notebooks), or JOB.json RESULT.json (one)."""
+    """Worker entry point: `--serve [--preload FD PID]` (many notebooks), or JOB.json RESULT.json (one)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--serve"]:
-        return serve(preload_kernels="--preload" in argv)
+        fd = pid = None
+        if "--preload" in argv:
+            i = argv.index("--preload")
+            fd, pid = int(argv[i + 1]), int(argv[i + 2])
+        return serve(fd, pid)
     return 0 if _run_file(argv[0], argv[1]).ok else 1
 
 
@@ -424,20 +411,28 @@ def main(argv: list[str] | None = None) -> int:
 class _Worker:
     """One `--serve` worker process, and the job it is running (if any)."""
 
-    def __init__(self, env: dict, log: Path, preload_kernels: bool):
+    def __init__(self, env: dict, log: Path, server: preload.ForkServer | None = None):
         self.log_path = log
         self.stderr = open(log, "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "reportbuild.execute", "--serve"] + (["--preload"] if preload_kernels else []),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.stderr,
-            env=env,
-            text=True,
-            bufsize=1,
-        )
+        conn = server.connect() if server is not None else None  # None: kernels start the usual way
+        args = ["--preload", str(conn.fileno()), str(server.pid)] if conn is not None else []
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "reportbuild.execute", "--serve", *args],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.stderr,
+                env=env,
+                text=True,
+                bufsize=1,
+                pass_fds=(conn.fileno(),) if conn is not None else (),
+            )
+        finally:
+            if conn is not None:
+                conn.close()  # the worker's now
         self.job: Job | None = None
         self.result_file: Path | None = None
+        self.finished = False  # told that no job will come
 
     def give(self, job: Job, job_file: Path, result_file: Path) -> None:
         self.job, self.result_file = job, result_file
@@ -468,16 +463,21 @@ class _Worker:
             status = f"exited with status {code if code is not None else 'unknown'}"
         return Result(job.name, ok=False, error=f"worker {status}: {tail}", log=job.log), alive
 
+    def finish(self) -> None:
+        """End of input: the worker returns once its notebook (if any) is done."""
+        self.finished = True
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+
     def stop(self, now: bool = False) -> None:
         if self.proc.poll() is None:
             if now:
                 self.proc.terminate()
             else:
-                assert self.proc.stdin is not None
-                try:
-                    self.proc.stdin.close()  # end of input: the worker returns
-                except OSError:
-                    pass
+                self.finish()
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
@@ -543,6 +543,152 @@ def blas_threads(env: dict) -> dict:
     return {v: "1" for v in BLAS_THREAD_VARIABLES}
 
 
+class Pool:
+    """The processes that execute notebooks: up to `workers` long-lived workers, and with
+    `preload_kernels` the one preload process they all fork kernels from (preload.py).
+
+    The preload process starts with the pool, before any job is known (it writes nothing, and
+    imports for about two seconds: the caller can validate the data meanwhile); the workers
+    start with the first `run`, in `workdir` (their logs, the kernels' runtime folder and specs).
+    `jobs` is how many notebooks the pool is for (at most one worker each), `kernels` their
+    kernel names. Close it (or use it as a context manager) to stop every process it started.
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        workers: int = 2,
+        jobs: int = 1,
+        kernels: tuple[str, ...] = (KERNEL,),
+        preload_kernels: bool | None = None,
+    ):
+        self.workdir = Path(workdir)
+        self.size = max(1, min(workers, jobs))
+        self.kernels = tuple(sorted(set(kernels)))
+        # one private runtime folder per run (connection files, sockets): nothing in HOME or
+        # XDG_RUNTIME_DIR needs to exist or be writable, and concurrent builds never share one
+        self.runtime = self.workdir / "kernels"
+        self.specs = self.workdir / "kernelspecs"  # the kernels' specs, private to this run
+        env = {**kernel_environment(), "JUPYTER_RUNTIME_DIR": str(self.runtime)}
+        env.update(blas_threads(env))
+        # the kernels' share of the cores for their own process pools (the simulations): two kernels
+        # each starting two simulation processes on two cores would only take turns
+        env.setdefault("HELPERS_MAX_WORKERS", str(max(1, (os.cpu_count() or 1) // self.size)))
+        self._spec_env = dict(env)  # where the kernels' own specs are found, to copy them
+        with _environment(env):
+            argv = {k: kernel_argv(k) for k in self.kernels}  # what the private specs will run
+        env["JUPYTER_PATH"] = os.pathsep.join([str(self.specs), env["JUPYTER_PATH"]])
+        config_folder = "MPLCONFIGDIR" not in env and not _writable_config_home(env)
+        if config_folder:
+            # matplotlib would print a warning about its config folder into the notebook's output
+            env["MPLCONFIGDIR"] = str(self.workdir / "matplotlib")
+        self.env = env
+        if preload_kernels is None:
+            preload_kernels = jobs >= PRELOAD_MIN_PER_WORKER * max(1, workers)
+        self.preload = bool(preload_kernels) and preload.enabled() and KERNEL in argv
+        self.server: preload.ForkServer | None = None
+        self._argv = argv.get(KERNEL)
+        if self.preload and not config_folder:  # matplotlib creates its folder on import
+            self.server = preload.ForkServer(env, self._argv)
+        self.workers: list[_Worker] = []
+        self.results: list[Result] = []
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _prepare(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.runtime.mkdir(mode=0o700, exist_ok=True)
+        for kernel in self.kernels:
+            with _environment(self._spec_env):
+                provisioner.write_kernelspec(self.specs, kernel)
+        if self.preload and self.server is None:
+            self.server = preload.ForkServer(self.env, self._argv, log=self.workdir / "preload.log")
+
+    def run(
+        self,
+        jobs: list[Job],
+        on_start: Callable[[Job], None] | None = None,
+        on_end: Callable[[Job, Result], None] | None = None,
+        keep_going: bool = False,
+    ) -> list[Result]:
+        """Run `jobs` in the order given, each on the first idle worker.
+
+        After a failure no new notebook is started (unless keep_going); running ones finish. A
+        worker that dies is replaced for the jobs still to run. A worker with nothing left to
+        run is told to end at once, so the pool is stopped by the time the last result is in.
+        """
+        if not jobs:
+            return []
+        self._prepare()
+        jobs = [j if j.runtime else replace(j, runtime=str(self.runtime)) for j in jobs]
+        pending = list(jobs)
+        pool = self.workers
+        results: list[Result] = []
+        failed = False
+        selector = selectors.DefaultSelector()
+        try:
+            while True:
+                while pending and (keep_going or not failed):
+                    idle = next((w for w in pool if w.job is None and not w.finished), None)
+                    if idle is None and len(pool) < max(1, min(self.size, len(jobs))):
+                        idle = _Worker(self.env, self.workdir / f"worker-{len(pool) + 1}.log", self.server)
+                        pool.append(idle)
+                    if idle is None:
+                        break
+                    job = pending.pop(0)
+                    job_file = self.workdir / f"{job.name}.job.json"
+                    result_file = self.workdir / f"{job.name}.result.json"
+                    job_file.write_text(json.dumps(asdict(job), indent=1))
+                    result_file.unlink(missing_ok=True)
+                    idle.give(job, job_file, result_file)
+                    selector.register(idle.proc.stdout, selectors.EVENT_READ, idle)
+                    if on_start:
+                        on_start(job)
+                if not pending or (failed and not keep_going):
+                    for w in pool:
+                        if w.job is None:
+                            w.finish()  # it ends while the others still run
+                if not any(w.job for w in pool):
+                    break
+                for key, _ in selector.select():
+                    worker: _Worker = key.data
+                    selector.unregister(key.fileobj)
+                    job = worker.job
+                    result, alive = worker.collect()
+                    if not alive:
+                        worker.stop(now=True)
+                        pool.remove(worker)
+                    results.append(result)
+                    failed = failed or not result.ok
+                    if on_end:
+                        on_end(job, result)
+        except BaseException:
+            self.close(now=True)  # interrupted: stop our own workers, whatever they run
+            raise
+        finally:
+            selector.close()
+        self.results += results
+        return results
+
+    def close(self, now: bool = False) -> None:
+        """Stop every worker (busy ones at once with `now`) and the preload process."""
+        for w in self.workers:
+            if now and w.job is not None:
+                w.proc.terminate()
+            else:
+                w.finish()  # all told first: they end side by side
+        for w in self.workers:
+            w.stop(now=now and w.job is not None)
+        self.workers.clear()
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+
 def run_all(
     jobs: list[Job],
     workers: int = 2,
@@ -552,81 +698,17 @@ def run_all(
     keep_going: bool = False,
     preload_kernels: bool | None = None,
 ) -> list[Result]:
-    """Run jobs on `workers` long-lived worker processes, in the order given.
+    """Run jobs on `workers` long-lived worker processes, in the order given (Pool.run).
 
-    After a failure no new notebook is started (unless keep_going); running ones finish. A
-    worker that dies is replaced for the jobs still to run. `preload_kernels` (default: when each
-    worker has at least PRELOAD_MIN_PER_WORKER notebooks to run, where it pays) forks kernels from
-    a process that has imported the libraries already (preload.py; HELPERS_PRELOAD=0 turns it off).
+    `preload_kernels` (default: when each worker has at least PRELOAD_MIN_PER_WORKER notebooks to
+    run, where it pays) forks kernels from a process that has imported the libraries already
+    (preload.py; HELPERS_PRELOAD=0 turns it off).
     """
     if not jobs:
         return []
     workdir = Path(workdir) if workdir else Path(jobs[0].output).parent
-    workdir.mkdir(parents=True, exist_ok=True)
-    # one private runtime folder per run (connection files, sockets): nothing in HOME or
-    # XDG_RUNTIME_DIR needs to exist or be writable, and concurrent builds never share one
-    runtime = workdir / "kernels"
-    runtime.mkdir(mode=0o700, exist_ok=True)
-    jobs = [j if j.runtime else replace(j, runtime=str(runtime)) for j in jobs]
-    env = {**kernel_environment(), "JUPYTER_RUNTIME_DIR": str(runtime)}
-    env.update(blas_threads(env))
-    # the kernels' share of the cores for their own process pools (the simulations): two kernels
-    # each starting two simulation processes on two cores would only take turns
-    env.setdefault("HELPERS_MAX_WORKERS", str(max(1, (os.cpu_count() or 1) // max(1, min(workers, len(jobs))))))
-    # the kernels' specs, private to this run: this interpreter, and the build's provisioner
-    specs = workdir / "kernelspecs"
-    for kernel in sorted({j.kernel for j in jobs}):
-        with _environment(env):
-            provisioner.write_kernelspec(specs, kernel)
-    env["JUPYTER_PATH"] = os.pathsep.join([str(specs), env["JUPYTER_PATH"]])
-    if "MPLCONFIGDIR" not in env and not _writable_config_home(env):
-        # matplotlib would print a warning about its config folder into the notebook's output
-        env["MPLCONFIGDIR"] = str(workdir / "matplotlib")
-    if preload_kernels is None:
-        preload_kernels = len(jobs) >= PRELOAD_MIN_PER_WORKER * max(1, workers)
-    pending = list(jobs)
-    pool: list[_Worker] = []
-    results: list[Result] = []
-    failed = False
-    selector = selectors.DefaultSelector()
-    try:
-        while True:
-            while pending and (keep_going or not failed):
-                idle = next((w for w in pool if w.job is None), None)
-                if idle is None and len(pool) < max(1, min(workers, len(jobs))):
-                    idle = _Worker(env, workdir / f"worker-{len(pool) + 1}.log", preload_kernels)
-                    pool.append(idle)
-                if idle is None:
-                    break
-                job = pending.pop(0)
-                job_file = workdir / f"{job.name}.job.json"
-                result_file = workdir / f"{job.name}.result.json"
-                job_file.write_text(json.dumps(asdict(job), indent=1))
-                result_file.unlink(missing_ok=True)
-                idle.give(job, job_file, result_file)
-                selector.register(idle.proc.stdout, selectors.EVENT_READ, idle)
-                if on_start:
-                    on_start(job)
-            if not any(w.job for w in pool):
-                break
-            for key, _ in selector.select():
-                worker: _Worker = key.data
-                selector.unregister(key.fileobj)
-                job = worker.job
-                result, alive = worker.collect()
-                if not alive:
-                    worker.stop(now=True)
-                    pool.remove(worker)
-                results.append(result)
-                failed = failed or not result.ok
-                if on_end:
-                    on_end(job, result)
-    finally:
-        busy = [w for w in pool if w.job is not None]  # interrupted: stop our own workers only
-        for w in pool:
-            w.stop(now=w in busy)
-        selector.close()
-    return results
+    with Pool(workdir, workers, len(jobs), tuple(j.kernel for j in jobs), preload_kernels) as pool:
+        return pool.run(jobs, on_start, on_end, keep_going)
 
 
 def failure_message(result: Result, source: str) -> str:
@@ -657,5 +739,26 @@ def _tail(path: str, n: int) -> list[str]:
     return [l for l in lines if l.strip()][-n:]
 
 
+def _exit_after(entry: Callable[[], int]) -> None:
+    """Run `entry`, then end the process without the interpreter's teardown of papermill, zmq
+    and asyncio (0.3 s, while the build waits for its workers): a worker has written and flushed
+    everything it had to say by then, and its kernels are stopped (serve's cleanup)."""
+    code = 1
+    try:
+        code = entry()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"]:
+        _exit_after(main)
     sys.exit(main())

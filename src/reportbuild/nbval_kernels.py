@@ -41,16 +41,17 @@ class _NbvalKernels:
         self.folder = Path(tempfile.mkdtemp(prefix="nbval-kernels-"))
         provisioner.write_kernelspec(self.folder, KERNEL)
         # started now, it imports the libraries while pytest collects
-        self.server = (
-            preload.ForkServer(dict(os.environ), provisioner.kernel_argv(KERNEL)) if preload.enabled() else None
-        )
+        argv, env = provisioner.kernel_argv(KERNEL), dict(os.environ)
+        self.server = preload.ForkServer(env, argv) if preload.enabled() else None
+        conn = self.server.connect() if self.server is not None else None
+        self.client = preload.ForkClient(conn, self.server.pid, argv, env) if conn is not None else None
 
     @contextmanager
     def active(self):
         """JUPYTER_PATH and the provisioner's server as a notebook's kernel needs them."""
         saved_path, saved_server = os.environ.get("JUPYTER_PATH"), preload.SERVER
         os.environ["JUPYTER_PATH"] = os.pathsep.join([str(self.folder), *([saved_path] if saved_path else [])])
-        preload.SERVER = self.server
+        preload.SERVER = self.client
         try:
             yield
         finally:
@@ -61,6 +62,8 @@ class _NbvalKernels:
                 os.environ["JUPYTER_PATH"] = saved_path
 
     def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
         if self.server is not None:
             self.server.close()
         shutil.rmtree(self.folder, ignore_errors=True)

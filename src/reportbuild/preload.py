@@ -17,13 +17,17 @@ What is shared, and what is not:
 - ``tests/test_build_preload.py`` checks that a notebook executed in a forked kernel is
   byte-identical to one executed in a fresh kernel, figures included.
 
-How: the execution worker starts one ``python -m reportbuild.preload`` (``ForkServer``). Kernels
-are launched by the build's kernel provisioner (:mod:`reportbuild.provisioner`, jupyter_client's
-documented provisioner interface), which asks the server for a kernel: one JSON line (argv, cwd,
-env, log, status file) in, one JSON line (pid) out. The provisioner then manages the child
-through ``ForkedProcess``, a ``Popen`` look-alike whose exit status the server writes to the
-status file when it reaps the child (the kernel is its child, not the worker's). Anything
-unexpected (another kernel command, no server, a failed fork) falls back to the usual launch.
+How: the build starts one ``python -m reportbuild.preload`` (``ForkServer``) for all its
+execution workers: one set of imports per build, not per worker. Each worker gets a connection of
+its own (a socket pair; the other end passed to the server with ``socket.send_fds``), so no path
+or port is ever opened to other users. Kernels are launched by the build's kernel provisioner
+(:mod:`reportbuild.provisioner`, jupyter_client's documented provisioner interface), which asks
+the server for a kernel through the worker's ``ForkClient``: one JSON line (argv, cwd, env, log,
+status file) in, one JSON line (pid) out. The provisioner then manages the child through
+``ForkedProcess``, a ``Popen`` look-alike whose exit status the server writes to the status file
+when it reaps the child (the kernel is its child, not the worker's). Anything unexpected (another
+kernel command, no server, a failed fork) falls back to the usual launch. A worker's kernels are
+stopped when its connection closes, every kernel when the build closes the server.
 Fork without exec is only safe on Linux: elsewhere, or with ``HELPERS_PRELOAD=0``, kernels
 start the usual way.
 """
@@ -34,6 +38,7 @@ import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -55,10 +60,17 @@ LIBRARIES = (
     "great_tables",
     "yaml",
     "IPython.display",
+    # what ipykernel imports while it starts (its debugger, pdb, the history database): 0.15 s a kernel
+    "ipykernel.debugger",
+    "IPython.core.debugger",
+    "IPython.core.completerlib",
+    "IPython.extensions.storemagic",
+    "sqlite3",
+    "tornado.platform.asyncio",
 )
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 SERVER_CWD = os.getcwd()
-REAP_INTERVAL = 0.05  # seconds: how soon a kernel's exit status is known  # what `python -m reportbuild.preload` put first on sys.path
+REAP_INTERVAL = 0.05  # seconds: how soon a kernel's exit status is known
 
 
 def enabled() -> bool:
@@ -125,8 +137,44 @@ def _become_kernel(request: dict) -> int:
     return 0
 
 
-def serve() -> int:
-    """Import LIBRARIES, then fork one kernel per request line on stdin until stdin closes."""
+def _stop(pids) -> None:
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except OSError:
+            pass
+
+
+class _Connections:
+    """The workers' connections, each with its buffered reader and the kernels forked for it."""
+
+    def __init__(self) -> None:
+        self.readers: dict[socket.socket, object] = {}
+        self.kernels: dict[socket.socket, set[int]] = {}
+
+    def add(self, conn: socket.socket, greeting: bytes) -> None:
+        try:
+            conn.sendall(greeting)
+        except OSError:
+            conn.close()  # the worker has gone already
+            return
+        self.readers[conn] = conn.makefile("rb")
+        self.kernels[conn] = set()
+
+    def drop(self, conn: socket.socket) -> set[int]:
+        self.readers.pop(conn).close()
+        conn.close()
+        return self.kernels.pop(conn)
+
+    def close_all(self) -> None:
+        for conn in list(self.readers):
+            self.drop(conn)
+
+
+def serve(control: socket.socket) -> int:
+    """Import LIBRARIES, then serve the connections the build passes on `control` (one per
+    worker, as file descriptors): one kernel forked per request line, until `control` closes."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopped by the build: its kernels too
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)  # what ipykernel sets before any import
     import importlib
 
@@ -135,49 +183,73 @@ def serve() -> int:
             importlib.import_module(name)
         except ImportError:
             pass  # not installed: the kernel imports what it needs itself
-    answers = os.fdopen(os.dup(1), "w", buffering=1)
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
     os.close(null)
-    answers.write(json.dumps({"ready": os.getpid()}) + "\n")
+    greeting = (json.dumps({"ready": os.getpid()}) + "\n").encode()
+    conns = _Connections()
     children: dict[int, str] = {}  # pid -> status file
-    stdin = sys.stdin.buffer
     try:
         while True:
-            ready, _, _ = select.select([stdin], [], [], REAP_INTERVAL)
+            ready, _, _ = select.select([control, *conns.readers], [], [], REAP_INTERVAL)
             _reap(children)
-            if not ready:
-                continue
-            line = stdin.readline()
-            if not line:
-                break
-            request = json.loads(line)
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:  # the kernel
-                code = 1
-                try:
-                    answers.close()
-                    code = _become_kernel(request)
-                except SystemExit as exc:
-                    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-                except BaseException:
-                    import traceback
+            for conn in ready:
+                if conn is control:
+                    msg, fds, _, _ = socket.recv_fds(control, 64, 8)
+                    if not msg and not fds:
+                        return 0  # the build has finished
+                    for fd in fds:
+                        conns.add(socket.socket(fileno=fd), greeting)
+                    continue
+                line = conns.readers[conn].readline()
+                if not line:  # the worker has gone: no kernel of its outlives it
+                    _stop(pid for pid in conns.drop(conn) if pid in children)
+                    continue
+                request = json.loads(line)
+                sys.stdout.flush()
+                sys.stderr.flush()
+                pid = os.fork()
+                if pid == 0:  # the kernel
+                    code = 1
+                    try:
+                        control.close()
+                        conns.close_all()  # a worker sees its connection close when the server goes
+                        code = _become_kernel(request)
+                    except SystemExit as exc:
+                        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                    except BaseException:
+                        import traceback
 
-                    traceback.print_exc()
-                finally:
-                    os._exit(code)
-            children[pid] = request.get("status") or ""
-            answers.write(json.dumps({"pid": pid}) + "\n")
+                        traceback.print_exc()
+                    finally:
+                        os._exit(code)
+                children[pid] = request.get("status") or ""
+                conns.kernels[conn].add(pid)
+                try:
+                    conn.sendall((json.dumps({"pid": pid}) + "\n").encode())
+                except OSError:
+                    pass  # the worker has gone: its connection reads empty next
     finally:
-        for pid in children:  # the worker has gone: no kernel outlives it
-            try:
-                os.killpg(pid, signal.SIGTERM)
-            except OSError:
-                pass
+        _stop(children)
         _reap(children)
-    return 0
+
+
+def main() -> int:
+    """`python -m reportbuild.preload FD`: serve on the control socket FD. Ends with os._exit:
+    the interpreter's teardown of the preloaded libraries takes a second and frees nothing that
+    the end of the process does not."""
+    code = 1
+    try:
+        code = serve(socket.socket(fileno=int(sys.argv[1])))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stderr.flush()
+        os._exit(code)
 
 
 # --------------------------------------------------------------------------- in the execution worker
@@ -228,77 +300,131 @@ class ForkedProcess:
 
 
 class ForkServer:
-    """The preload process, seen from the execution worker.
+    """The preload process, seen from the build: started once, one connection per worker.
 
     `kernel_argv` is the kernelspec's command (`python [-X...] -m ipykernel_launcher -f {file}`):
-    the preload process runs on the same interpreter with the same flags, and only kernels whose
-    command starts the same way are forked.
+    the preload process runs on the same interpreter with the same flags (no process for any
+    other kernel command). It starts importing at once, before any worker asks for a kernel.
     """
 
-    def __init__(self, env: dict | None, kernel_argv: list[str]):
+    def __init__(self, env: dict | None, kernel_argv: list[str], log: Path | None = None):
         self.prefix = _launcher_prefix(kernel_argv)
-        self.hash_seed = (env or os.environ).get("PYTHONHASHSEED")
-        self.log: str | None = None  # where the next kernel writes its stdout and stderr
-        self._ready = False
         self.proc = None
+        self.control: socket.socket | None = None
         if self.prefix is not None:
             interpreter = self.prefix[:-2]
-            self.proc = subprocess.Popen(
-                [*interpreter, "-m", "reportbuild.preload"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                env=env,
-                text=True,
-                bufsize=1,
-            )
+            self.control, theirs = socket.socketpair()
+            stderr = open(log, "w") if log else None  # its warnings, and a kernel's without a log
+            try:
+                self.proc = subprocess.Popen(
+                    [*interpreter, "-m", "reportbuild.preload", str(theirs.fileno())],
+                    stdin=subprocess.DEVNULL,
+                    stderr=stderr,
+                    env=env,
+                    pass_fds=(theirs.fileno(),),
+                )
+            finally:
+                theirs.close()
+                if stderr:
+                    stderr.close()
 
     @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
 
+    def connect(self) -> socket.socket | None:
+        """A new connection for a worker (its end; the server gets the other), or None."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None
+        ours, theirs = socket.socketpair()
+        try:
+            socket.send_fds(self.control, [b"c"], [theirs.fileno()])
+        except OSError:
+            ours.close()
+            return None
+        finally:
+            theirs.close()
+        return ours
+
+    def close(self) -> None:
+        """Stop the server and every kernel it still runs (at once, even while it imports)."""
+        if self.proc is None:
+            return
+        if self.control is not None:
+            self.control.close()
+            self.control = None
+        if self.proc.poll() is None:
+            self.proc.terminate()  # it stops its kernels, then exits
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class ForkClient:
+    """A worker's connection to the preload process (ForkServer.connect): what the provisioner
+    asks for kernels. Only kernels whose command starts as the server's does, with the hash seed
+    it was started with, are forked."""
+
+    def __init__(self, conn: socket.socket, server_pid: int, kernel_argv: list[str], env: dict | None = None):
+        self.conn = conn
+        self.pid = server_pid
+        self.prefix = _launcher_prefix(kernel_argv)
+        self.hash_seed = (env or os.environ).get("PYTHONHASHSEED")
+        self.log: str | None = None  # where the next kernel writes its stdout and stderr
+        self._reader = conn.makefile("rb")
+        self._ready = False
+        self._gone = False
+
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        """Whether the server still holds its end of this connection (it has not exited)."""
+        try:
+            while not self._gone and select.select([self.conn], [], [], 0)[0]:
+                if not self._ready:  # its greeting, unread so far
+                    self._ready = "ready" in self._answer()
+                    continue
+                if not self.conn.recv(1, socket.MSG_PEEK):
+                    self._gone = True
+                break
+        except (OSError, ValueError):  # ValueError: closed here
+            self._gone = True
+        return not self._gone
+
+    def _answer(self) -> dict:
+        line = self._reader.readline()
+        if not line:
+            self._gone = True
+        return json.loads(line or b"{}")
 
     def fork(self, argv: list[str], cwd: str, env: dict, status_file: str) -> int | None:
         """A kernel for `argv` (pid), or None if this kernel cannot be forked. Its exit status
         will be written to `status_file`."""
         if (
-            self.proc is None
+            self.prefix is None
             or argv[: len(self.prefix)] != self.prefix
             or env.get("PYTHONHASHSEED") != self.hash_seed
-            or self.proc.poll() is not None
         ):
             return None
-        assert self.proc.stdin is not None and self.proc.stdout is not None
         request = {"args": argv[len(self.prefix) :], "cwd": cwd, "env": env, "log": self.log, "status": status_file}
         try:
             if not self._ready:
-                self._ready = "ready" in json.loads(self.proc.stdout.readline() or "{}")
-            self.proc.stdin.write(json.dumps(request) + "\n")
-            self.proc.stdin.flush()
-            answer = json.loads(self.proc.stdout.readline() or "{}")
+                self._ready = "ready" in self._answer()  # the server has imported the libraries
+            if not self._ready:
+                return None
+            self.conn.sendall((json.dumps(request) + "\n").encode())
+            return self._answer().get("pid")
         except (OSError, ValueError):
             return None
-        return answer.get("pid")
 
     def close(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None and not self._ready:
-            self.proc.terminate()  # still importing, and no kernel forked yet: nothing to wait for
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.close()  # type: ignore[union-attr]
-                self.proc.wait(10)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc.stdout:
-            self.proc.stdout.close()
+        """The server stops this worker's kernels when the connection closes."""
+        self._reader.close()
+        self.conn.close()
 
 
-SERVER: ForkServer | None = None  # set by the execution worker
+SERVER: ForkClient | None = None  # set by the execution worker
 
 
 if __name__ == "__main__":
-    sys.exit(serve())
+    main()

@@ -25,6 +25,7 @@ from . import preload
 
 NAME = "reportbuild-preload"  # the entry point's name (pyproject.toml)
 LAST_EXIT: int | None = None  # exit status of the last kernel seen to end in this process
+KERNEL_PID: int | None = None  # the last kernel launched by this process (forked or not)
 RUNNING: set[int] = set()  # process groups of the kernels this process started, until seen to end
 
 
@@ -32,7 +33,7 @@ class PreloadProvisioner(LocalProvisioner):
     """Kernels forked from the preload process when one runs, else launched as usual."""
 
     async def launch_kernel(self, cmd: list[str], **kwargs):
-        global LAST_EXIT
+        global LAST_EXIT, KERNEL_PID
         LAST_EXIT = None
         server = preload.SERVER
         pid = None
@@ -48,6 +49,7 @@ class PreloadProvisioner(LocalProvisioner):
             self.cwd = kwargs.get("cwd") or Path.cwd()
             info = self.connection_info
         RUNNING.add(self.pgid or self.pid)
+        KERNEL_PID = self.pid
         return info
 
     async def poll(self) -> int | None:

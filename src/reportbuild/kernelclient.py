@@ -1,0 +1,45 @@
+"""The client the build drives its kernels with: jupyter_client's AsyncKernelClient, ready as
+soon as the kernel has answered ``kernel_info`` and its IOPub channel has delivered a message.
+
+Why: jupyter_client's ``wait_for_ready`` then goes on reading IOPub until the channel has been
+quiet for 0.2 s, so that an interactive client starts without the kernel's start-up messages.
+nbclient (papermill's engine) needs no such flush: it keeps only the IOPub messages whose parent
+is the request it is waiting for. Here that wait was 0.2 s of an idle worker per notebook.
+Chosen by the documented ``KernelManager.client_class`` setting (execute.kernel_config).
+"""
+
+from __future__ import annotations
+
+import time
+from queue import Empty
+
+from jupyter_client import protocol_version_info
+from jupyter_client.asynchronous import AsyncKernelClient
+
+
+class ReadyClient(AsyncKernelClient):
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        """Wait until the kernel answers kernel_info and IOPub delivers (the connection check
+        of jupyter_client's own wait_for_ready), without the quiet period after it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self.kernel_info()
+            try:
+                msg = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                pass
+            else:
+                if msg["msg_type"] == "kernel_info_reply":
+                    try:  # IOPub is connected once it delivers (the kernel's status messages)
+                        await self.iopub_channel.get_msg(timeout=0.2)
+                    except Empty:
+                        pass  # not yet subscribed: ask again
+                    else:
+                        major = int(msg["content"]["protocol_version"].split(".")[0])
+                        if major != protocol_version_info[0]:  # as jupyter_client adapts
+                            self.session.adapt_version = major
+                        return
+            if not await self.is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if deadline is not None and time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
