@@ -83,9 +83,10 @@ format: $(ENV_STAMP) ## ruff format: rewrite the sources in the project's one st
 	$(VENV)/bin/ruff format $(LINT_PATHS)
 
 # The fast tests and nbval in one pytest session on the machine's cores (pytest-xdist, up to
-# four processes). A test file or a notebook is one unit of work (--dist loadfile: a notebook's
-# cells share their kernel, a module's fixtures are built once), handed out in the order given
-# here as processes come free: the notebooks first, since they are the longest units.
+# four processes). A test module or a notebook is one unit of work (--dist loadfile: a
+# notebook's cells share their kernel, a module's fixtures are built once), handed out in the
+# order given here as processes come free: the notebooks first, the longest units. (Not
+# loadgroup: pytest-xdist 3.8's groups are lost under pytest 9, which keeps node ids elsewhere.)
 # nbval's notebooks write into _output/ and .build/: created first, so tests that watch the
 # checkout's top level see nothing appear because of them.
 # One BLAS thread per process (unless set), so OpenBLAS's spinning threads do not oversubscribe

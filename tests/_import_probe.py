@@ -3,7 +3,8 @@
 The interpreter imports the third-party libraries the build preloads (reportbuild.preload.LIBRARIES;
 never the project's own packages), then forks one child per job: the child runs the job's import
 statements and reports the helpers and reportbuild modules Python loaded. One interpreter start
-serves test_build_imports (each chapter's imports) and test_build_separate (every analysis module).
+serves both of test_build_imports's questions (each chapter's imports; every analysis module,
+without the build), in one module so that pytest-xdist (make test) starts it in one process.
 """
 
 from __future__ import annotations

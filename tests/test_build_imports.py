@@ -1,4 +1,5 @@
-"""A notebook's helper dependencies (reportbuild.imports): wide enough, never too narrow."""
+"""A notebook's helper dependencies (reportbuild.imports): wide enough, never too narrow; and the
+analysis, imported whole, loads nothing of the build (reportbuild)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,10 @@ def test_what_a_chapter_imports_at_run_time_is_inside_its_closure(chapter, loade
     assert loaded, "the chapter imports no helpers?"
     assert not any(p.name == "preload.py" for p in loaded)  # the probe's own imports were dropped
     assert loaded <= {p.resolve() for p in helper_files(chapter, HELPERS_ROOT)}
+
+
+def test_importing_the_analysis_leaves_the_build_unloaded():
+    # every helpers module imported in a fresh process (tests/_import_probe.py)
+    row = import_probe.loaded()[import_probe.ANALYSIS_JOB]
+    assert len(row["helpers_files"]) > 20  # the import really ran
+    assert row["reportbuild"] == []

@@ -1,5 +1,7 @@
 """The build is its own package (src/reportbuild): no analysis module imports it, not even inside a
-function or through importlib; `python -m helpers build` reaches it through the command table only."""
+function or through importlib; `python -m helpers build` reaches it through the command table only.
+That importing every analysis module loads no build module is checked in a fresh process with
+the chapters' imports (test_build_imports.py, which starts that process)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from pathlib import Path
 
 import helpers
 
-import _import_probe as import_probe
 
 ANALYSIS = Path(helpers.__file__).resolve().parent
 BUILD_NAMES = ("reportbuild", "helpers.build")
@@ -66,13 +67,6 @@ def test_the_scan_sees_imports_inside_functions_and_by_name(tmp_path):
     ]
     fake.write_text("from ..build import cli\nfrom .. import paths\n")
     assert sorted(h.split(" ")[1] for h in build_imports(fake, tmp_path)) == ["helpers.build", "helpers.build.cli"]
-
-
-def test_importing_the_analysis_leaves_the_build_unloaded():
-    # every helpers module imported in a fresh process (tests/_import_probe.py)
-    row = import_probe.loaded()[import_probe.ANALYSIS_JOB]
-    assert len(row["helpers_files"]) > 20  # the import really ran
-    assert row["reportbuild"] == []
 
 
 def test_python_m_helpers_build_reaches_the_build():

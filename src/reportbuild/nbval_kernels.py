@@ -35,20 +35,30 @@ KERNEL = "python3"
 
 
 class _NbvalKernels:
-    """The session's kernelspec folder and preload process."""
+    """The session's kernelspec folder and preload process (started for the first notebook: a
+    pytest-xdist process that runs none starts none)."""
 
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="nbval-kernels-"))
         provisioner.write_kernelspec(self.folder, KERNEL)
-        # started now, it imports the libraries while pytest collects
+        self.server: preload.ForkServer | None = None
+        self.client: preload.ForkClient | None = None
+        self._started = False
+
+    def _start(self) -> None:
+        self._started = True
+        if not preload.enabled():
+            return
         argv, env = provisioner.kernel_argv(KERNEL), dict(os.environ)
-        self.server = preload.ForkServer(env, argv) if preload.enabled() else None
-        conn = self.server.connect() if self.server is not None else None
+        self.server = preload.ForkServer(env, argv)
+        conn = self.server.connect()
         self.client = preload.ForkClient(conn, self.server.pid, argv, env) if conn is not None else None
 
     @contextmanager
     def active(self):
         """JUPYTER_PATH and the provisioner's server as a notebook's kernel needs them."""
+        if not self._started:
+            self._start()
         saved_path, saved_server = os.environ.get("JUPYTER_PATH"), preload.SERVER
         os.environ["JUPYTER_PATH"] = os.pathsep.join([str(self.folder), *([saved_path] if saved_path else [])])
         preload.SERVER = self.client
