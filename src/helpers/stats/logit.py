@@ -206,7 +206,13 @@ def separation_flags(
     unique ML estimate. The rule once read a non-finite SE of a level absent from a selected
     sample as separation: that SE was the square root of a +-1e-32 rounding residue, so the
     decision flipped with 1e-10 changes of the start (the simulation's true value); absent levels
-    are now left out of the fit (`fit_logistic_batch`, `estimable`)."""
+    are now left out of the fit (`fit_logistic_batch`, `estimable`).
+
+    An estimable coefficient beyond DIVERGED is refitted too, whatever the data check says: on a
+    real-data export with cells of 1-4 respondents, 18 of 200 misclassification replicates had
+    converged ML fits with estimates near 1e12 and no huge SE that `separated_exactly` passed as
+    overlapping, and their geometric mean OR overflowed (tests/test_disclosure.py, slow). The
+    synthetic data's overlapping fits all stay below |6|, so this changes none of their decisions."""
     W = None if weights is None else np.asarray(weights, dtype=float)
     flags = np.zeros(Y.shape[1], dtype=bool)
     for r in np.flatnonzero(suspect(res)):
@@ -216,6 +222,7 @@ def separation_flags(
         flags[r] = (
             separated_exactly(X, Y[:, r], w, res["params"][r])
             or not res["converged"][r]
+            or bool(np.any(np.abs(res["params"][r][est]) > DIVERGED))
             or not np.all(np.isfinite(se))
             or bool(np.any(se > HUGE_SE))
         )
