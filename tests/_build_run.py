@@ -1,6 +1,7 @@
 """Run the build in a test and, when it fails, say why: the build's own messages and the tail
 of each failing notebook's log go into the assertion message (a swallowed echo once left a CI
-failure undiagnosable)."""
+failure undiagnosable); and a recording stand-in for the build's worker pool, for tests of what
+the build refuses before it executes anything."""
 
 from __future__ import annotations
 
@@ -31,3 +32,20 @@ def run_build(opts: Options, expect: int | None = 0) -> tuple[Outcome, list[str]
     if expect is not None:
         assert outcome.code == expect, diagnosis(outcome, log, opts)
     return outcome, log
+
+
+def recording_pool(executed: list):
+    """An execute.Pool that starts no process and records the notebooks it is given."""
+
+    class Pool:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def run(self, jobs, **kwargs):
+            executed.append(jobs)
+            return []
+
+        def close(self):
+            pass
+
+    return Pool

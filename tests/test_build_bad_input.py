@@ -10,25 +10,10 @@ import yaml
 from helpers import paths
 from reportbuild import cli, execute, guard
 
+from _build_run import recording_pool
+
 CORPUS = paths.TESTS / "bad_inputs"
 CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text(encoding="utf-8"))
-
-
-def _recording_pool(executed: list):
-    """An execute.Pool that starts no process and records the notebooks it is given."""
-
-    class Pool:
-        def __init__(self, *args, **kwargs):
-            pass
-
-        def run(self, jobs, **kwargs):
-            executed.append(jobs)
-            return []
-
-        def close(self):
-            pass
-
-    return Pool
 
 
 def _snapshot(folder):
@@ -48,7 +33,7 @@ def test_build_refuses_broken_file_before_executing(name, tmp_path, capsys, monk
     before = _snapshot(out)
     raw = (CORPUS / name).read_bytes()
     executed = []
-    monkeypatch.setattr(execute, "Pool", _recording_pool(executed))
+    monkeypatch.setattr(execute, "Pool", recording_pool(executed))
 
     code = cli.main(["--data", str(CORPUS / name), "--out", str(out), "--jobs", "1"])
 

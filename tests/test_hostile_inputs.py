@@ -16,6 +16,8 @@ import pytest
 
 from conftest import build_valid_frame, labels_only
 from reportbuild import cli, execute
+
+from _build_run import recording_pool
 from helpers.validate import MAX_VALUE_CHARS
 
 
@@ -212,29 +214,12 @@ def test_validate_says_one_line(case, frame, validated):
     _check_lines(lines, path.name, message, column, rows, frame)
 
 
-def _recording_pool(executed: list):
-    """An execute.Pool that starts no process and records the notebooks it is given."""
-
-    class Pool:
-        def __init__(self, *args, **kwargs):
-            pass
-
-        def run(self, jobs, **kwargs):
-            executed.append(jobs)
-            return []
-
-        def close(self):
-            pass
-
-    return Pool
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_build_stops_with_one_line_and_writes_nothing(case, frame, tmp_path, capsys, monkeypatch):
     writer, message, column, rows = CASES[case]
     path = writer(frame, tmp_path)
     executed = []
-    monkeypatch.setattr(execute, "Pool", _recording_pool(executed))
+    monkeypatch.setattr(execute, "Pool", recording_pool(executed))
     out = tmp_path / "out"
     code = cli.main(["--data", str(path), "--out", str(out), "--jobs", "1"])
     err = capsys.readouterr().err
