@@ -104,14 +104,17 @@ def test_failure_names_notebook_and_cell_and_keeps_previous_outputs(tmp_path, ca
     assert _sha(tmp_path / "index.ipynb") != before[tmp_path / "index.ipynb"]
 
 
-def test_invalid_data_exits_2_before_executing(tmp_path, monkeypatch, capsys):
+def _fake_validation(monkeypatch, problems) -> None:
+    """helpers.validate replaced by a module whose validate_file raises its SurveyValidationError
+    with `problems(path)`, when that is not None."""
+
     class SurveyValidationError(ValueError):
         pass
 
     def validate_file(path):
-        raise SurveyValidationError(
-            "row 3: age_band 'ancient' is not a level of age_band\nrow 7: missing respondent_id"
-        )
+        message = problems(path)
+        if message is not None:
+            raise SurveyValidationError(message)
 
     fake = types.ModuleType("helpers.validate")
     fake.SurveyValidationError = SurveyValidationError
@@ -119,6 +122,11 @@ def test_invalid_data_exits_2_before_executing(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "helpers.validate", fake)
     monkeypatch.setattr(helpers, "validate", fake, raising=False)
 
+
+def test_invalid_data_exits_2_before_executing(tmp_path, monkeypatch, capsys):
+    _fake_validation(
+        monkeypatch, lambda path: "row 3: age_band 'ancient' is not a level of age_band\nrow 7: missing respondent_id"
+    )
     project = _small_book(tmp_path)
     data = tmp_path / "survey.csv"
     data.write_text("respondent_id\n1\n")
@@ -136,20 +144,11 @@ def test_data_validated_again_only_when_it_or_the_code_changed(tmp_path, monkeyp
     a changed data file is checked again (and refused)."""
     calls = []
 
-    class SurveyValidationError(ValueError):
-        pass
-
-    def validate_file(path):
+    def problems(path):
         calls.append(Path(path).read_text())
-        if "bad" in calls[-1]:
-            raise SurveyValidationError("row 2: respondent_id 'bad' is not a number")
+        return "row 2: respondent_id 'bad' is not a number" if "bad" in calls[-1] else None
 
-    fake = types.ModuleType("helpers.validate")
-    fake.SurveyValidationError = SurveyValidationError
-    fake.validate_file = validate_file
-    monkeypatch.setitem(sys.modules, "helpers.validate", fake)
-    monkeypatch.setattr(helpers, "validate", fake, raising=False)
-
+    _fake_validation(monkeypatch, problems)
     project = _small_book(tmp_path)
     data = tmp_path / "survey.csv"
     data.write_text("respondent_id\n1\n")
