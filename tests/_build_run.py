@@ -1,6 +1,6 @@
 """Run the build in a test and, when it fails, say why: the build's own messages and the tail
 of each failing notebook's log go into the assertion message (a swallowed echo once left a CI
-failure undiagnosable); and a recording stand-in for the build's worker pool, for tests of what
+failure undiagnosable), in this process or as `python -m helpers build`; and a recording stand-in for the build's worker pool, for tests of what
 the build refuses before it executes anything."""
 
 from __future__ import annotations
@@ -49,3 +49,20 @@ def recording_pool(executed: list):
             pass
 
     return Pool
+
+
+def build_command(data: Path, out: Path) -> None:
+    """`python -m helpers build --data DATA --out OUT` from the checkout, as a researcher runs it;
+    asserts it succeeded, with the tail of its messages."""
+    import subprocess
+    import sys
+
+    from helpers import paths
+
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers", "build", "--data", str(data), "--out", str(out)],
+        cwd=paths.ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -16,6 +16,7 @@ import re
 import pandas as pd
 import pytest
 
+from _build_run import build_command
 from bad_inputs.make_corpus import real_shaped, write_sav
 from conftest import build_valid_frame
 from helpers.analysis import describe
@@ -277,22 +278,11 @@ _SMALL_SHOWN = re.compile(r"(?<![\d.,])([1-4])(?: of [\d,]+)? \(\d+\.\d%\)|(?<![
 def test_a_real_data_build_shows_no_small_count(small_cells_file, tmp_path):
     """The whole report on the small-cells export: no table, figure label or sentence of any
     chapter shows a count of 1-4 ('3 (0.7%)', '3/349'), and the issue's cells are hidden."""
-    import subprocess
-    import sys
-
     import nbformat
-
-    from helpers import paths
 
     data = small_cells_file
     out = tmp_path / "out"
-    result = subprocess.run(
-        [sys.executable, "-m", "helpers", "build", "--data", str(data), "--out", str(out)],
-        cwd=paths.ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    build_command(data, out)
     shown = []
     for path in sorted((out / "notebooks").glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import _small_cells_more
+from _build_run import build_command
 from _report_attacker import Solver, attack, shown_small_counts
 from helpers.data import load_survey
 from helpers.data.codebook import load_codebook
@@ -132,20 +133,9 @@ def test_the_mapping_csv_carries_no_small_count_and_no_row_level_data(export, tm
 @pytest.mark.slow
 def test_a_whole_real_data_build_gives_an_outsider_no_small_cell(export, tmp_path):
     """The whole report built on the export; the attacker reads only the output folder."""
-    import subprocess
-    import sys
-
-    from helpers import paths
-
     path, _ = export
     out = tmp_path / "out"
-    result = subprocess.run(
-        [sys.executable, "-m", "helpers", "build", "--data", str(path), "--out", str(out)],
-        cwd=paths.ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    build_command(path, out)
     assert attack(out, load_codebook(), K) == []
     assert shown_small_counts(out, K) == []
     assert "Local authority" in (out / "report.html").read_text(encoding="utf-8")
