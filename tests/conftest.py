@@ -121,3 +121,25 @@ def valid_csv(tmp_path, valid_frame):
     path = tmp_path / "survey_valid.csv"
     labels_only(valid_frame).to_csv(path, index=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def _kept_preload():
+    """The test session's shared preload processes (reportbuild.preload.kept_server): stopped at
+    the end of the session."""
+    from reportbuild import preload
+
+    yield
+    preload.close_kept()
+
+
+@pytest.fixture(scope="module")
+def shared_preload(_kept_preload):
+    """Builds in this module fork their kernels from the session's preload process instead of
+    starting one each (or a fresh interpreter per notebook): the same kernels, paid for once.
+    Tests of how the build starts kernels do not use it."""
+    from reportbuild import preload
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(preload, "SHARING", True)
+        yield

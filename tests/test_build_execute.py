@@ -139,7 +139,7 @@ def test_invalid_data_exits_2_before_executing(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "index.ipynb").exists()
 
 
-def test_data_validated_again_only_when_it_or_the_code_changed(tmp_path, monkeypatch):
+def test_data_validated_again_only_when_it_or_the_code_changed(tmp_path, monkeypatch, shared_preload):
     """A build that re-executes a chapter does not check the same data with the same code again;
     a changed data file is checked again (and refused)."""
     calls = []

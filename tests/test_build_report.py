@@ -28,7 +28,7 @@ def _quiet(_msg):
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory):
+def book(tmp_path_factory, shared_preload):
     """A copy of the fixture book, built once (synthetic mode: notebooks next to sources)."""
     root = tmp_path_factory.mktemp("book")
     shutil.copytree(FIXTURE, root, dirs_exist_ok=True)

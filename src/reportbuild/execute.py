@@ -583,12 +583,16 @@ class Pool:
             # matplotlib would print a warning about its config folder into the notebook's output
             env["MPLCONFIGDIR"] = str(self.workdir / "matplotlib")
         self.env = env
-        if preload_kernels is None:
-            preload_kernels = jobs >= PRELOAD_MIN_PER_WORKER * max(1, workers)
+        shared = preload.SHARING and not config_folder  # matplotlib creates its folder on import
+        if preload_kernels is None:  # a shared preload process is paid for already
+            preload_kernels = shared or jobs >= PRELOAD_MIN_PER_WORKER * max(1, workers)
         self.preload = bool(preload_kernels) and preload.enabled() and KERNEL in argv
         self.server: preload.ForkServer | None = None
+        self._owns_server = not shared
         self._argv = argv.get(KERNEL)
-        if self.preload and not config_folder:  # matplotlib creates its folder on import
+        if self.preload and shared:
+            self.server = preload.kept_server(env, self._argv)
+        elif self.preload and not config_folder:
             self.server = preload.ForkServer(env, self._argv)
         self.workers: list[_Worker] = []
         self.results: list[Result] = []
@@ -684,9 +688,9 @@ class Pool:
         for w in self.workers:
             w.stop(now=now and w.job is not None)
         self.workers.clear()
-        if self.server is not None:
+        if self.server is not None and self._owns_server:
             self.server.close()
-            self.server = None
+        self.server = None
 
 
 def run_all(

@@ -11,7 +11,11 @@ executed the committed notebooks.
 How: a private copy of the ``python3`` kernelspec (this interpreter; the build's provisioner,
 :mod:`reportbuild.provisioner`) is put first on JUPYTER_PATH, and the preload process is made
 the provisioner's server, only while nbval starts a notebook's kernel. Other tests in the same
-session (the build's own, which start kernels too) see neither.
+session (the build's own, which start kernels too) see neither, unless they ask for it: the
+preload process is the session's kept one (``preload.kept_server``), which the build tests'
+``shared_preload`` fixture lets their builds fork from too. The kernelspec gives the kernels the
+environment the build gives its own (``execute.kernel_environment``: the fixed hash seed among
+it), for what the environment does not set already.
 
 What does not change: every notebook still gets a process of its own and imports the project's
 helpers itself; ``tests/test_build_preload.py`` checks that a forked kernel gives the same bytes
@@ -40,7 +44,9 @@ class _NbvalKernels:
 
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="nbval-kernels-"))
-        provisioner.write_kernelspec(self.folder, KERNEL)
+        self.env = _build_environment()
+        added = {k: v for k, v in self.env.items() if k not in os.environ and k not in preload.START_ONLY}
+        provisioner.write_kernelspec(self.folder, KERNEL, env=added)
         self.server: preload.ForkServer | None = None
         self.client: preload.ForkClient | None = None
         self._started = False
@@ -49,10 +55,10 @@ class _NbvalKernels:
         self._started = True
         if not preload.enabled():
             return
-        argv, env = provisioner.kernel_argv(KERNEL), dict(os.environ)
-        self.server = preload.ForkServer(env, argv)
+        argv = provisioner.kernel_argv(KERNEL)
+        self.server = preload.kept_server(self.env, argv)  # the build tests' one too, in this session
         conn = self.server.connect()
-        self.client = preload.ForkClient(conn, self.server.pid, argv, env) if conn is not None else None
+        self.client = preload.ForkClient(conn, self.server.pid, argv, self.env) if conn is not None else None
 
     @contextmanager
     def active(self):
@@ -74,9 +80,17 @@ class _NbvalKernels:
     def close(self) -> None:
         if self.client is not None:
             self.client.close()
-        if self.server is not None:
-            self.server.close()
+        preload.close_kept()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _build_environment() -> dict:
+    """The environment the build gives its kernels (execute.kernel_environment, one BLAS thread
+    unless set): nbval's kernels run the notebooks as the build ran them."""
+    from .execute import blas_threads, kernel_environment
+
+    env = kernel_environment()
+    return {**env, **blas_threads(env)}
 
 
 _SESSION: _NbvalKernels | None = None

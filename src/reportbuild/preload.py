@@ -362,6 +362,31 @@ class ForkServer:
             self.proc.wait()
 
 
+# What a kernel reads only when it starts (the child takes its own environment), never while
+# the preload process imports: environments that differ only here can share one preload process.
+START_ONLY = frozenset({"JUPYTER_RUNTIME_DIR", "JUPYTER_PATH", "HELPERS_MAX_WORKERS", "PYTEST_CURRENT_TEST"})
+_KEPT: dict[tuple, ForkServer] = {}  # the shared preload processes (kept_server), by environment
+SHARING = False  # whether a build's pool uses kept_server instead of a preload process of its own
+
+
+def kept_server(env: dict, kernel_argv: list[str]) -> ForkServer:
+    """A preload process for kernels of `kernel_argv` under `env`, started on first use and kept
+    until `close_kept`: for a process that runs many builds or notebooks (a test session), which
+    would otherwise import the libraries again for each. Environments that differ in anything
+    but START_ONLY get preload processes of their own."""
+    key = (tuple(map(str, kernel_argv)), tuple(sorted((k, v) for k, v in env.items() if k not in START_ONLY)))
+    server = _KEPT.get(key)
+    if server is None or server.proc is None or server.proc.poll() is not None:
+        server = _KEPT[key] = ForkServer(env, kernel_argv)
+    return server
+
+
+def close_kept() -> None:
+    """Stop every shared preload process (and the kernels they still run)."""
+    while _KEPT:
+        _KEPT.popitem()[1].close()
+
+
 class ForkClient:
     """A worker's connection to the preload process (ForkServer.connect): what the provisioner
     asks for kernels. Only kernels whose command starts as the server's does, with the hash seed

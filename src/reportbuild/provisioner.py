@@ -111,9 +111,10 @@ def kernel_argv(kernel: str, spec=None) -> list[str]:
     return argv
 
 
-def write_kernelspec(folder: Path, kernel: str) -> Path:
+def write_kernelspec(folder: Path, kernel: str, env: dict | None = None) -> Path:
     """A private copy of `kernel`'s spec that runs on this interpreter and names this
-    provisioner; returns the data folder to put first on JUPYTER_PATH."""
+    provisioner (with `env` added to the spec's environment); returns the data folder to put
+    first on JUPYTER_PATH."""
     from jupyter_client.kernelspec import KernelSpecManager
 
     spec = KernelSpecManager().get_kernel_spec(kernel)
@@ -125,7 +126,7 @@ def write_kernelspec(folder: Path, kernel: str) -> Path:
         "argv": argv,
         "display_name": spec.display_name,
         "language": spec.language,
-        "env": spec.env or {},
+        "env": {**(spec.env or {}), **(env or {})},
         "interrupt_mode": spec.interrupt_mode,
         "metadata": metadata,
     }
