@@ -94,6 +94,12 @@ def test_sniff_reads_only_the_first_bytes_and_knows_text_from_binary(tmp_path):
     assert filetype.sniff(tmp_path / "b") is None
 
 
+def test_bytes_already_read_are_judged_without_opening_the_file_again(frame, tmp_path):
+    gone = tmp_path / "read-then-removed.csv"  # a reader that has the bytes does not reopen the path
+    assert filetype.misnamed(gone, ".csv", head=_xlsx_bytes(frame)).startswith("it is an Excel")
+    assert filetype.misnamed(gone, ".csv", head=_csv_bytes(frame)) is None
+
+
 def test_a_byte_order_mark_and_blank_lines_are_an_empty_file(tmp_path, capsys):
     (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf\r\n\r\n")
     (tmp_path / "letters.csv").write_bytes(b"\\ufeff\n")  # the six characters, not a byte-order mark

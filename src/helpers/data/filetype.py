@@ -47,10 +47,13 @@ def _looks_like_text(head: bytes) -> bool:
     return True
 
 
-def sniff(path: Path, size: int = 4096) -> tuple[str, str | None] | None:
-    """(what the file is, the extension it should have) from its first bytes; None if unknown."""
-    with open(path, "rb") as handle:
-        head = handle.read(size)
+def sniff(path: Path, size: int = 4096, head: bytes | None = None) -> tuple[str, str | None] | None:
+    """(what the file is, the extension it should have) from its first bytes (`head`, when the
+    caller has read the file already); None if unknown."""
+    if head is None:
+        with open(path, "rb") as handle:
+            head = handle.read(size)
+    head = head[:size]
     for magic, kind, extension in _SIGNATURES:
         if head.startswith(magic):
             return kind, extension
@@ -63,9 +66,10 @@ def sniff(path: Path, size: int = 4096) -> tuple[str, str | None] | None:
     return None
 
 
-def misnamed(path: Path, expected: str) -> str | None:
-    """A clause saying what `path` really is when that is not `expected` (an extension); else None."""
-    found = sniff(path)
+def misnamed(path: Path, expected: str, head: bytes | None = None) -> str | None:
+    """A clause saying what `path` really is when that is not `expected` (an extension); else None.
+    `head`: the file's first bytes, when the caller has read them (the file is not opened again)."""
+    found = sniff(path, head=head)
     if found is None:
         return None
     kind, extension = found

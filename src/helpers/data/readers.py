@@ -208,7 +208,7 @@ def _read_csv(path: Path, known: Callable[[str], bool]) -> RawTable:
         _fail(name, "the file is UTF-16 text (Excel 'Unicode Text'): save it as 'CSV UTF-8 (comma delimited)'")
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         _fail(name, "the file is empty (only blank lines)")
-    really = misnamed(path, ".csv")
+    really = misnamed(path, ".csv", head=data)
     if really:
         _fail(name, really)
     if b"\x00" in data[:65536]:
