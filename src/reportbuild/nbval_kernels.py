@@ -44,8 +44,8 @@ class _NbvalKernels:
 
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="nbval-kernels-"))
-        self.env = _build_environment()
-        added = {k: v for k, v in self.env.items() if k not in os.environ and k not in preload.START_ONLY}
+        build = _build_environment()
+        added = {k: v for k, v in build.items() if k not in os.environ and k not in preload.START_ONLY}
         provisioner.write_kernelspec(self.folder, KERNEL, env=added)
         self.server: preload.ForkServer | None = None
         self.client: preload.ForkClient | None = None
@@ -55,10 +55,12 @@ class _NbvalKernels:
         self._started = True
         if not preload.enabled():
             return
-        argv = provisioner.kernel_argv(KERNEL)
-        self.server = preload.kept_server(self.env, argv)  # the build tests' one too, in this session
+        # the environment now, after collection: the libraries the tests imported have set their
+        # variables (pandera, scikit-learn do), as they will have for the build tests' builds
+        argv, env = provisioner.kernel_argv(KERNEL), _build_environment()
+        self.server = preload.kept_server(env, argv)  # the build tests' one too, in this session
         conn = self.server.connect()
-        self.client = preload.ForkClient(conn, self.server.pid, argv, self.env) if conn is not None else None
+        self.client = preload.ForkClient(conn, self.server.pid, argv, env) if conn is not None else None
 
     @contextmanager
     def active(self):

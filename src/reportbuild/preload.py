@@ -362,9 +362,27 @@ class ForkServer:
             self.proc.wait()
 
 
-# What a kernel reads only when it starts (the child takes its own environment), never while
-# the preload process imports: environments that differ only here can share one preload process.
-START_ONLY = frozenset({"JUPYTER_RUNTIME_DIR", "JUPYTER_PATH", "HELPERS_MAX_WORKERS", "PYTEST_CURRENT_TEST"})
+# What no preloaded library reads while the preload process imports (a kernel reads these when
+# it starts, and the child takes its own environment): environments that differ only here can
+# share one preload process. HELPERS_*: read by the project's helpers, which are never preloaded;
+# PYTEST_*: pytest's own. The rest are set by pandera and scikit-learn when a process imports
+# them, for libraries nothing here preloads (PySpark, pyarrow, Intel's OpenMP). Any other
+# difference gets a preload process of its own: slower, never wrong.
+START_ONLY = frozenset(
+    {
+        "JUPYTER_RUNTIME_DIR",
+        "JUPYTER_PATH",
+        "PYARROW_IGNORE_TIMEZONE",
+        "SPARK_LOCAL_IP",
+        "KMP_DUPLICATE_LIB_OK",
+        "KMP_INIT_AT_FORK",
+    }
+)
+START_ONLY_PREFIXES = ("HELPERS_", "PYTEST_")
+
+
+def _read_at_import(name: str) -> bool:
+    return name not in START_ONLY and not name.startswith(START_ONLY_PREFIXES)
 _KEPT: dict[tuple, ForkServer] = {}  # the shared preload processes (kept_server), by environment
 SHARING = False  # whether a build's pool uses kept_server instead of a preload process of its own
 
@@ -374,7 +392,7 @@ def kept_server(env: dict, kernel_argv: list[str]) -> ForkServer:
     until `close_kept`: for a process that runs many builds or notebooks (a test session), which
     would otherwise import the libraries again for each. Environments that differ in anything
     but START_ONLY get preload processes of their own."""
-    key = (tuple(map(str, kernel_argv)), tuple(sorted((k, v) for k, v in env.items() if k not in START_ONLY)))
+    key = (tuple(map(str, kernel_argv)), tuple(sorted((k, v) for k, v in env.items() if _read_at_import(k))))
     server = _KEPT.get(key)
     if server is None or server.proc is None or server.proc.poll() is not None:
         server = _KEPT[key] = ForkServer(env, kernel_argv)
