@@ -27,6 +27,7 @@ from scipy.special import expit
 from helpers.analysis.simulation import policy_fit_batch
 from helpers.stats.logit import (
     DIVERGED,
+    firth_fitted,
     fit_logistic,
     fit_logistic_batch,
     separated,
@@ -164,3 +165,93 @@ def test_one_separating_column_and_the_linear_program_agree():
     x = np.arange(1.0, 9.0)
     X, y = np.column_stack([np.ones(8), x]), (x > 4).astype(float)
     assert not separating_column(X, y) and separated_exactly(X, y)
+
+
+# ---------------------------------------------------------------------------------------------
+# A separated start (tests/fixtures/separation_overshoot.npz, see make_separation_overshoot.py):
+# chapter 8's cells start every replicate's fit at beta*, Model 3 fitted to the file, and on the
+# small-cells export that fit is itself quasi-separated (x12 = x7 + x8 except on 5 respondents
+# who all have one outcome). Replicates in which those 5 have both outcomes overlap.
+
+OVERSHOOT = Path(__file__).parent / "fixtures" / "separation_overshoot.npz"
+
+
+@pytest.fixture(scope="module")
+def overshoot() -> dict[str, np.ndarray]:
+    with np.load(OVERSHOOT) as data:
+        return {k: data[k].astype(float) for k in data.files}
+
+
+def _deviance(X, y, beta):
+    eta = X @ beta
+    return float(-2 * np.sum(y * eta - np.logaddexp(0, eta)))
+
+
+def test_overlapping_data_fitted_from_a_separated_start_are_not_flagged(overshoot):
+    """These data overlap (R: no separating direction, every SE settles): the fit from beta*
+    reaches glm's finite estimate, the replicate keeps its ML estimate. Newton's first step from
+    beta* overshoots by ~1e8; the old fitter took it once 10 halvings had not undone it and
+    "converged" near 1e28 with small SEs, which only a cap on |beta| sent to Firth."""
+    X, y, start = overshoot["X"], overshoot["y_overlap"], overshoot["start"]
+    ref, glm = R.OVERSHOOT_OVERLAP, R.OVERSHOOT_OVERLAP_GLM
+    assert X.shape == (ref["n"], ref["p"]) and ref["optimum"] == 0 and ref["max_se_ratio"] < 1.5
+    assert not separated(X, y) and not separated_exactly(X, y)
+    assert np.abs(start).max() > 19  # the start is far out (R's glm from it: unconverged, 1e15)
+    assert not R.OVERSHOOT_OVERLAP_GLM_FROM_START["converged"]
+    for max_iter in (1, 2, 3, 5):  # the deviance never rises above the start's
+        early = fit_logistic_batch(X, y[:, None], beta0=start, max_iter=max_iter)
+        assert _deviance(X, y, early["params"][0]) <= _deviance(X, y, start)
+    res = fit_logistic_batch(X, y[:, None], beta0=start)
+    assert res["converged"][0]
+    assert np.abs(res["params"][0]).max() == pytest.approx(glm["max_abs_coef"], abs=5e-6)
+    assert res["std_errors"][0].max() == pytest.approx(glm["max_se"], abs=5e-6)
+    assert _deviance(X, y, res["params"][0]) == pytest.approx(glm["deviance"], abs=5e-5)
+    assert not separation_flags(X, y[:, None], None, res)[0]
+    out = policy_fit_batch(X, y[:, None], 1, 0.0, beta0=start, p_values=False, coverage=False)
+    assert not out["separated"][0] and out["converged"][0]
+    assert out["log_or"][0] == pytest.approx(glm["x1"], abs=5e-8)
+    assert out["std_error"][0] == pytest.approx(glm["se_x1"], abs=5e-8)
+
+
+def test_quasi_separation_by_a_combination_of_columns_is_flagged_and_refitted_by_firth(overshoot):
+    """R: separated in the direction x12 - x7 - x8; no single column separates."""
+    X, y, start = overshoot["X"], overshoot["y_separated"], overshoot["start"]
+    ref = R.OVERSHOOT_SEPARATED
+    assert X.shape == (ref["n"], ref["p"]) and ref["optimum"] > 0 and ref["infinite"] == ["x7", "x8", "x12"]
+    assert not separating_column(X, y)
+    assert separated(X, y) and separated_exactly(X, y)
+    for beta0 in (None, start):
+        res = fit_logistic_batch(X, y[:, None], beta0=beta0)
+        assert separation_flags(X, y[:, None], None, res)[0]
+        out = policy_fit_batch(X, y[:, None], 1, 0.0, beta0=beta0, p_values=False, coverage=False)
+        assert out["separated"][0]
+        assert out["log_or"][0] == pytest.approx(float(firth_fitted(X, y.astype(int)).coef_[1]), abs=1e-10)
+
+
+def test_aliased_columns_do_not_hide_separation(overshoot):
+    """Among the respondents of this selected sample x12 = x7 + x8 (R's glm: x12 aliased), and
+    the data are quasi-separated (R: optimum 12). The linear program refuses an aliased design;
+    that refusal once read as "not separated", and this replicate's fit (converged, |beta| ~ 1e16,
+    SEs below 10) was flagged only by the cap on |beta|."""
+    X, y, w, start = overshoot["X"], overshoot["y_aliased"], overshoot["w_aliased"], overshoot["start"]
+    ref = R.OVERSHOOT_ALIASED
+    keep = w > 0
+    assert (int(keep.sum()), X.shape[1]) == (ref["n"], ref["p"]) and ref["optimum"] > 0
+    assert np.linalg.matrix_rank(X[keep]) == X.shape[1] - len(ref["aliased"])
+    assert np.array_equal(X[keep, 12], X[keep, 7] + X[keep, 8])
+    assert not separating_column(X[keep], y[keep])
+    assert separated(X, y, w) and separated_exactly(X, y, w)
+    res = fit_logistic_batch(X, y[:, None], weights=w[:, None], beta0=start)
+    assert separation_flags(X, y[:, None], w, res)[0]
+
+
+def test_aliased_columns_in_overlapping_data_are_not_called_separated(overshoot):
+    """Aliased as above (another selected sample), the data overlapping (R: optimum 0, every SE
+    settles, glm drops x12): the linear program on a basis of the columns says so."""
+    X, y, w = overshoot["X"], overshoot["y_aliased_overlap"], overshoot["w_aliased_overlap"]
+    ref = R.OVERSHOOT_ALIASED_OVERLAP
+    keep = w > 0
+    assert (int(keep.sum()), X.shape[1]) == (ref["n"], ref["p"]) and ref["optimum"] == 0
+    assert np.array_equal(X[keep, 12], X[keep, 7] + X[keep, 8]) and ref["aliased"] == ["x12"]
+    assert not separated(X, y, w) and not separated_exactly(X, y, w)
+    assert not separated_exactly(X, y, w, fit_logistic_batch(X, y[:, None], weights=w[:, None])["params"][0])
