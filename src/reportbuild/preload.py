@@ -383,6 +383,8 @@ START_ONLY_PREFIXES = ("HELPERS_", "PYTEST_")
 
 def _read_at_import(name: str) -> bool:
     return name not in START_ONLY and not name.startswith(START_ONLY_PREFIXES)
+
+
 _KEPT: dict[tuple, ForkServer] = {}  # the shared preload processes (kept_server), by environment
 SHARING = False  # whether a build's pool uses kept_server instead of a preload process of its own
 
