@@ -211,9 +211,10 @@ def policy_fit_batch(
     for r in np.flatnonzero(flagged):
         keep = slice(None) if W is None else (W if W.ndim == 1 else W[:, r]) > 0
         Xr = X[keep]
-        # A selected sample can lose every respondent of a level: drop its all-zero columns
-        # (the model then has no such level; the exposure is present, see no_exposure).
-        cols = np.flatnonzero(np.any(Xr != 0, axis=0))
+        # The ML fit's design: a selected sample can lose every respondent of a level, or have a
+        # level's column the sum of others (aliased); those columns are left out (the model then
+        # has no such term; the exposure is estimable, see no_exposure).
+        cols = np.flatnonzero(res["estimable"][r])
         try:
             b[r], se[r], p[r], covers[r] = firth_replicate(
                 Xr[:, cols], Y[keep, r], int(np.searchsorted(cols, j)), truth, p_values, coverage

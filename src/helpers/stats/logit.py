@@ -106,12 +106,16 @@ def firth(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, features: l
 
 def separated(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> bool:
     """Complete or quasi-complete separation of y by the columns of X (intercept in column 0):
-    the linear-programming check of Konis (2007), firthmodels.detect_separation."""
+    the linear-programming check of Konis (2007), firthmodels.detect_separation. An outcome
+    with one value only is separated (by the intercept: its estimate is infinite), though the
+    library refuses it (one class)."""
     from firthmodels import detect_separation
 
     if w is not None:
         keep = w > 0
         X, y = X[keep], y[keep]
+    if len(y) and np.all(y == y[0]):
+        return True
     try:
         return bool(detect_separation(X[:, 1:], y, fit_intercept=True).separation)
     except np.linalg.LinAlgError:
@@ -121,19 +125,80 @@ def separated(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> bool
         X = X[:, independent_columns(X)]
     try:
         return bool(detect_separation(X[:, 1:], y, fit_intercept=True).separation)
-    except Exception:  # one outcome only, or the solver failed: the other checks (SE, convergence) decide
+    except Exception:  # the solver failed: the other checks (SE, convergence) decide
         return False
 
 
+# Column k is aliased (a linear combination of the columns kept before it) when its residual after
+# projection on them is at most RANK_TOL times its own norm, both over the rows in question. That
+# is the tolerance of R's glm (qr(), LINPACK dqrdc2, 1e-7), and relative to each column's norm, so
+# the decision does not change with a column's units. It is far from rounding on both sides: an
+# exactly aliased column leaves a residual of ~p * 1e-16 of its norm (Gram-Schmidt twice), eight
+# orders below; in chapter 8's 4,800 replicates on the small-cells export of
+# tests/test_disclosure.py the aliased columns left at most 1.4e-16 and the kept ones at least 0.197,
+# six orders above.
+RANK_TOL = 1e-7
+# Screen: a sample whose columns (scaled to unit norm) have a Gram matrix with smallest eigenvalue
+# above this has every column's relative residual above its square root (0.01 >> RANK_TOL), so
+# no column is aliased and the in-order decision need not run; eigenvalue rounding is ~1e-14, and
+# a replicate near the screen's edge gets the same answer from either path.
+_FULL_RANK_EIGENVALUE = 1e-4
+
+
 def independent_columns(X: np.ndarray) -> list[int]:
-    """Indices of columns of X that span its column space, in order: a column that is a linear
-    combination of earlier ones is left out (R's glm calls it aliased), so the intercept, when
-    first and not all zero, stays first."""
+    """Indices of the columns of X that span its column space, in order: a column that is a
+    linear combination of earlier ones (to RANK_TOL of its norm) is left out, as R's glm leaves
+    out an aliased column (coefficient NA); a column of zeros is left out too. Pivot-free
+    (classical Gram-Schmidt, each column orthogonalised twice), so the intercept, when first and
+    not all zero, stays first, and the decision is the same on every CPU."""
+    X = np.asarray(X, dtype=float)
+    basis = np.empty((X.shape[0], 0))
     keep: list[int] = []
     for k in range(X.shape[1]):
-        if np.linalg.matrix_rank(X[:, [*keep, k]]) > len(keep):
+        x = X[:, k]
+        norm = float(np.linalg.norm(x))
+        if norm == 0.0:
+            continue
+        v = x / norm
+        for _ in range(2):
+            v = v - basis @ (basis.T @ v)
+        residual = float(np.linalg.norm(v))
+        if residual > RANK_TOL:
+            basis = np.column_stack([basis, v / residual])
             keep.append(k)
     return keep
+
+
+def estimable_columns(X: np.ndarray, present: np.ndarray | None = None, XX: np.ndarray | None = None) -> np.ndarray:
+    """Which columns of X (n x p) each replicate can estimate: (R x p) bool for `present` (n x R,
+    the rows of positive weight in each replicate; None: every row, R = 1). A column is left out
+    where it is zero on every present row (a level nobody in a selected sample has) or aliased
+    there (`independent_columns`: a combination of earlier columns among those rows, e.g. one
+    level's column the sum of two others'). `XX`: the rows' outer products (n x p*p), if at hand.
+
+    Cheap for hundreds of replicates: one matrix product gives every replicate's Gram matrix,
+    and only a replicate whose unit-scaled Gram matrix is near singular (`_FULL_RANK_EIGENVALUE`)
+    goes through the in-order decision on its rows."""
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    present = np.ones((n, 1), dtype=bool) if present is None else np.asarray(present, dtype=bool)
+    nonzero = (present.T.astype(float) @ (X != 0)) > 0
+    if XX is None:
+        XX = (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
+    G = (present.T.astype(float) @ XX).reshape(-1, p, p)
+    d = np.sqrt(np.where(nonzero, np.diagonal(G, axis1=1, axis2=2), 1.0))
+    C = G / (d[:, :, None] * d[:, None, :])
+    off = ~(nonzero[:, :, None] & nonzero[:, None, :])
+    C[off] = 0.0
+    r_idx, k_idx = np.nonzero(~nonzero)
+    C[r_idx, k_idx, k_idx] = 1.0
+    with np.errstate(invalid="ignore"):
+        smallest = np.linalg.eigvalsh(C)[:, 0]
+    out = nonzero.copy()
+    for r in np.flatnonzero(~(smallest > _FULL_RANK_EIGENVALUE)):
+        out[r] = False
+        out[r, independent_columns(X[present[:, r]])] = True
+    return out
 
 
 def overlap_certified(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, params: np.ndarray | None) -> bool:
@@ -239,8 +304,8 @@ def separation_flags(
         w = None if W is None else (W if W.ndim == 1 else W[:, r])
         est = res["estimable"][r]
         se = res["std_errors"][r][est]
-        flags[r] = (
-            separated_exactly(X, Y[:, r], w, res["params"][r])
+        flags[r] = (  # on the replicate's own design: its absent and aliased columns left out
+            separated_exactly(X[:, est], Y[:, r], w, res["params"][r][est])
             or not res["converged"][r]
             or not np.all(np.isfinite(se))
             or bool(np.any(se > HUGE_SE))
@@ -356,10 +421,12 @@ def fit_logistic_batch(
     decision is `separation_flags`.
 
     A column that is zero on every row of positive weight in a replicate (a level nobody in a
-    selected sample has) is not `estimable` there: it takes no part in the fit (its Newton step
-    is exactly 0, its row of the information matrix replaced by the unit row, so the others are
-    the fit without that column) and gets NaN estimate and SE, instead of whatever the rounding
-    in a singular information matrix would give.
+    selected sample has), or aliased there (a combination of earlier columns among those rows,
+    `estimable_columns`), is not `estimable` there: it takes no part in the fit (it starts at 0,
+    its Newton step is exactly 0, its row of the information matrix replaced by the unit row, so
+    the others are the fit without that column, R's glm's fit with that coefficient NA) and gets
+    NaN estimate and SE, instead of whatever the rounding in a singular information matrix would
+    give (a NaN SE that once sent an overlapping replicate to a Firth refit that then failed).
     """
     X = np.asarray(X, dtype=float)
     Y = np.asarray(Y, dtype=float)
@@ -371,9 +438,17 @@ def fit_logistic_batch(
     if w is not None and w.ndim == 1:
         w = np.repeat(w[:, None], R, axis=1)
     XX = (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
-    estimable = np.ones((R, p), dtype=bool) if w is None else ((w > 0).T.astype(float) @ (X != 0)) > 0
+    if w is None or weights.ndim == 1:  # one sample for every replicate: one decision
+        shared = None if w is None else (weights > 0)[:, None]
+        estimable = np.repeat(estimable_columns(X, shared, XX), R, axis=0)
+    else:
+        estimable = estimable_columns(X, w > 0, XX)
     absent = None if estimable.all() else ~estimable
     beta = np.zeros((R, p)) if beta0 is None else np.tile(np.asarray(beta0, dtype=float), (R, 1))
+    # An aliased column starts at 0 and stays there (its step is 0): the fit is the fit without
+    # it, as R's glm reports it (on the rows that count an absent column is 0 whatever its start).
+    if absent is not None:
+        beta[absent] = 0.0
     eta = X @ beta.T
     dev = _deviance(Y, eta, w)
     active = np.ones(R, dtype=bool)
