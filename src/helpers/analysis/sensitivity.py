@@ -30,7 +30,7 @@ from scipy import stats
 
 from helpers.analysis.models import fit_ordinal
 from helpers.analysis.patterns import distinct_points, useful_patterns
-from helpers.stats.logit import HUGE_SE, Z975, firth, separated, separated_exactly
+from helpers.stats.logit import HUGE_SE, Z975, estimable_columns, firth, separated, separated_exactly
 from helpers.analysis.simulation import (
     Estimand,
     analysis_rows,
@@ -163,6 +163,13 @@ def fit_term(df: pd.DataFrame, outcome: str, est: Estimand, firth="auto") -> Ter
     spec = Estimand(est.name, outcome, est.exposure, est.term, covariates=tuple(est.covariates))
     X, names, complete = analysis_rows(df, spec)
     X, y = X[complete], event_indicator(df[outcome])[complete]
+    if np.all(y == y[0]):  # as helpers.analysis.models.fit_logistic: no odds ratio to estimate
+        raise ValueError(f"outcome '{outcome}' has a single level in the analysed sample")
+    cols = estimable_columns(X)[0]
+    if not cols.all():  # absent or aliased columns among these rows: the fit without them, as glm's
+        X, names = X[:, cols], [name for name, kept in zip(names, cols) if kept]
+        if est.term not in names:
+            raise ValueError(f"{est.term} is aliased with other terms of Model 3 in this sample")
     j = names.index(est.term)
     n = int(complete.sum())
     problems: list[str] = []
@@ -603,7 +610,17 @@ def cutpoint_analysis(df: pd.DataFrame, estimands=None) -> pd.DataFrame:
         j = fit.names.index(est.term)
         b, s_b = float(fit.params[j]), float(fit.std_errors[j])
         notes = [w for w in fit.warnings if w == "maximum likelihood did not converge"]
-        for cut in range(1, len(levels)):
+        # The cuts with respondents on both sides: a level absent at an end of the scale leaves
+        # one outcome at the cut beyond it, which is no split of the fitted model (it fits the
+        # thresholds between the observed levels) and has no binary odds ratio.
+        seen = np.bincount(codes, minlength=len(levels)) > 0
+        cuts = [k for k in range(1, len(levels)) if seen[:k].any() and seen[k:].any()]
+        if len(cuts) < len(levels) - 1:
+            absent = [level for level, s in zip(levels, seen) if not s]
+            notes.append(
+                f"no respondent at level(s) {', '.join(absent)}: the cut-point(s) with one outcome only not fitted"
+            )
+        for cut in cuts:
             if separated(*distinct_points(X, (codes >= cut).astype(float))):
                 notes.append(f"separation detected at split {levels[cut - 1]}|{levels[cut]}")
                 break
@@ -619,7 +636,7 @@ def cutpoint_analysis(df: pd.DataFrame, estimands=None) -> pd.DataFrame:
         )
         rows.append(_term_row(est, "cutpoints", "Proportional odds (5 levels)", term, note=cb.label(source)))
         published = set(cb.derived[est.outcome].events)
-        for k in range(1, len(levels)):
+        for k in cuts:
             fit = fit_term(_with_cut(df, source, k), CUT_COLUMN, est)
             rows.append(_term_row(est, "cutpoints", cut_label(levels, k), fit, primary=set(levels[k:]) == published))
     return _frame(rows)
