@@ -91,3 +91,28 @@ OVERSHOOT_SEPARATED = {"n": 406, "p": 19, "optimum": 5.0, "infinite": ["x7", "x8
 OVERSHOOT_ALIASED = {"n": 222, "p": 19, "optimum": 12.0, "aliased": ["x12"], "growing": ["x5", "x7", "x8"]}
 # Aliased the same way (x12 = x7 + x8 among these respondents), the data overlapping.
 OVERSHOOT_ALIASED_OVERLAP = {"n": 248, "p": 19, "optimum": 0.0, "aliased": ["x12"], "max_se_ratio": 1.05}
+
+# ---------------------------------------------------------------------------------------------
+# The aliased replicates fitted on the design without the aliased column, as glm reports them
+# (x12 NA) and as the Firth refit of a flagged replicate must use it. R 4.2, brglm2 0.9 (Debian
+# r-cran-brglm2); `d` as above (outcome, then the columns of X not all zero among the rows of
+# weight 1, named x<column of X>), read from a CSV of those rows:
+#
+#     library(brglm2); options(digits = 10)
+#     g <- glm(y ~ ., data = d, family = binomial)
+#     names(coef(g))[is.na(coef(g))]; coef(g)[["x1"]]; sqrt(vcov(g)["x1", "x1"])
+#     d2 <- d[, names(d) != "x12"]
+#     f <- glm(y ~ ., data = d2, family = binomial, method = "brglmFit", type = "MPL_Jeffreys")
+#     f$converged; coef(f)[["x1"]]; summary(f)$coefficients["x1", "Std. Error"]; max(abs(coef(f)))
+#
+# Printed output:
+# y_aliased glm aliased: x12  x1 -0.05361761204 se 0.3088870482
+# y_aliased brglm2 MPL_Jeffreys without x12: converged TRUE  x1 -0.05072987772 se 0.3043029667  max|coef| 3.69805782
+# y_aliased_overlap glm aliased: x12  x1 0.1376246592 se 0.2813979867
+# y_aliased_overlap brglm2 MPL_Jeffreys without x12: converged TRUE  x1 0.127481192 se 0.2782154312  max|coef| 2.765545697
+#
+# (glm's SE is from the IRLS weights of its last iteration but one, off from the inverse
+# information at its estimate in the 8th digit.)
+OVERSHOOT_ALIASED_GLM = {"aliased": ["x12"], "x1": -0.05361761204, "se_x1": 0.3088870482}
+OVERSHOOT_ALIASED_FIRTH = {"converged": True, "x1": -0.05072987772, "se_x1": 0.3043029667, "max_abs_coef": 3.69805782}
+OVERSHOOT_ALIASED_OVERLAP_GLM = {"aliased": ["x12"], "x1": 0.1376246592, "se_x1": 0.2813979867}
