@@ -198,3 +198,28 @@ def test_cutpoints_skip_the_cut_beyond_an_absent_end_level(synthetic):
     assert len(full) == len(levels) and "no respondent" not in " ".join(full["note"])
     with pytest.raises(ValueError, match="single level"):
         fit_term(df.assign(_c=pd.Categorical(["No"] * len(df), categories=["No", "Yes"])), "_c", est)
+
+
+def test_the_screen_and_the_in_order_decision_agree_on_selected_samples(overshoot):
+    """Every replicate's columns, whether the full-rank screen settled them or the in-order
+    decision on its rows did, are the in-order decision's on its rows: random selections of the
+    fixture's respondents, thinned until levels vanish and x12 = x7 + x8 holds."""
+    X = overshoot["X"]
+    rng = np.random.default_rng(5)
+    present = rng.random((len(X), 120)) < np.linspace(0.95, 0.25, 120)
+    est = estimable_columns(X, present)
+    expected = np.zeros_like(est)
+    for r in range(present.shape[1]):
+        expected[r, independent_columns(X[present[:, r]])] = True
+    assert np.array_equal(est, expected)
+    assert (~est[:, ALIASED] & est[:, 7] & est[:, 8]).any() and est.all(axis=1).any()  # both kinds
+
+
+def test_a_one_shot_model_names_its_aliased_term(aliased_frame):
+    """helpers.analysis.models keeps its rule (a rank-deficient Model 3 on the whole analysed
+    sample is an error, not a silent drop) and says which term is the combination."""
+    from helpers.analysis import models
+
+    with pytest.raises(ValueError, match=r"aliased \(each a linear combination of earlier terms\): b\[b1\]$"):
+        models.logistic(aliased_frame, "y", "x", ["a", "b"])
+    assert models.logistic(aliased_frame, "y", "x", ["a"])["term"].tolist()[:2] == ["(Intercept)", "x[Yes]"]

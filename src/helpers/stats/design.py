@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from helpers.stats.logit import independent_columns
+
 INTERCEPT = "(Intercept)"
 
 
@@ -176,9 +178,15 @@ def build_design(data: pd.DataFrame, columns: Sequence[str], intercept: bool = T
             names.append(column)
         index[column] = list(range(start, len(names)))
     X = np.hstack(blocks) if blocks else np.empty((len(data), 0))
-    if X.shape[1] and np.linalg.matrix_rank(X) < X.shape[1]:
+    # The logistic core's rank decision (in order, to 1e-7 of each column's norm), so a term is
+    # aliased here exactly where the simulations and sensitivity fits leave it out.
+    kept = set(independent_columns(X))
+    if len(kept) < X.shape[1]:
+        aliased = [name for k, name in enumerate(names) if k not in kept]
         raise ValueError(
-            "the model matrix is rank deficient (collinear terms) for columns: " + ", ".join(_unique(columns))
+            "the model matrix is rank deficient (collinear terms) for columns: "
+            + ", ".join(_unique(columns))
+            + f"; aliased (each a linear combination of earlier terms): {', '.join(aliased)}"
         )
     return Design(X=X, names=names, columns=index, reference=reference, warnings=warnings)
 
