@@ -26,7 +26,7 @@ imputation model for nominal variables, and a convergence check of the imputatio
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -83,7 +83,7 @@ def expected_cc_bias(n_variables: int, high: float = 0.15, low: float = 0.03) ->
 # --------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def _upper_pairs(size: int) -> tuple[np.ndarray, np.ndarray]:
     # np.triu_indices(size), read-only: asked for at every Newton step, and slow to rebuild.
     iu, ju = np.triu_indices(size)
