@@ -97,16 +97,16 @@ def _row_groups(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             bits = X[:, binary] == 1.0
             for start in range(0, bits.shape[1], BITS_PER_CODE):
                 chunk = bits[:, start : start + BITS_PER_CODE]
-                coded.append(
-                    (chunk.astype(np.int64) @ (1 << np.arange(chunk.shape[1], dtype=np.int64)), 2 ** chunk.shape[1])
-                )
+                # factorised, as any column: at most n levels, so combining never overflows
+                codes, uniques = pd.factorize(chunk.astype(np.int64) @ (1 << np.arange(chunk.shape[1], dtype=np.int64)))
+                coded.append((codes, len(uniques)))
             rest = np.flatnonzero(~binary)
     for j in rest:
         column = X[:, j]
         if column.dtype.kind in "iu" and column.size and column.min() >= 0 and column.max() < 2**20:
             coded.append((column.astype(np.int64), int(column.max()) + 1))
-        else:
-            codes, uniques = pd.factorize(column)
+        else:  # NaN a value of its own (the sentinel -1 would collide with other codes)
+            codes, uniques = pd.factorize(column, use_na_sentinel=False)
             coded.append((codes, len(uniques)))
     key = np.zeros(n, dtype=np.int64)
     size = 1

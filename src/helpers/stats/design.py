@@ -83,11 +83,11 @@ def complete_cases(df: pd.DataFrame, columns: Sequence[str | None]) -> pd.DataFr
         raise KeyError(f"columns not in the data: {', '.join(missing)}")
     keep = np.ones(len(df), dtype=bool)
     for column in columns:
-        keep &= not_missing(df[column])
+        keep &= _not_missing(df[column])
     return df[columns] if keep.all() else df.loc[keep, columns]
 
 
-def not_missing(series: pd.Series) -> np.ndarray:
+def _not_missing(series: pd.Series) -> np.ndarray:
     """Which values of `series` are not missing, as a bool array. A Categorical's integer codes
     say it (-1 = missing) without the Series that .notna() builds, attrs copied and all: the
     designs ask this of every column of every fit."""
@@ -205,11 +205,11 @@ def design_matrix(df: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray,
     n = len(df)
     complete = np.ones(n, dtype=bool)
     # Each column read once; a Categorical's integer codes straight from its array (-1 = missing),
-    # without the Series that .cat.codes builds (see `not_missing`).
+    # without the Series that .cat.codes builds (see `_not_missing`).
     series = [df[col] for col in columns]
     codes = [s.array.codes if isinstance(s.dtype, pd.CategoricalDtype) else None for s in series]
     for s in series:
-        complete &= not_missing(s)
+        complete &= _not_missing(s)
     blocks = [np.ones((n, 1))]
     names = [INTERCEPT]
     for col, s, c in zip(columns, series, codes):
