@@ -31,6 +31,50 @@ def test_patterns_rebuild_the_matrix_and_count_its_rows():
     np.testing.assert_array_equal(pat.sums(np.ones(500)), pat.counts)
 
 
+def test_patterns_of_wide_and_mixed_matrices_are_the_distinct_rows_in_order_of_first_appearance():
+    # 0/1 columns are grouped as the bits of integers (60 to an integer): 130 of them take three,
+    # mixed with a count column, a real-valued one with repeats, signed zeros and NaN.
+    rng = np.random.default_rng(5)
+    n = 400
+    base = rng.integers(0, 2, size=(40, 130)).astype(float)
+    rows = rng.integers(0, 40, size=n)
+    X = np.column_stack([base[rows], rows % 3, np.round(rng.normal(size=40), 1)[rows]])
+    X[::7, 0] = -0.0  # equal to 0.0
+    X[5, -1] = X[6, -1] = np.nan
+    pat = patterns.patterns(X)
+    np.testing.assert_array_equal(pat.X[pat.inverse], X)
+    assert pat.counts.sum() == n
+    # the reference: rows as tuples (NaN as a value), numbered in order of first appearance
+    keys = [tuple("nan" if np.isnan(v) else v + 0.0 for v in row) for row in X]
+    first_seen = list(dict.fromkeys(keys))
+    assert pat.size == len(first_seen)
+    np.testing.assert_array_equal(pat.inverse, [first_seen.index(k) for k in keys])
+    # NaN is a value like any other, wherever its column is
+    nan_first = np.array([[0.0, -0.0, 1.0], [-0.0, 0.0, 1.0], [np.nan, 1.0, 0.0], [np.nan, 1.0, 0.0], [1.0, 1.0, 0.0]])
+    for order in ([0, 1, 2], [1, 2, 0]):
+        np.testing.assert_array_equal(patterns.patterns(nan_first[:, order]).inverse, [0, 0, 1, 1, 2])
+
+
+def test_multinomial_information_is_the_sum_over_respondents():
+    # -d2 loglik / dB2 of the softmax model, level by level: sum_i (diag(P_i) - P_i P_i') (x) x_i x_i'
+    from helpers.analysis.imputation import _neg_hessian
+
+    rng = np.random.default_rng(6)
+    X = _indicator_design(rng, 60)
+    n, p = X.shape
+    eta = rng.normal(size=(n, 4))
+    P = np.exp(eta) / np.exp(eta).sum(axis=1, keepdims=True)
+    w = rng.integers(1, 4, size=n).astype(float)
+    expected = sum(w[i] * np.kron(np.diag(P[i]) - np.outer(P[i], P[i]), np.outer(X[i], X[i])) for i in range(n))
+    np.testing.assert_allclose(_neg_hessian(X, P, 0.5, w), expected + 0.5 * np.eye(4 * p), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        _neg_hessian(X, P, 0.0),
+        sum(np.kron(np.diag(P[i]) - np.outer(P[i], P[i]), np.outer(X[i], X[i])) for i in range(n)),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+
+
 def test_logistic_fit_on_patterns_equals_the_fit_on_rows():
     rng = np.random.default_rng(1)
     X = _indicator_design(rng, 800)

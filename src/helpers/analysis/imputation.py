@@ -26,6 +26,7 @@ imputation model for nominal variables, and a convergence check of the imputatio
 from __future__ import annotations
 
 import math
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -82,13 +83,21 @@ def expected_cc_bias(n_variables: int, high: float = 0.15, low: float = 0.03) ->
 # --------------------------------------------------------------------------------------------
 
 
+@cache
+def _upper_pairs(size: int) -> tuple[np.ndarray, np.ndarray]:
+    # np.triu_indices(size), read-only: asked for at every Newton step, and slow to rebuild.
+    iu, ju = np.triu_indices(size)
+    iu.flags.writeable = ju.flags.writeable = False
+    return iu, ju
+
+
 def _products(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # (rows, columns, X_u * X_v) for every pair of design columns u <= v: computed once per fit,
     # they turn every Hessian block into one column of a single large matrix product.
     # Built column pair by column pair on the transpose (contiguous rows of X.T: several times
     # faster than gathering X[:, iu] * X[:, ju]); returned as its (n x pairs) transposed view.
     p = X.shape[1]
-    iu, ju = np.triu_indices(p)
+    iu, ju = _upper_pairs(p)
     XT = np.ascontiguousarray(X.T)
     out = np.empty((iu.size, X.shape[0]))
     start = 0
@@ -103,25 +112,23 @@ def _neg_hessian(
 ) -> np.ndarray:
     # -d2 loglik / dB2 of the softmax model, parameters ordered level by level (K blocks of p);
     # `weights`: frequency weights of the rows. Block (a, b) is X' diag(P_a (1{a=b} - P_b) w) X:
-    # all blocks at once as (weights of every block)' @ (products of every column pair).
+    # all blocks at once as (weights of every block)' @ (products of every column pair), and
+    # laid out by index arrays rather than a Python loop over the K (K + 1) / 2 blocks.
     n, p = X.shape
     K = P.shape[1]
     iu, ju, XX = _products(X) if products is None else products
-    pairs = [(a, b) for a in range(K) for b in range(a, K)]
-    V = np.empty((n, len(pairs)))
-    for c, (a, b) in enumerate(pairs):
-        V[:, c] = P[:, a] * ((a == b) - P[:, b])
+    a, b = _upper_pairs(K)  # the blocks (a, b), a <= b
+    V = P[:, a] * ((a == b).astype(float) - P[:, b])
     if weights is not None:
         V *= np.asarray(weights, dtype=float)[:, None]
-    sums = V.T @ XX  # (pairs x column pairs)
-    H = np.empty((K * p, K * p))
-    block = np.empty((p, p))
-    for c, (a, b) in enumerate(pairs):
-        block[iu, ju] = sums[c]
-        block[ju, iu] = sums[c]
-        H[a * p : (a + 1) * p, b * p : (b + 1) * p] = block
-        H[b * p : (b + 1) * p, a * p : (a + 1) * p] = block
-    return H + lam * np.eye(K * p)
+    sums = V.T @ XX  # (blocks x column pairs)
+    blocks = np.empty((a.size, p, p))
+    blocks[:, iu, ju] = sums
+    blocks[:, ju, iu] = sums
+    H = np.empty((K, K, p, p))
+    H[a, b] = blocks
+    H[b, a] = blocks
+    return H.transpose(0, 2, 1, 3).reshape(K * p, K * p) + lam * np.eye(K * p)
 
 
 def fit_multinomial(
@@ -148,29 +155,35 @@ def fit_multinomial(
     products = _products(X)
 
     def log_post(B):
+        # (log posterior, softmax(X B)): the probabilities are scipy.special.softmax's own
+        # steps (max, shifted exp, sum, divide), taken from the log-sum-exp's intermediates.
         eta = X @ B
         top = eta.max(axis=1, keepdims=True)
-        lse = (m * (top[:, 0] + np.log(np.exp(eta - top).sum(axis=1)))).sum()
-        return float((Y * eta).sum() - lse - 0.5 * lam * (B**2).sum())
+        e = np.exp(eta - top)
+        total = e.sum(axis=1, keepdims=True)
+        lse = (m * (top[:, 0] + np.log(total[:, 0]))).sum()
+        return float((Y * eta).sum() - lse - 0.5 * lam * (B**2).sum()), e / total
 
     B = np.zeros((p, k)) if start is None or start.shape != (p, k) else start.copy()
-    current = log_post(B)
+    current, P = log_post(B)
     for _ in range(max_iter):
-        P = softmax(X @ B, axis=1)
         grad = X.T @ (Y - m[:, None] * P) - lam * B
         H = _neg_hessian(X, P, lam, weights, products)
         step = np.linalg.solve(H, grad.T.reshape(-1)).reshape(k, p).T
         t = 1.0
         for _ in range(30):
-            candidate = log_post(B + t * step)
+            candidate, P_candidate = log_post(B + t * step)
             if candidate >= current - 1e-12 * abs(current):
                 break
             t *= 0.5
+        else:  # no step accepted: B moves by the last halving, which no candidate evaluated
+            P_candidate = None
         B = B + t * step
+        P = softmax(X @ B, axis=1) if P_candidate is None else P_candidate
         gain, current = candidate - current, candidate
         if np.abs(t * step).max() < tol or abs(gain) < tol * (abs(current) + 1.0):
             break
-    return B, _neg_hessian(X, softmax(X @ B, axis=1), lam, weights, products)
+    return B, _neg_hessian(X, P, lam, weights, products)
 
 
 def collapsed(X: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:

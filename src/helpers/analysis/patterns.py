@@ -77,24 +77,40 @@ def worth_collapsing(n_patterns: int, n_rows: int) -> bool:
     return n_patterns * MIN_SAVING <= n_rows
 
 
+BITS_PER_CODE = 60  # 0/1 columns coded together as one integer (int64: below 2**62)
+
+
 def _row_groups(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # (group of each row, first row of each group), groups numbered in order of first
-    # appearance. Exact and linear in n: each column's values are factorised (hashing), the codes
+    # appearance. Exact and linear in n: each column's values are coded as integers, the codes
     # combined into one integer key (re-factorised before it could overflow), the key factorised.
-    # Any one-to-one coding of a column's values will do (only the final factorisation numbers
-    # the groups): 0/1 columns, most of a design, are their own codes.
+    # Any one-to-one coding of the rows will do (only the final factorisation numbers the
+    # groups): the 0/1 columns of a float matrix, most of a design, are read as the bits of one
+    # integer (BITS_PER_CODE at a time: one pass instead of one per column); integer columns
+    # are their own codes; other columns are factorised (hashing).
     n, p = X.shape
-    key = np.zeros(n, dtype=np.int64)
-    size = 1
-    for j in range(p):
+    coded: list[tuple[np.ndarray, int]] = []
+    rest = range(p)
+    if X.dtype.kind == "f" and p:
+        binary = np.all((X == 0.0) | (X == 1.0), axis=0)
+        if binary.any():
+            bits = X[:, binary] == 1.0
+            for start in range(0, bits.shape[1], BITS_PER_CODE):
+                chunk = bits[:, start : start + BITS_PER_CODE]
+                # factorised, as any column: at most n levels, so combining never overflows
+                codes, uniques = pd.factorize(chunk.astype(np.int64) @ (1 << np.arange(chunk.shape[1], dtype=np.int64)))
+                coded.append((codes, len(uniques)))
+            rest = np.flatnonzero(~binary)
+    for j in rest:
         column = X[:, j]
         if column.dtype.kind in "iu" and column.size and column.min() >= 0 and column.max() < 2**20:
-            codes, levels = column.astype(np.int64), int(column.max()) + 1
-        elif column.dtype.kind == "f" and np.all((column == 0.0) | (column == 1.0)):
-            codes, levels = column.astype(np.int64), 2
-        else:
-            codes, uniques = pd.factorize(column)
-            levels = len(uniques)
+            coded.append((column.astype(np.int64), int(column.max()) + 1))
+        else:  # NaN a value of its own (the sentinel -1 would collide with other codes)
+            codes, uniques = pd.factorize(column, use_na_sentinel=False)
+            coded.append((codes, len(uniques)))
+    key = np.zeros(n, dtype=np.int64)
+    size = 1
+    for codes, levels in coded:
         if size * levels >= 2**62:
             key, uniques_key = pd.factorize(key)
             size = len(uniques_key)
@@ -142,7 +158,7 @@ def collapse_frame(df: pd.DataFrame, columns, weights: str | None = None) -> tup
     if not all(isinstance(df[c].dtype, pd.CategoricalDtype) for c in columns):
         return _collapse_by_groupby(df, columns, weights)
     # Categorical columns: group on their integer codes (as groupby does, without its overhead)
-    codes = np.column_stack([df[c].cat.codes.to_numpy() for c in columns]) if columns else np.zeros((len(df), 0))
+    codes = np.column_stack([df[c].array.codes for c in columns]) if columns else np.zeros((len(df), 0))
     group, first = _row_groups(codes)
     if not worth_collapsing(first.size, len(df)):
         return df, weights

@@ -154,7 +154,12 @@ def published_estimands(model_type: str = "logistic") -> list[Estimand]:
 
 def event_indicator(series: pd.Series, event: str = "Yes") -> np.ndarray:
     """1.0 / 0.0 / NaN from a Yes/No Categorical (or a 0/1 numeric column)."""
-    if isinstance(series.dtype, pd.CategoricalDtype) or series.dtype == object or pd.api.types.is_string_dtype(series):
+    if isinstance(series.dtype, pd.CategoricalDtype):  # on the integer codes (-1 = missing)
+        codes = series.array.codes
+        levels = list(series.dtype.categories)
+        event_code = levels.index(event) if event in levels else -2
+        return np.where(codes < 0, np.nan, (codes == event_code).astype(float))
+    if series.dtype == object or pd.api.types.is_string_dtype(series):
         values = series.astype(object)
         out = np.where(values.isna(), np.nan, (values == event).astype(float))
         return out.astype(float)

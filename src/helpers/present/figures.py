@@ -60,9 +60,15 @@ def stable_svg(text: str) -> str:
             element.attrib.pop("id")
             body = ET.tostring(element, encoding="unicode")
             renamed[old] = match.group(1) + hashlib.sha256(body.encode()).hexdigest()[:10]
-    for old, new in renamed.items():
-        text = re.sub(rf"\b{old}\b", new, text)
-    return text
+    if not renamed:
+        return text
+    if renamed.keys() & set(renamed.values()):  # a new name that is also an old one: one at a time
+        for old, new in renamed.items():
+            text = re.sub(rf"\b{old}\b", new, text)
+        return text
+    # every id in one pass over the text, not one pass per id (hundreds in a forest plot)
+    names = re.compile(r"\b(?:" + "|".join(map(re.escape, renamed)) + r")\b")
+    return names.sub(lambda m: renamed[m.group(0)], text)
 
 
 class Figure:

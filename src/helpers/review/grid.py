@@ -228,20 +228,26 @@ def fit_grid(df: pd.DataFrame, spec: Spec | None = None, n_jobs: int = 1) -> pd.
     _FRAMES.clear()
     fits = dict(zip(order, results))
     # 3. one row per specification and published figure
+    # Specifications that share a fit (or a cut-point) share its scored row: each is scored once.
     shares = {cut: recut(df, spec.cut_levels(cut)) for cut in spec["cut_point"].values}
+    or_rows: dict[tuple, dict] = {}
+    share_rows: dict[tuple, dict] = {}
     rows = []
     for record in records:
         digest = record.pop("_digest")
         for claim_id, exposure in exposure_of.items():
             outcome = spec.outcome(claim_id, record["outcome_map"])
-            tidy = fits[(digest, outcome, exposure, record["model_level"], record["exposures"])]
-            rows.append({**record, "claim_id": claim_id, "outcome": outcome,
-                         **_or_row(tidy, targets[claim_id]["term"], claims[claim_id])})  # fmt: skip
+            fit_key = (digest, outcome, exposure, record["model_level"], record["exposures"])
+            if (fit_key, claim_id) not in or_rows:
+                or_rows[fit_key, claim_id] = _or_row(fits[fit_key], targets[claim_id]["term"], claims[claim_id])
+            rows.append({**record, "claim_id": claim_id, "outcome": outcome, **or_rows[fit_key, claim_id]})
         # Printed shares: the whole sample (descriptive), under this cut-point.
         for claim_id, column in SHARE_CLAIMS.items():
-            decimals = int(targets[claim_id].get("decimals", 1))
-            rows.append({**record, "claim_id": claim_id, "outcome": column,
-                         **_share_row(shares[record["cut_point"]], column, claims[claim_id], decimals)})  # fmt: skip
+            cut = record["cut_point"]
+            if (cut, claim_id) not in share_rows:
+                decimals = int(targets[claim_id].get("decimals", 1))
+                share_rows[cut, claim_id] = _share_row(shares[cut], column, claims[claim_id], decimals)
+            rows.append({**record, "claim_id": claim_id, "outcome": column, **share_rows[cut, claim_id]})
     out = pd.DataFrame(rows, columns=["spec_id", *choice_keys, *RESULT_COLUMNS, "primary"])
     out["n"] = out["n"].astype(int)
     out.attrs["distinct_fits"] = len(order)

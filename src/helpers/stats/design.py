@@ -57,7 +57,7 @@ def levels_of(series: pd.Series) -> list:
 
 def _present_codes(series: pd.Series) -> np.ndarray:
     # Per category of a Categorical, whether it occurs (counted on the integer codes: no hashing).
-    codes = series.cat.codes.to_numpy()
+    codes = series.array.codes
     return np.bincount(codes[codes >= 0], minlength=len(series.cat.categories)) > 0
 
 
@@ -85,8 +85,17 @@ def complete_cases(df: pd.DataFrame, columns: Sequence[str | None]) -> pd.DataFr
         raise KeyError(f"columns not in the data: {', '.join(missing)}")
     keep = np.ones(len(df), dtype=bool)
     for column in columns:
-        keep &= df[column].notna().to_numpy()
+        keep &= _not_missing(df[column])
     return df[columns] if keep.all() else df.loc[keep, columns]
+
+
+def _not_missing(series: pd.Series) -> np.ndarray:
+    """Which values of `series` are not missing, as a bool array. A Categorical's integer codes
+    say it (-1 = missing) without the Series that .notna() builds, attrs copied and all: the
+    designs ask this of every column of every fit."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.array.codes >= 0
+    return series.notna().to_numpy()
 
 
 def frequency_weights(df: pd.DataFrame, weights: str | None) -> np.ndarray:
@@ -123,7 +132,7 @@ def _categorical_columns(series: pd.Series, levels: Sequence, declared: Sequence
     # 0/1 columns of `levels` of a categorical series (0 where it is missing).
     if isinstance(series.dtype, pd.CategoricalDtype):  # integer codes, not objects
         position = {level: j for j, level in enumerate(declared)}
-        return indicators(series.cat.codes.to_numpy(), [position[level] for level in levels])
+        return indicators(series.array.codes, [position[level] for level in levels])
     values = series.to_numpy(dtype=object)
     return (
         np.column_stack([(values == level).astype(float) for level in levels]) if levels else np.empty((len(series), 0))
@@ -203,18 +212,21 @@ def design_matrix(df: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray,
     """
     n = len(df)
     complete = np.ones(n, dtype=bool)
-    for col in columns:
-        complete &= df[col].notna().to_numpy()
+    # Each column read once; a Categorical's integer codes straight from its array (-1 = missing),
+    # without the Series that .cat.codes builds (see `_not_missing`).
+    series = [df[col] for col in columns]
+    codes = [s.array.codes if isinstance(s.dtype, pd.CategoricalDtype) else None for s in series]
+    for s in series:
+        complete &= _not_missing(s)
     blocks = [np.ones((n, 1))]
     names = [INTERCEPT]
-    for col in columns:
-        s = df[col]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            codes = s.cat.codes.to_numpy()
-            seen = np.bincount(codes[complete & (codes >= 0)], minlength=len(s.cat.categories)) > 0
-            kept = [k for k in range(1, len(s.cat.categories)) if seen[k]]
-            blocks.append(indicators(codes, kept))
-            names += [term_name(col, s.cat.categories[k]) for k in kept]
+    for col, s, c in zip(columns, series, codes):
+        if c is not None:
+            categories = s.dtype.categories
+            seen = np.bincount(c[complete & (c >= 0)], minlength=len(categories)) > 0
+            kept = [k for k in range(1, len(categories)) if seen[k]]
+            blocks.append(indicators(c, kept))
+            names += [term_name(col, categories[k]) for k in kept]
         else:
             values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
             blocks.append(np.nan_to_num(values)[:, None])
@@ -240,7 +252,7 @@ def binary_outcome(series: pd.Series) -> tuple[np.ndarray, object, object]:
                 raise ValueError(f"binary outcome '{series.name}' must have two levels, has {levels}")
         if isinstance(series.dtype, pd.CategoricalDtype):
             event = list(series.cat.categories).index(levels[1])
-            y = (series.cat.codes.to_numpy() == event).astype(float)
+            y = (series.array.codes == event).astype(float)
         else:
             y = (series.to_numpy(dtype=object) == levels[1]).astype(float)
         return y, levels[1], levels[0]
@@ -269,5 +281,5 @@ def ordinal_outcome(series: pd.Series) -> tuple[np.ndarray, list, list[str]]:
         raise ValueError(f"ordinal outcome '{series.name}' has missing values")
     # category code -> position among the observed levels
     lookup = np.cumsum(_present_codes(series)) - 1
-    codes = lookup[series.cat.codes.to_numpy()].astype(int)
+    codes = lookup[series.array.codes].astype(int)
     return codes, present, warnings
