@@ -13,7 +13,8 @@ touched; the environment is already installed.
 (c) `make test`
 (d) each notebook's execution time and peak memory (the kernel's maximum RSS), from (a)
 (e) baseline: the notebooks executed one after another with `jupyter nbconvert --to notebook
-    --execute`, then rendered once, without the build's parallelism or caching
+    --execute` (the build's kernel environment, one BLAS thread as the build's kernels have),
+    then rendered once, without the build's parallelism or caching
 and the ratio (a) / (e), limit 0.35. Times are wall-clock seconds on this machine; notebooks in
 (a) run in parallel (JOBS, default 2), so their individual times include contention.
 
@@ -90,6 +91,10 @@ def baseline(work: Path) -> tuple[float, list[tuple[str, float, float]], float, 
     jupyter = str(Path(sys.executable).with_name("jupyter"))
     rows = []
     cpu = 0.0
+    # the build's kernel environment, one BLAS thread included (execute.blas_threads): idle
+    # OpenBLAS threads spin and would slow the baseline under load, flattering the ratio
+    baseline_env = execute.kernel_environment()
+    baseline_env.update(execute.blas_threads(baseline_env))
     start = time.perf_counter()
     executed = {}
     for chapter in project.notebooks:
@@ -113,7 +118,7 @@ def baseline(work: Path) -> tuple[float, list[tuple[str, float, float]], float, 
                 str(src),
             ],
             cwd=chapter.source.parent,
-            env=execute.kernel_environment(),
+            env=baseline_env,
         )
         cpu += timed.cpu
         if code != 0:
