@@ -88,11 +88,15 @@ class _NbvalKernels:
 
 def _build_environment() -> dict:
     """The environment the build gives its kernels (execute.kernel_environment, one BLAS thread
-    unless set): nbval's kernels run the notebooks as the build ran them."""
+    unless set, and each kernel its share of the cores: here one pytest-xdist process's share):
+    nbval's kernels run the notebooks as the build ran them."""
     from .execute import blas_threads, kernel_environment
 
     env = kernel_environment()
-    return {**env, **blas_threads(env)}
+    env.update(blas_threads(env))
+    sessions = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    env.setdefault("HELPERS_MAX_WORKERS", str(max(1, (os.cpu_count() or 1) // sessions)))
+    return env
 
 
 _SESSION: _NbvalKernels | None = None
