@@ -24,11 +24,8 @@ class ReadyClient(AsyncKernelClient):
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             self.kernel_info()
-            try:
-                msg = await self.shell_channel.get_msg(timeout=1)
-            except Empty:
-                pass
-            else:
+            msg = await self._reply_or_death()
+            if msg is not None:
                 if msg["msg_type"] == "kernel_info_reply":
                     try:  # IOPub is connected once it delivers (the kernel's status messages)
                         await self.iopub_channel.get_msg(timeout=0.2)
@@ -43,3 +40,17 @@ class ReadyClient(AsyncKernelClient):
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if deadline is not None and time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+    async def _reply_or_death(self, wait: float = 1.0, step: float = 0.1) -> dict | None:
+        """The next shell message within `wait` seconds, or None; a kernel that has died is
+        noticed within `step` seconds (a kernel that cannot start is reported at once, not after
+        the whole wait), without asking it for kernel_info more than once a `wait`."""
+        end = time.monotonic() + wait
+        while True:
+            try:
+                return await self.shell_channel.get_msg(timeout=step)
+            except Empty:
+                if not await self.is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info") from None
+                if time.monotonic() >= end:
+                    return None
