@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.analysis.models import fit_ordinal
+from helpers.analysis.models import TIDY_COLUMNS, fit_ordinal
 from helpers.analysis.patterns import distinct_points, useful_patterns
 from helpers.stats.logit import HUGE_SE, Z975, estimable_columns, firth, separated, separated_exactly
 from helpers.analysis.simulation import (
@@ -42,18 +42,14 @@ from helpers.analysis.simulation import (
 )
 
 
+# The tidy frame's statistics (helpers.analysis.models.TIDY_COLUMNS, one definition), for the
+# exposure term only (so no "term"; a variant's caveats go in "note", not "warning"), between the
+# row's identity and what says how it was computed.
 SENSITIVITY_COLUMNS = [
     "estimand",
     "analysis",
     "variant",
-    "estimate",
-    "std_error",
-    "odds_ratio",
-    "conf_low",
-    "conf_high",
-    "p_value",
-    "n",
-    "method",
+    *(c for c in TIDY_COLUMNS if c not in ("term", "warning")),
     "ci_method",
     "primary",
     "note",
