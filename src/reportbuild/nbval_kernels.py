@@ -44,8 +44,9 @@ class _NbvalKernels:
 
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="nbval-kernels-"))
+        # what the build's kernel environment adds to this one (JUPYTER_PATH: set while a kernel starts)
         build = _build_environment()
-        added = {k: v for k, v in build.items() if k not in os.environ and k not in preload.START_ONLY}
+        added = {k: v for k, v in build.items() if k not in os.environ and k != "JUPYTER_PATH"}
         provisioner.write_kernelspec(self.folder, KERNEL, env=added)
         self.server: preload.ForkServer | None = None
         self.client: preload.ForkClient | None = None
