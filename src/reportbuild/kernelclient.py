@@ -24,20 +24,17 @@ class ReadyClient(AsyncKernelClient):
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             self.kernel_info()
-            msg = await self._reply_or_death()
-            if msg is not None:
-                if msg["msg_type"] == "kernel_info_reply":
-                    try:  # IOPub is connected once it delivers (the kernel's status messages)
-                        await self.iopub_channel.get_msg(timeout=0.2)
-                    except Empty:
-                        pass  # not yet subscribed: ask again
-                    else:
-                        major = int(msg["content"]["protocol_version"].split(".")[0])
-                        if major != protocol_version_info[0]:  # as jupyter_client adapts
-                            self.session.adapt_version = major
-                        return
-            if not await self.is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
+            msg = await self._reply_or_death()  # a dead kernel raises here
+            if msg is not None and msg["msg_type"] == "kernel_info_reply":
+                try:  # IOPub is connected once it delivers (the kernel's status messages)
+                    await self.iopub_channel.get_msg(timeout=0.2)
+                except Empty:
+                    pass  # not yet subscribed: ask again
+                else:
+                    major = int(msg["content"]["protocol_version"].split(".")[0])
+                    if major != protocol_version_info[0]:  # as jupyter_client adapts
+                        self.session.adapt_version = major
+                    return
             if deadline is not None and time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
 
