@@ -39,7 +39,7 @@ export JOBS
 
 BUILD_ARGS = $(if $(DATA),--data "$(DATA)") $(if $(OUT),--out "$(OUT)") --jobs $(JOBS)
 
-.PHONY: help env lock lint format numerics report test test-fast test-slow test-quarto quarto nbval lab bench bench-scale synth validate ci clean distclean
+.PHONY: help env lock lint format numerics report test unit-costs test-fast test-slow test-quarto quarto nbval lab bench bench-scale synth validate ci clean distclean
 
 help: ## list the targets
 	@echo "Usage: make TARGET [DATA=survey-file] [OUT=output-dir] [JOBS=n]"
@@ -84,9 +84,9 @@ format: $(ENV_STAMP) ## ruff format: rewrite the sources in the project's one st
 
 # The fast tests and nbval in one pytest session on the machine's cores (pytest-xdist, up to
 # four processes). A test module or a notebook is one unit of work (--dist loadfile: a
-# notebook's cells share their kernel, a module's fixtures are built once), handed out in the
-# order given here as processes come free: the notebooks first, the longest units. (Not
-# loadgroup: pytest-xdist 3.8's groups are lost under pytest 9, which keeps node ids elsewhere.)
+# notebook's cells share their kernel, a module's fixtures are built once), handed out as
+# processes come free, the costliest first (tests/_unit_order.py, by tests/unit_costs.json).
+# (Not loadgroup: pytest-xdist 3.8's groups are lost under pytest 9, which keeps node ids elsewhere.)
 # nbval's notebooks write into _output/ and .build/: created first, so tests that watch the
 # checkout's top level see nothing appear because of them.
 # One BLAS thread per process (unless set), so OpenBLAS's spinning threads do not oversubscribe
@@ -103,6 +103,14 @@ NO_PLUGINS := -p no:typeguard
 # nbval's options: each notebook's kernel forked from the build's preload process, as the build
 # executes them (reportbuild/nbval_kernels.py; HELPERS_PRELOAD=0: fresh kernels), and the sanitiser
 NBVAL := -p reportbuild.nbval_kernels --nbval --nbval-kernel-name python3 --nbval-sanitize-with .ci/nbval-sanitize.cfg
+# One serial run of what `make test` runs, each unit's seconds written to tests/unit_costs.json
+# (the order make test hands units out in; rerun after adding or much changing a test module),
+# each notebook given the one core a make-test process has (HELPERS_MAX_WORKERS=1).
+unit-costs: $(ENV_STAMP) ## measure each test module's and notebook's seconds (serial) into tests/unit_costs.json
+	@mkdir -p _output .build
+	HELPERS_MAX_WORKERS=1 OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} $(PY) -m pytest $(NO_PLUGINS) -q $(NBVAL) -m "not slow" \
+		--write-unit-costs tests/unit_costs.json index.ipynb notebooks/ tests
+
 test-fast: $(ENV_STAMP) ## only the fast tests
 	$(PY) -m pytest $(NO_PLUGINS) -p no:nbval -m "not slow" tests
 

@@ -15,6 +15,9 @@ import pytest
 
 from helpers.data.codebook import Codebook, load_codebook
 
+# the costliest units of work first (make test on every core); make unit-costs measures them
+from _unit_order import pytest_addoption, pytest_collection_modifyitems, pytest_configure  # noqa: F401
+
 VALID_ROWS = 60
 
 

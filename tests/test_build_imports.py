@@ -48,6 +48,15 @@ def test_closure_follows_every_kind_of_import(tmp_path):
     assert names == {"__init__.py", "a.py", "b.py", "c.py", "sub/__init__.py", "sub/d.py", "e.py"}
 
 
+def test_a_package_folder_wins_over_a_module_of_the_same_name(tmp_path):
+    # as in Python's import: `import pkg.x` loads pkg/x/__init__.py, never pkg/x.py
+    pkg = _package(tmp_path, {"__init__.py": "", "x.py": "import pkg.y\n", "x/__init__.py": "", "y.py": ""})
+    notebook = tmp_path / "nb.py"
+    notebook.write_text("# %%\nimport pkg.x\n")
+    names = {p.relative_to(pkg).as_posix() for p in helper_files(notebook, pkg, "pkg")}
+    assert names == {"__init__.py", "x/__init__.py"}
+
+
 def test_unreadable_source_depends_on_everything(tmp_path):
     pkg = _package(tmp_path, {"__init__.py": "", "a.py": "", "b.py": ""})
     notebook = tmp_path / "nb.py"

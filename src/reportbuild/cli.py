@@ -44,7 +44,7 @@ from .project import Project, read_project
 from .imports import helper_files
 from .imports import load_cache as load_imports_cache
 from .imports import save_cache as save_imports_cache
-from .stamps import Stamps, digest, expand, file_digest
+from .stamps import InputDigests, Stamps, digest, expand, file_digest
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130  # README, ./report
 
@@ -250,6 +250,9 @@ class Build:
         # kernel runtime files, rendering) is ever seen by another build or by a validate run
         self.staging = self.build_dir / f"staging-{os.getpid()}-{secrets.token_hex(4)}"
         self.stamps = Stamps(self.build_dir / "stamps.json")
+        # the inputs' hashes, read once for all the input hashes taken before anything runs
+        # (never for the render's, which names files this build writes)
+        self.input_digests = InputDigests()
         self.pool = None  # execute.Pool, started before validation when notebooks are to run
         self._pool_jobs = 0  # the number of notebooks it was started for
         self.record = {
@@ -273,14 +276,24 @@ class Build:
     def notebook_hash(self, chapter, helpers: list[Path] | None = None) -> str:
         helpers = helpers_of(chapter) if helpers is None else helpers
         files = [chapter.source, *helpers, *data_dependencies(self.data), paths.ROOT / "requirements.txt", paths.LOCK]
-        return digest(files=files, values={"parameters": self.record, "kernel": "python3"}, base=paths.ROOT)
+        return digest(
+            files=files,
+            values={"parameters": self.record, "kernel": "python3"},
+            base=paths.ROOT,
+            file_hash=self.input_digests,
+        )
 
     def validation_hash(self) -> str:
         """What helpers.validate's verdict on the data file depends on: the file (and the files
         it is read with), the helpers' code and the pinned libraries. The same hash has passed
         before: the same bytes checked by the same code pass again, so the check is not rerun."""
         files = [*data_dependencies(self.data), *helpers_sources(), paths.ROOT / "requirements.txt", paths.LOCK]
-        return digest(files=files, values={"validate": (self.data or paths.SYNTHETIC_DATA).name}, base=paths.ROOT)
+        return digest(
+            files=files,
+            values={"validate": (self.data or paths.SYNTHETIC_DATA).name},
+            base=paths.ROOT,
+            file_hash=self.input_digests,
+        )
 
     def render_hash(self, executed: dict[str, Path], renderer: str) -> str:
         files = [*executed.values(), self.project.file, *self.project.support_files()]

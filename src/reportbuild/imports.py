@@ -12,21 +12,27 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
 from functools import cache
 from pathlib import Path
 from collections.abc import Iterator
 
 
-def _module_file(root: Path, package: str, dotted: str) -> Path | None:
-    """`helpers.tables` -> root/tables.py (or root/tables/__init__.py); None if not ours."""
-    if dotted != package and not dotted.startswith(package + "."):
-        return None
-    parts = dotted.split(".")[1:]
-    base = root.joinpath(*parts) if parts else root
-    for candidate in (base / "__init__.py", base.with_suffix(".py")) if parts else (root / "__init__.py",):
-        if candidate.is_file():
-            return candidate
-    return None
+def _package_modules(root: Path, package: str) -> dict[str, str]:
+    """Every module of package `package` at `root`, by dotted name, from one walk of the folder
+    (`helpers.tables` -> root/tables.py; a package's root/x/__init__.py wins over a root/x.py,
+    as in Python's import)."""
+    modules: dict[str, str] = {}
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        inside = os.path.relpath(folder, root).split(os.sep)
+        prefix = [package, *(part for part in inside if part != ".")]
+        for file in sorted(f for f in files if f.endswith(".py")):
+            stem = file[:-3]
+            name = ".".join(prefix if stem == "__init__" else [*prefix, stem])
+            if stem == "__init__" or name not in modules:
+                modules[name] = os.path.join(folder, file)
+    return modules
 
 
 def _statements(body: list) -> Iterator[ast.stmt]:
@@ -100,24 +106,33 @@ def _with_parents(dotted: str) -> list[str]:
 
 def helper_files(source: Path, root: Path, package: str = "helpers") -> list[Path]:
     """The files of package `package` (at `root`) that notebook `source` (a percent .py) may import."""
-    everything = sorted(root.rglob("*.py"))
+    modules = _package_modules(root, package)
     try:
         tree = ast.parse(Path(source).read_text(encoding="utf-8"))
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-        return everything
-    found: dict[str, Path] = {}
-    pending = [n for n in _referenced(tree, "__main__", False)]
+        return _paths(modules.values())  # every .py below root: the walk skips no folder
+    found: set[str] = set()
+    seen: set[str] = set()  # every name looked at once: third-party names come up in every module
+    pending = list(_referenced(tree, "__main__", False))
     while pending:
-        for name in _with_parents(pending.pop()):
-            if name in found:
+        dotted = pending.pop()
+        if dotted in seen:
+            continue
+        for name in _with_parents(dotted):
+            if name in seen:
                 continue
-            path = _module_file(root, package, name)
+            seen.add(name)
+            path = modules.get(name)
             if path is None:
                 continue
-            found[name] = path
-            info = path.stat()
-            names = _module_imports(str(path), name, path.name == "__init__.py", (info.st_mtime_ns, info.st_size))
+            found.add(path)
+            info = os.stat(path)
+            names = _module_imports(path, name, path.endswith(os.sep + "__init__.py"), (info.st_mtime_ns, info.st_size))
             if names is None:
-                return everything
+                return _paths(modules.values())
             pending.extend(names)
-    return sorted(set(found.values()))
+    return _paths(found)
+
+
+def _paths(files) -> list[Path]:
+    return sorted(Path(f) for f in files)
