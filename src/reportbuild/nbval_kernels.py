@@ -36,6 +36,7 @@ import pytest
 from . import preload, provisioner
 
 KERNEL = "python3"
+READY_CLIENT = "reportbuild.kernelclient.BlockingReadyClient"  # no 0.2 s IOPub flush per notebook
 
 
 class _NbvalKernels:
@@ -47,7 +48,7 @@ class _NbvalKernels:
         # what the build's kernel environment adds to this one (JUPYTER_PATH: set while a kernel starts)
         build = _build_environment()
         added = {k: v for k, v in build.items() if k not in os.environ and k != "JUPYTER_PATH"}
-        provisioner.write_kernelspec(self.folder, KERNEL, env=added)
+        provisioner.write_kernelspec(self.folder, KERNEL, env=added, client_class=READY_CLIENT)
         self.server: preload.ForkServer | None = None
         self.client: preload.ForkClient | None = None
         self._started = False

@@ -70,7 +70,8 @@ LIBRARIES = (
 )
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 SERVER_CWD = os.getcwd()
-REAP_INTERVAL = 0.05  # seconds: how soon a kernel's exit status is known
+REAP_INTERVAL = 0.05  # seconds: how soon a kernel's exit status is known, at the latest
+# (SIGCHLD wakes the server at once: see _child_exits)
 
 
 def enabled() -> bool:
@@ -107,6 +108,18 @@ def _reap(children: dict[int, str]) -> None:
             os.replace(tmp, path)  # complete or absent, never half-written
 
 
+def _child_exits() -> tuple[int, int]:
+    """A pipe whose read end becomes readable whenever a child (a kernel) exits: SIGCHLD's
+    wake-up fd. The server's select wakes at once and writes the kernel's exit status within
+    a millisecond, not up to REAP_INTERVAL later; its provisioner waits for that status."""
+    read, write = os.pipe()
+    os.set_blocking(read, False)
+    os.set_blocking(write, False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, so that the signal is delivered
+    signal.set_wakeup_fd(write)
+    return read, write
+
+
 def _become_kernel(request: dict) -> int:
     """In the forked child: turn into `python -m ipykernel_launcher ARGS` and run it."""
     os.setsid()  # as jupyter_client's launcher does: interrupts go to the kernel's own group
@@ -129,12 +142,22 @@ def _become_kernel(request: dict) -> int:
         del sys.path[0]  # `python -m` puts the cwd first, and ipykernel_launcher takes it out again
     for name in [m for m in sys.modules if m.split(".")[0] in ("helpers", "reportbuild")]:
         del sys.modules[name]  # imported to run this server; a notebook imports its own
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     from ipykernel import kernelapp
 
     kernelapp.launch_new_instance()
     return 0
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 512):
+            pass
+    except BlockingIOError:
+        pass
 
 
 def _stop(pids) -> None:
@@ -189,11 +212,15 @@ def serve(control: socket.socket) -> int:
     greeting = (json.dumps({"ready": os.getpid()}) + "\n").encode()
     conns = _Connections()
     children: dict[int, str] = {}  # pid -> status file
+    exits, exits_write = _child_exits()
     try:
         while True:
-            ready, _, _ = select.select([control, *conns.readers], [], [], REAP_INTERVAL)
+            ready, _, _ = select.select([control, exits, *conns.readers], [], [], REAP_INTERVAL)
             _reap(children)
             for conn in ready:
+                if conn is exits:
+                    _drain(exits)
+                    continue
                 if conn is control:
                     msg, fds, _, _ = socket.recv_fds(control, 64, 8)
                     if not msg and not fds:
@@ -213,6 +240,8 @@ def serve(control: socket.socket) -> int:
                     code = 1
                     try:
                         control.close()
+                        os.close(exits)
+                        os.close(exits_write)  # (the kernel resets the wake-up fd itself)
                         conns.close_all()  # a worker sees its connection close when the server goes
                         code = _become_kernel(request)
                     except SystemExit as exc:

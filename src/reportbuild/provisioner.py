@@ -9,17 +9,27 @@ What it adds to jupyter_client's local provisioner:
   the fork is refused) the usual launch;
 - ``poll``: the kernel's exit status is kept (``LAST_EXIT``), so that a build can say that a
   kernel was killed by a signal or exited with a status, for forked kernels too (their status
-  comes from the preload process, whose children they are).
+  comes from the preload process, whose children they are);
+- ``kill`` and ``shutdown_requested``: the kernel's exit is awaited in 5 ms steps (at most
+  EXIT_WAIT), so that the kernel manager, which looks every 0.1 s, finds it gone the first time
+  it looks: a notebook's kernel ends about 0.1 s sooner, for nbval (which kills it) and for the
+  build (which asks it to shut down);
+- ``client_class`` (kernelspec ``metadata.kernel_provisioner.config``): the client class the
+  kernel manager is to hand out, for a caller that creates its KernelManager without
+  configuration (nbval; see reportbuild.kernelclient).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from jupyter_client.provisioning import LocalProvisioner
+from traitlets import Unicode
 
 from . import preload
 
@@ -27,10 +37,19 @@ NAME = "reportbuild-preload"  # the entry point's name (pyproject.toml)
 LAST_EXIT: int | None = None  # exit status of the last kernel seen to end in this process
 KERNEL_PID: int | None = None  # the last kernel launched by this process (forked or not)
 RUNNING: set[int] = set()  # process groups of the kernels this process started, until seen to end
+EXIT_WAIT = 1.0  # seconds: longer, and the kernel manager's own shutdown steps take over
+EXIT_STEP = 0.005
 
 
 class PreloadProvisioner(LocalProvisioner):
     """Kernels forked from the preload process when one runs, else launched as usual."""
+
+    client_class = Unicode("", config=True, help="the kernel manager's client class (if set)")
+
+    async def pre_launch(self, **kwargs):
+        if self.client_class:
+            self.parent.client_class = self.client_class
+        return await super().pre_launch(**kwargs)
 
     async def launch_kernel(self, cmd: list[str], **kwargs):
         global LAST_EXIT, KERNEL_PID
@@ -51,6 +70,20 @@ class PreloadProvisioner(LocalProvisioner):
         RUNNING.add(self.pgid or self.pid)
         KERNEL_PID = self.pid
         return info
+
+    async def kill(self, restart: bool = False) -> None:
+        await super().kill(restart=restart)
+        await self._exited(EXIT_WAIT)
+
+    async def shutdown_requested(self, restart: bool = False) -> None:
+        await super().shutdown_requested(restart=restart)
+        await self._exited(EXIT_WAIT)
+
+    async def _exited(self, within: float) -> None:
+        """Return once the kernel has exited, or after `within` seconds."""
+        deadline = time.monotonic() + within
+        while self.process is not None and await self.poll() is None and time.monotonic() < deadline:
+            await asyncio.sleep(EXIT_STEP)
 
     async def poll(self) -> int | None:
         global LAST_EXIT
@@ -111,15 +144,16 @@ def kernel_argv(kernel: str, spec=None) -> list[str]:
     return argv
 
 
-def write_kernelspec(folder: Path, kernel: str, env: dict | None = None) -> Path:
+def write_kernelspec(folder: Path, kernel: str, env: dict | None = None, client_class: str = "") -> Path:
     """A private copy of `kernel`'s spec that runs on this interpreter and names this
-    provisioner (with `env` added to the spec's environment); returns the data folder to put
-    first on JUPYTER_PATH."""
+    provisioner (with `env` added to the spec's environment, and the kernel manager told to
+    hand out `client_class`, if given); returns the data folder to put first on JUPYTER_PATH."""
     from jupyter_client.kernelspec import KernelSpecManager
 
     spec = KernelSpecManager().get_kernel_spec(kernel)
     argv = kernel_argv(kernel, spec)
-    metadata = {**(spec.metadata or {}), "kernel_provisioner": {"provisioner_name": NAME}}
+    chosen = {"provisioner_name": NAME, **({"config": {"client_class": client_class}} if client_class else {})}
+    metadata = {**(spec.metadata or {}), "kernel_provisioner": chosen}
     target = Path(folder) / "kernels" / kernel
     target.mkdir(parents=True, exist_ok=True)
     doc = {
