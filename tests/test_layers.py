@@ -12,9 +12,10 @@ import pytest
 from helpers import paths
 
 PACKAGE = paths.ROOT / "src" / "helpers"
-# Lowest first (datafile: the data file as a file, imported by the build too without pandas).
+# Lowest first (yamlfile: YAML text to objects; datafile: the data file as a file, imported by
+# the build too without pandas).
 # A top-level module not listed is a command on top of everything (validate, models).
-LAYERS = ["paths", "datafile", "data", "stats", "synth", "analysis", "present", "review"]
+LAYERS = ["paths", "yamlfile", "datafile", "data", "stats", "synth", "analysis", "present", "review"]
 COMMANDS = len(LAYERS)
 
 
@@ -135,7 +136,7 @@ def test_no_import_cycle(package_graph):
 
 def test_every_package_is_a_known_layer():
     packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
-    assert packages == set(LAYERS) - {"paths", "datafile"}
+    assert packages == set(LAYERS) - {"paths", "yamlfile", "datafile"}
 
 
 @pytest.fixture

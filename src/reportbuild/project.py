@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+
+from helpers import yamlfile
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def read_project(file: Path) -> Project:
     """Parse a Quarto book project file. Only what the build needs is read; Quarto reads the rest."""
     file = Path(file).resolve()
     root = file.parent
-    config = yaml.safe_load(file.read_text()) or {}
+    config = yamlfile.safe_load(file.read_text()) or {}
     book = config.get("book") or {}
     if (config.get("project") or {}).get("type") != "book":
         raise ValueError(f"{file.name}: project type must be 'book'")

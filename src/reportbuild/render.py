@@ -28,6 +28,8 @@ from pathlib import Path
 
 import yaml
 
+from helpers import yamlfile
+
 from . import ASSETS
 from .project import Chapter, Project
 
@@ -65,7 +67,7 @@ def cell_options(source: str) -> tuple[dict, str]:
     if not opts:
         return {}, source
     try:
-        parsed = yaml.safe_load("\n".join(opts)) or {}
+        parsed = yamlfile.safe_load("\n".join(opts)) or {}
     except yaml.YAMLError:
         parsed = {}
         for o in opts:

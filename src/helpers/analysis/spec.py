@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from helpers import paths
+from helpers import paths, yamlfile
 
 REQUIRED_FIELDS = ("label", "primary", "alternatives", "options", "assumed", "evidence", "grid", "applies_to")
 
@@ -135,7 +135,7 @@ def _parse(raw: Any, file: Path) -> Spec:
 def _cached(path: str, mtime_ns: int) -> Spec:
     file = Path(path)
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw = yamlfile.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise SpecError(f"{file.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
     return _parse(raw, file)

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from helpers import paths
+from helpers import paths, yamlfile
 
 CLAIM_COLUMNS = [
     "claim_id",
@@ -49,7 +48,7 @@ FIGURE_2023_COLUMNS = [
 
 @lru_cache(maxsize=16)
 def _read_yaml(path: Path, mtime_ns: int) -> Any:
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return yamlfile.safe_load(Path(path).read_text(encoding="utf-8"))
 
 
 def _yaml(path: Path) -> Any:

@@ -20,12 +20,11 @@ import math
 import numpy as np
 import pandas as pd
 import scipy.stats as st
-import yaml
 from scipy.optimize import brentq
 from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 
-from helpers import paths
+from helpers import paths, yamlfile
 from helpers.analysis import models, patterns
 from helpers.stats.design import binary_outcome, complete_cases
 from helpers.data.published import load_claims, load_targets
@@ -223,7 +222,7 @@ def symmetry_sentence(frame: pd.DataFrame) -> str:
 
 # --- Wording ----------------------------------------------------------------------------------------
 def load_wording() -> dict:
-    return yaml.safe_load(WORDING.read_text(encoding="utf-8"))
+    return yamlfile.safe_load(WORDING.read_text(encoding="utf-8"))
 
 
 def times_more_likely(absolute: pd.DataFrame, wording: list[dict] | None = None) -> pd.DataFrame:

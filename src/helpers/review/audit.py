@@ -24,9 +24,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from helpers import paths
+from helpers import paths, yamlfile
 from helpers.review.scorecard import CI_DIVISOR, _claim_records, load_claims, load_targets, printed_decimals
 
 ALPHA = 0.05
@@ -154,7 +153,7 @@ def grim_table(claims: list[dict] | pd.DataFrame | None = None, targets: list[di
 
 def load_timing_candidates(path=None) -> list[tuple[int, ...]]:
     """The candidate list recorded in paper-2025-abstract.yaml: (n, k1, k2) tuples."""
-    raw = yaml.safe_load((path or paths.PAPER_FIGURES).read_text(encoding="utf-8"))
+    raw = yamlfile.safe_load((path or paths.PAPER_FIGURES).read_text(encoding="utf-8"))
     return [tuple(int(x) for x in row) for row in raw.get("timing_denominator_candidates", [])]
 
 

@@ -56,7 +56,7 @@ from scipy.optimize import least_squares
 from scipy.special import expit
 from scipy.stats import norm
 
-from helpers import paths
+from helpers import paths, yamlfile
 from helpers.data import published
 from helpers.synth.calibrate import (
     controlled_round,
@@ -859,7 +859,7 @@ def write(seed: int = DEFAULT_SEED, path: str | Path = paths.SYNTHETIC_DATA) -> 
 
 def _committed_seed() -> int:
     try:
-        return int(yaml.safe_load(paths.SYNTHETIC_MANIFEST.read_text(encoding="utf-8"))["seed"])
+        return int(yamlfile.safe_load(paths.SYNTHETIC_MANIFEST.read_text(encoding="utf-8"))["seed"])
     except (OSError, KeyError, TypeError, ValueError):
         return DEFAULT_SEED
 
