@@ -72,12 +72,23 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def _manifest_hashes(manifest: Path) -> set[str]:
-    """Every `sha256` value in the synthetic manifest (at any depth)."""
+def _manifest_hashes(manifest: Path) -> frozenset[str]:
+    """Every `sha256` value in the synthetic manifest (at any depth). The file is read on every
+    call (an edited manifest counts at once); only parsing it is cached, by its bytes."""
     try:
-        data = yaml.safe_load(Path(manifest).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return set()
+        with open(manifest, "rb") as f:
+            data = f.read()
+    except OSError:
+        return frozenset()
+    return _hashes_in(data)
+
+
+@lru_cache(maxsize=8)
+def _hashes_in(manifest: bytes) -> frozenset[str]:
+    try:
+        data = yaml.safe_load(manifest.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return frozenset()
     found: set[str] = set()
 
     def walk(node):
@@ -92,7 +103,7 @@ def _manifest_hashes(manifest: Path) -> set[str]:
                 walk(item)
 
     walk(data)
-    return found
+    return frozenset(found)
 
 
 def source_of(sha256: str, manifest: str | os.PathLike | None = None) -> str:

@@ -23,10 +23,12 @@ import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 
 from helpers.data.codebook import Codebook, Variable, load_codebook
+from helpers.data.memo import per_codebook
 
 # Fewest respondents with every outcome, exposure and confounder answered for the models
 # (up to ~15 parameters in Model 3) to be fitted at all.
@@ -124,6 +126,7 @@ class SurveyValidationError(ValueError):
 _CONDITION = re.compile(r"^\s*(\w+)\s*(==|!=|not in|in)\s*(.+?)\s*$")
 
 
+@lru_cache(maxsize=256)  # a pure function of the text; the result is immutable
 def parse_condition(expr: str) -> tuple[str, bool, tuple[str, ...]]:
     """`"x == 'A'"` -> ('x', True, ('A',)); `"x != 'A'"` -> ('x', False, ('A',)); `in [...]` too.
     Returns (source column, whether membership means asked, levels)."""
@@ -144,12 +147,25 @@ def asked(variable: Variable, frame: pd.DataFrame) -> pd.Series | None:
     column is absent."""
     if not variable.asked_if:
         return None
-    column, member, values = parse_condition(variable.asked_if)
+    return _asked_if(variable.asked_if, frame)
+
+
+def _asked_if(condition: str, frame: pd.DataFrame) -> pd.Series | None:
+    column, member, values = parse_condition(condition)
     if column not in frame:
         return None
     source = frame[column].astype(object)
     result = source.isin(values) if member else ~source.isin(values)
     return result.astype("boolean").mask(source.isna())
+
+
+def asked_all(codebook: Codebook, frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """`asked` of each variable in `frame` that has a skip condition whose source is in `frame`
+    too (the others are always asked), each distinct condition evaluated once (the options of
+    a question share theirs)."""
+    conditions = {v.name: v.asked_if for v in codebook.variables.values() if v.asked_if and v.name in frame}
+    by_condition = {c: _asked_if(c, frame) for c in dict.fromkeys(conditions.values())}
+    return {name: by_condition[c] for name, c in conditions.items() if by_condition[c] is not None}
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,6 +197,9 @@ def build_schema(codebook: Codebook):
                 checks=pa.Check.isin(list(v.levels)),
             )
     return pa.DataFrameSchema(columns, strict=False, coerce=False, name="survey")
+
+
+_schema = per_codebook(build_schema)  # validating does not change a schema: one per codebook
 
 
 def _levels_text(v: Variable) -> str:
@@ -247,7 +266,7 @@ def _pandera_problems(frame: pd.DataFrame, codebook: Codebook, labelled: set[str
     import pandera.pandas as pa
 
     try:
-        build_schema(codebook).validate(frame, lazy=True)
+        _schema(codebook).validate(frame, lazy=True)
         return []
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
@@ -325,10 +344,11 @@ def _survey_problems(frame: pd.DataFrame, codebook: Codebook) -> list[Problem]:
             problems.append(Problem(f"no answers in any of the {n} rows (every {v.role} needs answers)", (v.name,)))
 
     # Skip logic: nothing answered (ticked, for tick boxes) by respondents who were not asked.
+    was_asked_of = asked_all(codebook, valid)
     for v in codebook.variables.values():
         if v.name not in valid:
             continue
-        was_asked = asked(v, valid)
+        was_asked = was_asked_of.get(v.name)
         if was_asked is None:
             continue
         source, member, values = parse_condition(v.asked_if)
@@ -380,7 +400,7 @@ def _survey_problems(frame: pd.DataFrame, codebook: Codebook) -> list[Problem]:
                 )
             )
 
-    problems += _unanalysable_problems(frame, valid, codebook, all_missing)
+    problems += _unanalysable_problems(frame, valid, codebook, all_missing, was_asked_of)
 
     # Enough complete rows to fit the models.
     model = [
@@ -423,7 +443,11 @@ def _single_level_in_models(valid: pd.DataFrame, model: list[str], codebook: Cod
 
 
 def _unanalysable_problems(
-    frame: pd.DataFrame, valid: pd.DataFrame, codebook: Codebook, all_missing: set[str]
+    frame: pd.DataFrame,
+    valid: pd.DataFrame,
+    codebook: Codebook,
+    all_missing: set[str],
+    was_asked_of: dict[str, pd.Series],
 ) -> list[Problem]:
     """Data that parse but cannot be analysed: an option column blank throughout while the
     export records unticked boxes of its question; an outcome or exposure (or a derived outcome)
@@ -477,7 +501,7 @@ def _unanalysable_problems(
     for v in variables:
         if not v.asked_if or v.name in all_missing or v.name in done:
             continue
-        was_asked = asked(v, valid)
+        was_asked = was_asked_of.get(v.name)
         if was_asked is None:
             continue
         mask = was_asked.fillna(False).astype(bool)
