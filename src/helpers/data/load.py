@@ -49,7 +49,7 @@ from helpers.data.codebook import MISSING, Codebook, load_codebook
 from helpers.data.memo import per_codebook
 from helpers.data.names import _fold, canonical_name, match_columns
 from helpers.data.codemap import needs_confirmation, unconfirmed_problem, with_codes_file
-from helpers.data.checks import Problem, SurveyValidationError, check_frame, clip, parse_condition
+from helpers.data.checks import Problem, SurveyValidationError, Skip, check_frame, clip, parse_condition, skip_masks
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 # Text that records a tick-box state in some platforms' exports (REDCap, Smart Survey).
@@ -193,9 +193,9 @@ def _read_text(value: str, spec: _Spec, labels):
     return " ".join(value.split()), "label", "unmatched"
 
 
-def _read_distinct(series: pd.Series, spec: _Spec, labels) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """(each row's index into the readings, (values, kinds, hows) of each distinct raw value,
-    the reading of a missing cell last, so index -1 reads as missing)."""
+def _read_distinct(series: pd.Series, spec: _Spec, labels) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """(each row's index into the distinct raw values, those values, and the (values, kinds,
+    hows) of each, the reading of a missing cell last, so index -1 reads as missing)."""
     # Each distinct raw value is read once (a survey column holds a handful of them).
     codes, uniques = pd.factorize(
         series if pd.api.types.is_numeric_dtype(series.dtype) else series.astype(object), use_na_sentinel=True
@@ -205,7 +205,7 @@ def _read_distinct(series: pd.Series, spec: _Spec, labels) -> tuple[np.ndarray, 
     for i, cell in enumerate(read):
         for column, value in zip(columns, cell):
             column[i] = value
-    return codes, tuple(columns)
+    return codes, uniques, tuple(columns)
 
 
 def _per_row(distinct: np.ndarray, codes: np.ndarray, series: pd.Series) -> pd.Series:
@@ -215,16 +215,19 @@ def _per_row(distinct: np.ndarray, codes: np.ndarray, series: pd.Series) -> pd.S
 
 def read_column(series: pd.Series, spec: _Spec, labels) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(values: levels / None / unmatched raw values, kinds, hows) for one column."""
-    codes, columns = _read_distinct(series, spec, labels)
+    codes, _, columns = _read_distinct(series, spec, labels)
     return tuple(_per_row(column, codes, series) for column in columns)
 
 
-def codes_read(series: pd.Series, hows: pd.Series) -> dict[int, int]:
-    """code -> rows, for the cells read through the code map (not value labels, not missing)."""
+def codes_read(uniques, hows: np.ndarray, codes: np.ndarray) -> dict[int, int]:
+    """code -> rows, for the cells read through the code map (not value labels, not missing);
+    from `_read_distinct` (each distinct raw value's code counted once, times its rows)."""
+    rows = np.bincount(codes[codes >= 0], minlength=len(uniques))
     counts: dict[int, int] = {}
-    for value in series[hows.eq("code")]:
-        code = _number(value)
-        counts[code] = counts.get(code, 0) + 1
+    for value, how, n in zip(uniques, hows, rows):
+        if how == "code":
+            code = _number(value)
+            counts[code] = counts.get(code, 0) + int(n)
     return counts
 
 
@@ -325,27 +328,16 @@ def _hide_not_asked(columns: dict[str, np.ndarray], codebook: Codebook) -> None:
     """Tick boxes of a question the respondent was not asked are NA, whatever the export says.
     In codebook order, each condition read from the columns as they are at that point (so a
     condition on a tick box sees it hidden); in place."""
-    hidden: dict[str, np.ndarray | None] = {}  # condition -> rows not asked
+    skips: dict[str, Skip | None] = {}  # condition -> who was asked
     for v in codebook.variables.values():
         if v.type != "multiple" or not v.asked_if:
             continue
-        if v.asked_if not in hidden:
-            hidden[v.asked_if] = _not_asked(v.asked_if, columns)
-        rows = hidden[v.asked_if]
-        if rows is not None and rows.any():
-            columns[v.name][rows] = None
-            hidden = {c: r for c, r in hidden.items() if parse_condition(c)[0] != v.name}
-
-
-def _not_asked(condition: str, columns: dict[str, np.ndarray]) -> np.ndarray | None:
-    """Rows whose answer to the condition's source says the question was not asked (an
-    unanswered source: unknown, so not these rows); None when the source is not a column."""
-    column, member, values = parse_condition(condition)
-    if column not in columns:
-        return None
-    source = columns[column]
-    inside = np.fromiter((x in values for x in source), dtype=bool, count=len(source))
-    return ~pd.isna(source) & (inside != member)
+        if v.asked_if not in skips:
+            skips[v.asked_if] = skip_masks(v.asked_if, columns)
+        skip = skips[v.asked_if]
+        if skip is not None and skip.not_asked.any():
+            columns[v.name][skip.not_asked] = None
+            skips = {c: s for c, s in skips.items() if parse_condition(c)[0] != v.name}
 
 
 def canonical_frame(values: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
@@ -383,7 +375,7 @@ def read_canonical(path: Path, codebook: Codebook) -> tuple[pd.DataFrame, list[s
             values[canonical] = series.map(_text_id).astype(object)
             continue
         spec, labels = specs[canonical], raw.value_labels.get(raw_name)
-        codes, (read, kinds, hows) = _read_distinct(series, spec, labels)
+        codes, uniques, (read, kinds, hows) = _read_distinct(series, spec, labels)
         values[canonical] = _per_row(read, codes, series)
         # The per-row checks below run only when the distinct readings say they can find
         # something: most columns hold labels only, or codes only.
@@ -395,8 +387,8 @@ def read_canonical(path: Path, codebook: Codebook) -> tuple[pd.DataFrame, list[s
             if p:
                 mixed.append(p)
         v = codebook.variables.get(canonical)
-        if p is None and v is not None and (hows == "code").any():
-            codes_seen = codes_read(series, _per_row(hows, codes, series))
+        if p is None and v is not None:
+            codes_seen = codes_read(uniques, hows, codes)
             if needs_confirmation(v, codes_seen):
                 unconfirmed.append(unconfirmed_problem(v, codes_seen, name))
         if v is not None and labels and v.codes_confirmed:
