@@ -97,7 +97,9 @@ def main() -> int:
         for k in totals:
             totals[k] += med[k]
         print(f"{name:48} {med['old'] * 1e3:8.1f} {med['new'] * 1e3:8.1f} {med['new'] / med['old']:8.2f}")
-    print(f"{'all files':48} {totals['old'] * 1e3:8.1f} {totals['new'] * 1e3:8.1f} {totals['new'] / totals['old']:8.2f}")
+    print(
+        f"{'all files':48} {totals['old'] * 1e3:8.1f} {totals['new'] * 1e3:8.1f} {totals['new'] / totals['old']:8.2f}"
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from helpers.data import file_sha256, load_survey, source_of
+from helpers.datafile import data_source
 from helpers.data.checks import SurveyValidationError
 
 from conftest import confirm_codes, labels_only, to_codes
@@ -35,6 +36,9 @@ def test_an_edited_manifest_is_read_again(tmp_path, valid_csv):
     assert load(valid_csv, manifest=manifest).attrs["source"] == "real"
     manifest.write_text(f"files:\n  - sha256: {sha}\n")
     assert load(valid_csv, manifest=manifest).attrs["source"] == "synthetic"
+    assert data_source(valid_csv, manifest) == "synthetic"
+    manifest.write_text(f"sha256: {other}\n")
+    assert data_source(valid_csv, manifest) == "real"  # the file's hash is kept, not its source
     manifest.unlink()
     assert source_of(sha, manifest) == "real"
 

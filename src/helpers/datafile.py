@@ -113,8 +113,8 @@ def source_of(sha256: str, manifest: str | os.PathLike | None = None) -> str:
 
 
 @lru_cache(maxsize=8)
-def _source(path: str, size: int, mtime_ns: int, manifest: str) -> str:
-    return source_of(file_sha256(path), manifest)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    return file_sha256(path)  # hashed once per version of the file; the manifest read each time
 
 
 def data_source(path: Path, manifest: Path | None = None) -> str:
@@ -123,7 +123,7 @@ def data_source(path: Path, manifest: Path | None = None) -> str:
     info = os.stat(path)
     if info.st_size > MAX_FILE_BYTES:
         return "real"  # refused unread by the reader: hashing it first would take minutes
-    return _source(str(Path(path).resolve()), info.st_size, info.st_mtime_ns, str(manifest or paths.SYNTHETIC_MANIFEST))
+    return source_of(_sha256(str(Path(path).resolve()), info.st_size, info.st_mtime_ns), manifest)
 
 
 def refuse_real_at_bundled_path(path: Path, source: str) -> None:
