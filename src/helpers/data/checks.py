@@ -12,7 +12,8 @@ row 2, CSV line 2 when no value spans lines, SPSS/Stata case 1). Long lists are 
 ("rows 3, 7, 12, 15, 20 and 40 more").
 
 Column-level checks (required columns, allowed levels and codes, id type and uniqueness) are a
-pandera schema validated lazily, so every failure is collected at once; the survey's own rules
+pandera schema validated lazily, so every failure is collected at once (of the columns that can
+fail it: one holding only its levels, or sound ids, passes for certain); the survey's own rules
 (skip logic, exclusive options, all-missing model variables, enough complete rows to fit the
 models, derived columns) are plain checks below. `helpers.data.load_survey` runs all of them.
 """
