@@ -72,12 +72,23 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def _manifest_hashes(manifest: Path) -> set[str]:
-    """Every `sha256` value in the synthetic manifest (at any depth)."""
+def _manifest_hashes(manifest: Path) -> frozenset[str]:
+    """Every `sha256` value in the synthetic manifest (at any depth). The file is read on every
+    call (an edited manifest counts at once); only parsing it is cached, by its bytes."""
     try:
-        data = yaml.safe_load(Path(manifest).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return set()
+        with open(manifest, "rb") as f:
+            data = f.read()
+    except OSError:
+        return frozenset()
+    return _hashes_in(data)
+
+
+@lru_cache(maxsize=8)
+def _hashes_in(manifest: bytes) -> frozenset[str]:
+    try:
+        data = yaml.safe_load(manifest.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return frozenset()
     found: set[str] = set()
 
     def walk(node):
@@ -92,7 +103,7 @@ def _manifest_hashes(manifest: Path) -> set[str]:
                 walk(item)
 
     walk(data)
-    return found
+    return frozenset(found)
 
 
 def source_of(sha256: str, manifest: str | os.PathLike | None = None) -> str:
@@ -102,8 +113,8 @@ def source_of(sha256: str, manifest: str | os.PathLike | None = None) -> str:
 
 
 @lru_cache(maxsize=8)
-def _source(path: str, size: int, mtime_ns: int, manifest: str) -> str:
-    return source_of(file_sha256(path), manifest)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    return file_sha256(path)  # hashed once per version of the file; the manifest read each time
 
 
 def data_source(path: Path, manifest: Path | None = None) -> str:
@@ -112,7 +123,7 @@ def data_source(path: Path, manifest: Path | None = None) -> str:
     info = os.stat(path)
     if info.st_size > MAX_FILE_BYTES:
         return "real"  # refused unread by the reader: hashing it first would take minutes
-    return _source(str(Path(path).resolve()), info.st_size, info.st_mtime_ns, str(manifest or paths.SYNTHETIC_MANIFEST))
+    return source_of(_sha256(str(Path(path).resolve()), info.st_size, info.st_mtime_ns), manifest)
 
 
 def refuse_real_at_bundled_path(path: Path, source: str) -> None:

@@ -12,7 +12,8 @@ row 2, CSV line 2 when no value spans lines, SPSS/Stata case 1). Long lists are 
 ("rows 3, 7, 12, 15, 20 and 40 more").
 
 Column-level checks (required columns, allowed levels and codes, id type and uniqueness) are a
-pandera schema validated lazily, so every failure is collected at once; the survey's own rules
+pandera schema validated lazily, so every failure is collected at once (of the columns that can
+fail it: one holding only its levels, or sound ids, passes for certain); the survey's own rules
 (skip logic, exclusive options, all-missing model variables, enough complete rows to fit the
 models, derived columns) are plain checks below. `helpers.data.load_survey` runs all of them.
 """
@@ -21,12 +22,16 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from helpers.data.codebook import Codebook, Variable, load_codebook
+from helpers.data.memo import per_codebook
 
 # Fewest respondents with every outcome, exposure and confounder answered for the models
 # (up to ~15 parameters in Model 3) to be fitted at all.
@@ -124,6 +129,7 @@ class SurveyValidationError(ValueError):
 _CONDITION = re.compile(r"^\s*(\w+)\s*(==|!=|not in|in)\s*(.+?)\s*$")
 
 
+@lru_cache(maxsize=256)  # a pure function of the text; the result is immutable
 def parse_condition(expr: str) -> tuple[str, bool, tuple[str, ...]]:
     """`"x == 'A'"` -> ('x', True, ('A',)); `"x != 'A'"` -> ('x', False, ('A',)); `in [...]` too.
     Returns (source column, whether membership means asked, levels)."""
@@ -138,18 +144,27 @@ def parse_condition(expr: str) -> tuple[str, bool, tuple[str, ...]]:
     return column, op in ("==", "in"), values
 
 
-def asked(variable: Variable, frame: pd.DataFrame) -> pd.Series | None:
-    """Per row: True when `variable` was asked, False when skip logic hid it, NA when unknown
-    (its condition's source unanswered). None when the variable is always asked or the source
-    column is absent."""
-    if not variable.asked_if:
+class Skip(NamedTuple):
+    """Per row, under one skip condition: asked, not asked (neither: its source unanswered)."""
+
+    asked: np.ndarray
+    not_asked: np.ndarray
+
+
+def skip_masks(condition: str, columns: Mapping[str, np.ndarray]) -> Skip | None:
+    """Who was asked under `condition`, from the columns' values (object arrays, None for
+    missing); None when its source is not among `columns`."""
+    column, member, values = parse_condition(condition)
+    if column not in columns:
         return None
-    column, member, values = parse_condition(variable.asked_if)
-    if column not in frame:
-        return None
-    source = frame[column].astype(object)
-    result = source.isin(values) if member else ~source.isin(values)
-    return result.astype("boolean").mask(source.isna())
+    source = columns[column]
+    said = _isin(source, values) == member
+    known = ~pd.isna(source)
+    return Skip(known & said, known & ~said)
+
+
+def _isin(values: np.ndarray, allowed: tuple[str, ...]) -> np.ndarray:
+    return np.fromiter((x in allowed for x in values), dtype=bool, count=len(values))
 
 
 # --------------------------------------------------------------------------------------------
@@ -161,12 +176,15 @@ def _is_text(value) -> bool:
     return isinstance(value, str) and value.strip() != ""
 
 
-def build_schema(codebook: Codebook):
-    """The pandera schema of a survey frame whose values are codebook levels (object dtype)."""
+def build_schema(codebook: Codebook, names: Sequence[str] | None = None):
+    """The pandera schema of a survey frame whose values are codebook levels (object dtype);
+    `names`: of those variables only (default: all), in codebook order."""
     import pandera.pandas as pa
 
     columns = {}
     for v in codebook.variables.values():
+        if names is not None and v.name not in names:
+            continue
         if v.type == "id":
             columns[v.name] = pa.Column(
                 nullable=False,
@@ -181,6 +199,59 @@ def build_schema(codebook: Codebook):
                 checks=pa.Check.isin(list(v.levels)),
             )
     return pa.DataFrameSchema(columns, strict=False, coerce=False, name="survey")
+
+
+@per_codebook
+def _schemas(codebook: Codebook) -> dict[tuple[str, ...], object]:
+    return {}  # variables checked -> their schema (validating does not change a schema)
+
+
+def _schema(codebook: Codebook, names: tuple[str, ...]):
+    schemas = _schemas(codebook)
+    if names not in schemas:
+        if len(schemas) > 64:  # a few variants per codebook in practice
+            schemas.clear()
+        schemas[names] = build_schema(codebook, names)
+    return schemas[names]
+
+
+def _sound_ids(column: pd.Series) -> bool:
+    """Every id text and none repeated: the id passes the schema's checks."""
+    values = column.to_numpy()
+    return all(map(_is_text, values)) and len(set(values)) == len(values)
+
+
+def _allowed(codebook: Codebook, name: str) -> tuple[str, ...] | None:
+    """The values a column may hold besides missing: a categorical variable's levels, a derived
+    column's No/Yes; None for any other column (the id, a column the codebook does not know)."""
+    v = codebook.variables.get(name)
+    if v is not None:
+        return v.levels if v.is_categorical else None
+    return ("No", "Yes") if name in codebook.derived else None
+
+
+def _within_levels(frame: pd.DataFrame, codebook: Codebook) -> set[str]:
+    """The columns that pass the schema's checks for certain: those with a set of allowed
+    values (`_allowed`) that hold nothing else (missing, None, aside; they need no masking in
+    `_valid` either), and a sound id column."""
+    clean: set[str] = set()
+    if not frame.columns.is_unique:  # the checks' own path (every column looked at)
+        return clean
+    for name in frame.columns:
+        allowed = _allowed(codebook, name)
+        if allowed is None:
+            v = codebook.variables.get(name)
+            if v is not None and v.type == "id" and _sound_ids(frame[name]):
+                clean.add(name)
+            continue
+        try:
+            seen = set(frame[name].to_numpy())
+        except TypeError:  # an unhashable value: not a level, and the checks say so
+            continue
+        seen.discard(None)
+        if seen.issubset(allowed):
+            clean.add(name)
+    return clean
 
 
 def _levels_text(v: Variable) -> str:
@@ -243,11 +314,20 @@ def _level_problems(v: Variable, cases: pd.DataFrame, codebook: Codebook, labell
     return out
 
 
-def _pandera_problems(frame: pd.DataFrame, codebook: Codebook, labelled: set[str], file_kind: str) -> list[Problem]:
+def _pandera_problems(
+    frame: pd.DataFrame, codebook: Codebook, labelled: set[str], file_kind: str, clean: set[str]
+) -> list[Problem]:
     import pandera.pandas as pa
 
+    # pandera costs about half a millisecond a column: it checks the columns that may fail
+    # (not `clean`) and the presence of the absent required ones; the others pass for certain.
+    names = tuple(
+        v.name for v in codebook.variables.values() if v.name not in clean and (v.name in frame or v.required)
+    )
+    if not names:
+        return []
     try:
-        build_schema(codebook).validate(frame, lazy=True)
+        _schema(codebook, names).validate(frame, lazy=True)
         return []
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
@@ -297,52 +377,58 @@ def _pandera_problems(frame: pd.DataFrame, codebook: Codebook, labelled: set[str
     return [p for _, p in problems]
 
 
-def _valid(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """Values that are codebook levels; anything else NA (object dtype)."""
+def _valid(frame: pd.DataFrame, codebook: Codebook, clean: set[str]) -> dict[str, np.ndarray]:
+    """Each column's values that are codebook levels, None elsewhere (object arrays); columns
+    without levels as they are. `clean`: columns known to hold levels only (`_within_levels`)."""
     out = {}
     for name in frame.columns:
-        s = frame[name].astype(object)
-        v = codebook.variables.get(name)
-        if v is not None and v.is_categorical:
-            s = s.where(s.isin(v.levels), None)
-        elif name in codebook.derived:
-            s = s.where(s.isin(["No", "Yes"]), None)
-        out[name] = s
-    return pd.DataFrame(out, index=frame.index)
+        values = frame[name].to_numpy(dtype=object)
+        allowed = _allowed(codebook, name)
+        if allowed is not None and name not in clean:
+            values = np.array([x if x in allowed else None for x in values], dtype=object)
+        out[name] = values
+    return out
 
 
-def _survey_problems(frame: pd.DataFrame, codebook: Codebook) -> list[Problem]:
+# The survey's own rules run on numpy arrays, one per column: a pandas operation costs tens of
+# microseconds whatever the size, and these rules take a few hundred of them per file.
+
+
+def _survey_problems(frame: pd.DataFrame, codebook: Codebook, clean: set[str]) -> list[Problem]:
     """The survey's own rules on a frame of codebook levels (object, NA elsewhere)."""
-    valid = _valid(frame, codebook)
+    valid = _valid(frame, codebook, clean)
+    blank = {name: pd.isna(values) for name, values in valid.items()}
+    rows = frame.index
     problems: list[Problem] = []
     n = len(frame)
 
     # Every model variable needs some answers.
     all_missing = set()
     for v in codebook.variables.values():
-        if v.role in MODEL_ROLES and v.name in frame and frame[v.name].isna().all():
+        if v.role in MODEL_ROLES and v.name in valid and pd.isna(frame[v.name].to_numpy()).all():
             all_missing.add(v.name)
             problems.append(Problem(f"no answers in any of the {n} rows (every {v.role} needs answers)", (v.name,)))
 
     # Skip logic: nothing answered (ticked, for tick boxes) by respondents who were not asked.
+    skips = {
+        c: skip_masks(c, valid)
+        for c in dict.fromkeys(v.asked_if for v in codebook.variables.values() if v.asked_if and v.name in valid)
+    }
     for v in codebook.variables.values():
-        if v.name not in valid:
+        skip = skips.get(v.asked_if) if v.name in valid else None
+        if skip is None:
             continue
-        was_asked = asked(v, valid)
-        if was_asked is None:
-            continue
-        source, member, values = parse_condition(v.asked_if)
-        not_asked = (was_asked == False).fillna(False).astype(bool)  # noqa: E712
-        answered = valid[v.name].eq("Yes") if v.type == "multiple" else valid[v.name].notna()
-        bad = not_asked & answered
+        source = parse_condition(v.asked_if)[0]
+        answered = valid[v.name] == "Yes" if v.type == "multiple" else ~blank[v.name]
+        bad = skip.not_asked & answered
         if bad.any():
-            seen = format_list(list(dict.fromkeys(valid.loc[bad, source])))
+            seen = format_list(list(dict.fromkeys(valid[source][bad])))
             verb = "ticked" if v.type == "multiple" else "answered"
             problems.append(
                 Problem(
                     f"{verb} although {source} is {seen} (asked only if {v.asked_if})",
                     (v.name,),
-                    tuple(frame.index[bad]),
+                    tuple(rows[bad]),
                 )
             )
 
@@ -351,15 +437,15 @@ def _survey_problems(frame: pd.DataFrame, codebook: Codebook) -> list[Problem]:
         if not (v.exclusive and v.set and v.name in valid):
             continue
         others = [o for o in codebook.option_set(v.set) if o != v.name and o in valid]
-        ticked = valid[others].eq("Yes")
-        bad = valid[v.name].eq("Yes") & ticked.any(axis=1)
+        ticked = {o: valid[o] == "Yes" for o in others}
+        bad = (valid[v.name] == "Yes") & np.logical_or.reduce([np.zeros(n, dtype=bool), *ticked.values()])
         if bad.any():
-            with_ = [o for o in others if ticked.loc[bad, o].any()]
+            with_ = [o for o in others if ticked[o][bad].any()]
             problems.append(
                 Problem(
                     f"{v.label!r} ticked together with other options of the same question ({format_list(with_, quote=False)})",
                     (v.name,),
-                    tuple(frame.index[bad]),
+                    tuple(rows[bad]),
                 )
             )
 
@@ -367,20 +453,19 @@ def _survey_problems(frame: pd.DataFrame, codebook: Codebook) -> list[Problem]:
     for d in codebook.derived.values():
         if d.name not in valid or d.source not in valid:
             continue
-        expected = valid[d.source].isin(d.events).map({True: "Yes", False: "No"})
-        both = valid[d.name].notna() & valid[d.source].notna()
-        bad = both & (valid[d.name] != expected)
+        expected = np.where(_isin(valid[d.source], d.events), "Yes", "No").astype(object)
+        bad = ~blank[d.name] & ~blank[d.source] & (valid[d.name] != expected)
         if bad.any():
             problems.append(
                 Problem(
                     f"disagrees with {d.source} (Yes exactly when it is {' or '.join(d.events)}); "
                     "derived columns are recomputed on load: drop the column or fix it",
                     (d.name,),
-                    tuple(frame.index[bad]),
+                    tuple(rows[bad]),
                 )
             )
 
-    problems += _unanalysable_problems(frame, valid, codebook, all_missing)
+    problems += _unanalysable_problems(frame, valid, blank, codebook, all_missing, skips)
 
     # Enough complete rows to fit the models.
     model = [
@@ -389,7 +474,8 @@ def _survey_problems(frame: pd.DataFrame, codebook: Codebook) -> list[Problem]:
         if v.role in MODEL_ROLES and v.name in valid and v.name not in all_missing
     ]
     if model and n:
-        complete = int(valid[model].notna().all(axis=1).sum())
+        used = np.logical_and.reduce([~blank[m] for m in model])
+        complete = int(used.sum())
         if complete < MIN_COMPLETE_ROWS:
             problems.append(
                 Problem(
@@ -398,18 +484,20 @@ def _survey_problems(frame: pd.DataFrame, codebook: Codebook) -> list[Problem]:
                 )
             )
         else:
-            problems += _single_level_in_models(valid, model, codebook, complete)
+            problems += _single_level_in_models(valid, blank, used, model, codebook)
     return problems
 
 
-def _single_level_in_models(valid: pd.DataFrame, model: list[str], codebook: Codebook, complete: int) -> list[Problem]:
+def _single_level_in_models(
+    valid: dict[str, np.ndarray], blank: dict[str, np.ndarray], used: np.ndarray, model: list[str], codebook: Codebook
+) -> list[Problem]:
     """A model variable with answers of several kinds overall but one kind only among the rows
-    the models use (those answering every model variable): its term cannot be estimated."""
-    rows = valid[model].notna().all(axis=1)
+    the models use (`used`: those answering every model variable): its term cannot be estimated."""
     problems = []
+    complete = int(used.sum())
     for name in model:
-        seen = list(dict.fromkeys(valid.loc[rows, name]))
-        if len(seen) == 1 and valid[name].nunique() > 1:
+        seen = list(dict.fromkeys(valid[name][used]))
+        if len(seen) == 1 and len(set(valid[name][~blank[name]])) > 1:
             role = codebook.variables[name].role
             problems.append(
                 Problem(
@@ -423,7 +511,12 @@ def _single_level_in_models(valid: pd.DataFrame, model: list[str], codebook: Cod
 
 
 def _unanalysable_problems(
-    frame: pd.DataFrame, valid: pd.DataFrame, codebook: Codebook, all_missing: set[str]
+    frame: pd.DataFrame,
+    valid: dict[str, np.ndarray],
+    blank: dict[str, np.ndarray],
+    codebook: Codebook,
+    all_missing: set[str],
+    skips: dict[str, Skip | None],
 ) -> list[Problem]:
     """Data that parse but cannot be analysed: an option column blank throughout while the
     export records unticked boxes of its question; an outcome or exposure (or a derived outcome)
@@ -434,37 +527,38 @@ def _unanalysable_problems(
     sets = dict.fromkeys(v.set for v in variables if v.type == "multiple" and v.set)
     for name in sets:
         options = [o for o in codebook.option_set(name) if o in valid]
-        unticked = [o for o in options if valid[o].eq("No").any()]
-        blank = [o for o in options if frame[o].isna().all()]
-        if unticked and blank and len(blank) < len(options):
-            answered = int(valid[options].notna().any(axis=1).sum())
+        unticked = [o for o in options if (valid[o] == "No").any()]
+        empty = [o for o in options if pd.isna(frame[o].to_numpy()).all()]
+        if unticked and empty and len(empty) < len(options):
+            answered = int(np.logical_or.reduce([~blank[o] for o in options]).sum())
             problems.append(
                 Problem(
                     f"blank in every row, although {answered} respondents answered the question and the export "
                     f"records unticked boxes of its other options as 'No' (e.g. {unticked[0]!r}): "
                     "the option's answers were lost in the export",
-                    tuple(blank),
+                    tuple(empty),
                 )
             )
 
     for v in variables:
         if v.role not in ("outcome", "exposure") or v.name in all_missing:
             continue
-        seen = list(dict.fromkeys(valid[v.name].dropna()))
+        answers = valid[v.name][~blank[v.name]]
+        seen = list(dict.fromkeys(answers))
         if len(seen) == 1:
-            count = int(valid[v.name].notna().sum())
             problems.append(
                 Problem(
-                    f"all {count} answers are {clip(seen[0])!r}: an {v.role} needs at least two different answers",
+                    f"all {len(answers)} answers are {clip(seen[0])!r}: an {v.role} needs at least two different answers",
                     (v.name,),
                 )
             )
     for d in codebook.derived.values():
         if d.source not in valid or d.source in all_missing:
             continue
-        answers = valid[d.source].dropna()
-        if len(answers) and len(set(answers.isin(d.events))) == 1 and answers.nunique() > 1:
-            which = "all" if answers.isin(d.events).all() else "none"
+        answers = valid[d.source][~blank[d.source]]
+        events = _isin(answers, d.events)
+        if len(answers) and (events.all() or not events.any()) and len(set(answers)) > 1:
+            which = "all" if events.all() else "none"
             problems.append(
                 Problem(
                     f"{which} of the {len(answers)} answers are {' or '.join(d.events)}: the derived outcome "
@@ -477,20 +571,20 @@ def _unanalysable_problems(
     for v in variables:
         if not v.asked_if or v.name in all_missing or v.name in done:
             continue
-        was_asked = asked(v, valid)
-        if was_asked is None:
+        skip = skips.get(v.asked_if)
+        if skip is None:
             continue
-        mask = was_asked.fillna(False).astype(bool)
-        if not mask.any():
+        if not skip.asked.any():
             continue
         columns = [v.name]
         if v.type == "multiple" and v.set:
             columns = [o for o in codebook.option_set(v.set) if o in valid]
             done.update(columns)
-        if valid.loc[mask, columns].isna().all().all():
+        if all(blank[c][skip.asked].all() for c in columns):
             problems.append(
                 Problem(
-                    f"blank for all {int(mask.sum())} respondents asked (asked only if {v.asked_if})", tuple(columns)
+                    f"blank for all {int(skip.asked.sum())} respondents asked (asked only if {v.asked_if})",
+                    tuple(columns),
                 )
             )
     return problems
@@ -510,8 +604,9 @@ def check_frame(
     if len(frame) == 0:
         return [Problem("no data rows (the header is there but no respondents)")]
     frame = frame.astype(object).where(frame.notna(), None)
-    problems = _pandera_problems(frame, codebook, set(labelled), file_kind)
-    problems += _survey_problems(frame, codebook)
+    clean = _within_levels(frame, codebook)
+    problems = _pandera_problems(frame, codebook, set(labelled), file_kind, clean)
+    problems += _survey_problems(frame, codebook, clean)
     return problems
 
 

@@ -47,7 +47,12 @@ class Variable:
         """The pandas dtype of this column: a Categorical with the reference level first."""
         if not self.is_categorical:
             return None
-        return pd.CategoricalDtype(list(self.levels), ordered=self.ordered)
+        return _categorical(self.levels, self.ordered)
+
+
+@lru_cache(maxsize=256)  # built for every column of every load; a dtype is immutable
+def _categorical(levels: tuple[str, ...], ordered: bool) -> pd.CategoricalDtype:
+    return pd.CategoricalDtype(list(levels), ordered=ordered)
 
 
 @dataclass(frozen=True)

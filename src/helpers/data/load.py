@@ -46,9 +46,10 @@ import pandas as pd
 
 from helpers import paths
 from helpers.data.codebook import MISSING, Codebook, load_codebook
+from helpers.data.memo import per_codebook
 from helpers.data.names import _fold, canonical_name, match_columns
 from helpers.data.codemap import needs_confirmation, unconfirmed_problem, with_codes_file
-from helpers.data.checks import Problem, SurveyValidationError, asked, check_frame, clip
+from helpers.data.checks import Problem, SurveyValidationError, Skip, check_frame, clip, parse_condition, skip_masks
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 # Text that records a tick-box state in some platforms' exports (REDCap, Smart Survey).
@@ -123,6 +124,12 @@ def _spec(codebook: Codebook, name: str) -> _Spec:
     )
 
 
+@per_codebook
+def _specs(codebook: Codebook) -> dict[str, _Spec]:
+    """The read spec of every variable and derived column (shared: read-only)."""
+    return {name: _spec(codebook, name) for name in [*codebook.variables, *codebook.derived]}
+
+
 # How a cell was read (the third item of read_cell; the mapping report words them).
 HOW = (
     "blank",
@@ -186,8 +193,9 @@ def _read_text(value: str, spec: _Spec, labels):
     return " ".join(value.split()), "label", "unmatched"
 
 
-def read_column(series: pd.Series, spec: _Spec, labels) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(values: levels / None / unmatched raw values, kinds, hows) for one column."""
+def _read_distinct(series: pd.Series, spec: _Spec, labels) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """(each row's index into the distinct raw values, those values, and the (values, kinds,
+    hows) of each, the reading of a missing cell last, so index -1 reads as missing)."""
     # Each distinct raw value is read once (a survey column holds a handful of them).
     codes, uniques = pd.factorize(
         series if pd.api.types.is_numeric_dtype(series.dtype) else series.astype(object), use_na_sentinel=True
@@ -197,15 +205,29 @@ def read_column(series: pd.Series, spec: _Spec, labels) -> tuple[pd.Series, pd.S
     for i, cell in enumerate(read):
         for column, value in zip(columns, cell):
             column[i] = value
-    return tuple(pd.Series(column[codes], index=series.index, dtype=object) for column in columns)
+    return codes, uniques, tuple(columns)
 
 
-def codes_read(series: pd.Series, hows: pd.Series) -> dict[int, int]:
-    """code -> rows, for the cells read through the code map (not value labels, not missing)."""
+def _per_row(distinct: np.ndarray, codes: np.ndarray, series: pd.Series) -> pd.Series:
+    """One reading per row of `series`, from the readings of its distinct values."""
+    return pd.Series(distinct[codes], index=series.index, dtype=distinct.dtype)
+
+
+def read_column(series: pd.Series, spec: _Spec, labels) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(values: levels / None / unmatched raw values, kinds, hows) for one column."""
+    codes, _, columns = _read_distinct(series, spec, labels)
+    return tuple(_per_row(column, codes, series) for column in columns)
+
+
+def codes_read(uniques, hows: np.ndarray, codes: np.ndarray) -> dict[int, int]:
+    """code -> rows, for the cells read through the code map (not value labels, not missing);
+    from `_read_distinct` (each distinct raw value's code counted once, times its rows)."""
+    rows = np.bincount(codes[codes >= 0], minlength=len(uniques))
     counts: dict[int, int] = {}
-    for value in series[hows.eq("code")]:
-        code = _number(value)
-        counts[code] = counts.get(code, 0) + 1
+    for value, how, n in zip(uniques, hows, rows):
+        if how == "code":
+            code = _number(value)
+            counts[code] = counts.get(code, 0) + int(n)
     return counts
 
 
@@ -288,37 +310,52 @@ def add_derived(df: pd.DataFrame, codebook: Codebook | None = None, missing_only
     return df
 
 
-def _fill_option_sets(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """Unticked boxes: within a question a respondent answered, a blank option is "No"."""
+def _fill_option_sets(columns: dict[str, np.ndarray], present: set[str], codebook: Codebook) -> None:
+    """Unticked boxes: within a question a respondent answered, a blank option of the file
+    (`present`) is "No". Fills `columns` (object arrays, None for missing) in place."""
     sets = dict.fromkeys(v.set for v in codebook.variables.values() if v.type == "multiple" and v.set)
     for name in sets:
-        options = [o for o in codebook.option_set(name) if o in frame]
+        options = [o for o in codebook.option_set(name) if o in present]
         if not options:
             continue
-        answered = frame[options].notna().any(axis=1)
+        blank = {o: pd.isna(columns[o]) for o in options}
+        answered = ~np.logical_and.reduce(list(blank.values()))
         for o in options:
-            frame.loc[answered & frame[o].isna(), o] = "No"
-    return frame
+            columns[o][answered & blank[o]] = "No"
+
+
+def _hide_not_asked(columns: dict[str, np.ndarray], codebook: Codebook) -> None:
+    """Tick boxes of a question the respondent was not asked are NA, whatever the export says.
+    In codebook order, each condition read from the columns as they are at that point (so a
+    condition on a tick box sees it hidden); in place."""
+    skips: dict[str, Skip | None] = {}  # condition -> who was asked
+    for v in codebook.variables.values():
+        if v.type != "multiple" or not v.asked_if:
+            continue
+        if v.asked_if not in skips:
+            skips[v.asked_if] = skip_masks(v.asked_if, columns)
+        skip = skips[v.asked_if]
+        if skip is not None and skip.not_asked.any():
+            columns[v.name][skip.not_asked] = None
+            skips = {c: s for c, s in skips.items() if parse_condition(c)[0] != v.name}
 
 
 def canonical_frame(values: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """The canonical frame from a frame of codebook levels (object, None for missing)."""
-    values = _fill_option_sets(values.copy(), codebook)
+    n = len(values)
+    columns = {
+        v.name: values[v.name].to_numpy(dtype=object, copy=True) if v.name in values else np.full(n, None, dtype=object)
+        for v in codebook.variables.values()
+    }
+    _fill_option_sets(columns, set(values.columns), codebook)
+    _hide_not_asked(columns, codebook)
     out = {}
     for v in codebook.variables.values():
-        column = values[v.name] if v.name in values else pd.Series(None, index=values.index, dtype=object)
         if v.type == "id":
-            out[v.name] = pd.Series(column.to_numpy(), dtype="str")
+            out[v.name] = pd.Series(columns[v.name], dtype="str")
         else:
-            out[v.name] = pd.Series(pd.Categorical(column.to_numpy(), dtype=v.dtype()))
-    df = pd.DataFrame(out)
-    # Tick boxes of a question the respondent was not asked are NA, whatever the export says.
-    for v in codebook.variables.values():
-        if v.type == "multiple":
-            was_asked = asked(v, df)
-            if was_asked is not None:
-                df.loc[(was_asked == False).fillna(False).astype(bool), v.name] = np.nan  # noqa: E712
-    return add_derived(df, codebook)
+            out[v.name] = pd.Series(pd.Categorical(columns[v.name], dtype=v.dtype()))
+    return add_derived(pd.DataFrame(out), codebook)
 
 
 def read_canonical(path: Path, codebook: Codebook) -> tuple[pd.DataFrame, list[str]]:
@@ -330,25 +367,32 @@ def read_canonical(path: Path, codebook: Codebook) -> tuple[pd.DataFrame, list[s
     mapping, ignored, problems = match_columns(raw.frame.columns, codebook)
     if not mapping:  # nothing to check: the wrong file
         raise SurveyValidationError(name, problems or [Problem("no codebook variables in the file")])
+    specs = _specs(codebook)
     values, mixed, unconfirmed = {}, [], []
     for raw_name, canonical in mapping.items():
         series = raw.frame[raw_name]
         if canonical in codebook.variables and codebook.variables[canonical].type == "id":
             values[canonical] = series.map(_text_id).astype(object)
             continue
-        column, kinds, hows = read_column(series, _spec(codebook, canonical), raw.value_labels.get(raw_name))
-        values[canonical] = column
+        spec, labels = specs[canonical], raw.value_labels.get(raw_name)
+        codes, uniques, (read, kinds, hows) = _read_distinct(series, spec, labels)
+        values[canonical] = _per_row(read, codes, series)
+        # The per-row checks below run only when the distinct readings say they can find
+        # something: most columns hold labels only, or codes only.
         p = None
         if not raw.labelled:
-            matched = column.isin(_spec(codebook, canonical).levels)
-            p = _mixed_problem(canonical, series, kinds, matched)
+            matched = np.fromiter((x in spec.levels for x in read), dtype=bool, count=len(read))
+            if (matched & (kinds == "label")).any() and (matched & (kinds == "code")).any():
+                p = _mixed_problem(canonical, series, _per_row(kinds, codes, series), _per_row(matched, codes, series))
             if p:
                 mixed.append(p)
         v = codebook.variables.get(canonical)
-        if p is None and v is not None and needs_confirmation(v, codes := codes_read(series, hows)):
-            unconfirmed.append(unconfirmed_problem(v, codes, name))
-        if v is not None and raw.value_labels.get(raw_name) and v.codes_confirmed:
-            conflict = _label_conflict(v, raw.value_labels[raw_name], _spec(codebook, canonical))
+        if p is None and v is not None:
+            codes_seen = codes_read(uniques, hows, codes)
+            if needs_confirmation(v, codes_seen):
+                unconfirmed.append(unconfirmed_problem(v, codes_seen, name))
+        if v is not None and labels and v.codes_confirmed:
+            conflict = _label_conflict(v, labels, spec)
             if conflict:
                 unconfirmed.append(conflict)
     order = {n: i for i, n in enumerate([*codebook.names, *codebook.derived])}
