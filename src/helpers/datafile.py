@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from helpers import paths
+from helpers import paths, yamlfile
 
 # No survey export comes near this (200,000 respondents: well under 200 MB): a larger file is
 # refused unread by helpers.data.readers, and never hashed (that alone would take a minute).
@@ -86,7 +86,7 @@ def _manifest_hashes(manifest: Path) -> frozenset[str]:
 @lru_cache(maxsize=8)
 def _hashes_in(manifest: bytes) -> frozenset[str]:
     try:
-        data = yaml.safe_load(manifest.decode("utf-8"))
+        data = yamlfile.safe_load(manifest.decode("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError):
         return frozenset()
     found: set[str] = set()

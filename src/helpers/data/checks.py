@@ -30,6 +30,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from helpers import yamlfile
 from helpers.data.codebook import Codebook, Variable, load_codebook
 from helpers.data.memo import per_codebook
 
@@ -133,13 +134,12 @@ _CONDITION = re.compile(r"^\s*(\w+)\s*(==|!=|not in|in)\s*(.+?)\s*$")
 def parse_condition(expr: str) -> tuple[str, bool, tuple[str, ...]]:
     """`"x == 'A'"` -> ('x', True, ('A',)); `"x != 'A'"` -> ('x', False, ('A',)); `in [...]` too.
     Returns (source column, whether membership means asked, levels)."""
-    import yaml
 
     m = _CONDITION.match(expr)
     if not m:
         raise ValueError(f"cannot read asked_if condition {expr!r}")
     column, op, value = m.groups()
-    values = yaml.safe_load(value)
+    values = yamlfile.safe_load(value)
     values = tuple(str(v) for v in (values if isinstance(values, list) else [values]))
     return column, op in ("==", "in"), values
 

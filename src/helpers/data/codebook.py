@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from helpers import paths
+from helpers import paths, yamlfile
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ class Codebook:
 def _parse_rule(rule: str) -> tuple[str, ...]:
     # Rules read "level in ['Often', 'Very often']": keep the listed levels.
     listed = rule.split(" in ", 1)[1]
-    return tuple(yaml.safe_load(listed))
+    return tuple(yamlfile.safe_load(listed))
 
 
 MISSING = "missing"  # the word for "read as a missing answer" in the codebook and codes files
@@ -157,7 +157,7 @@ class CodebookError(ValueError):
 @lru_cache(maxsize=4)
 def _load(path: Path) -> Codebook:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise CodebookError(f"{path.name}: not valid YAML ({' '.join(str(exc).split())})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("variables"), list):

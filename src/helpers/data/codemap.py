@@ -32,6 +32,7 @@ from pathlib import Path
 
 import yaml
 
+from helpers import yamlfile
 from helpers.data.codebook import MISSING, Codebook, Variable, _choice
 from helpers.data.checks import Problem, SurveyValidationError
 from helpers.data.names import canonical_name
@@ -91,7 +92,7 @@ def read_codes_file(path: Path, codebook: Codebook) -> dict[str, dict[int, str]]
     """variable -> its confirmed code map, from one codes file; raises SurveyValidationError."""
     name = path.name
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         where = getattr(err, "problem_mark", None)
         at = f" (line {where.line + 1})" if where is not None else ""
