@@ -26,6 +26,7 @@ to ``OUT/notebooks/`` and the committed notebooks are not touched.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import secrets
@@ -44,7 +45,7 @@ from .project import Project, read_project
 from .imports import helper_files
 from .imports import load_cache as load_imports_cache
 from .imports import save_cache as save_imports_cache
-from .stamps import InputDigests, Stamps, digest, expand, file_digest
+from .stamps import Stamps, digest, expand, file_digest
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130  # README, ./report
 
@@ -252,7 +253,7 @@ class Build:
         self.stamps = Stamps(self.build_dir / "stamps.json")
         # the inputs' hashes, read once for all the input hashes taken before anything runs
         # (never for the render's, which names files this build writes)
-        self.input_digests = InputDigests()
+        self.input_digests = functools.cache(file_digest)
         self.pool = None  # execute.Pool, started before validation when notebooks are to run
         self._pool_jobs = 0  # the number of notebooks it was started for
         self.record = {

@@ -29,19 +29,6 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-class InputDigests:
-    """file_digest of each file read once: for the input hashes of one build, taken together
-    before anything runs (ten notebooks name the same helper modules and data files)."""
-
-    def __init__(self):
-        self._known: dict[Path, str] = {}
-
-    def __call__(self, path: Path) -> str:
-        if path not in self._known:
-            self._known[path] = file_digest(path)
-        return self._known[path]
-
-
 def expand(paths: Iterable[Path], pattern: str = "**/*") -> list[Path]:
     """Files under each path (a file stands for itself), sorted, caches and dotfiles left out."""
     out: set[Path] = set()
@@ -61,8 +48,8 @@ def digest(
     *, files: Iterable[Path] = (), values: object = None, base: Path | None = None, file_hash=file_digest
 ) -> str:
     """One hash over files (named relative to `base`, so moving the checkout changes nothing)
-    and a JSON-able value (parameters, flags). `file_hash`: how a file's hash is had (InputDigests,
-    to read each input once however many hashes name it)."""
+    and a JSON-able value (parameters, flags). `file_hash`: how a file's hash is had (a build passes
+    `functools.cache(file_digest)`, to read each input once however many hashes name it)."""
     h = hashlib.sha256()
     for f in sorted({x if isinstance(x, Path) else Path(x) for x in files}):
         name = os.path.relpath(f, base) if base else f.name
